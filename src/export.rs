@@ -1,0 +1,83 @@
+//! Stage 5: write a materialised output as Parquet and CSV. Each file is written under a
+//! temporary name, synced, and renamed over the old one, so a reader sees the old file or
+//! the new one, never half of either.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+
+use crate::error::{Error, ErrorKind, Result, one_line};
+
+pub const FORMATS: [(&str, &str); 2] = [
+    ("parquet", "FORMAT parquet, COMPRESSION zstd"),
+    ("csv", "FORMAT csv, HEADER true"),
+];
+
+/// Make sure `dir` exists and can be written, before any work depends on it.
+pub fn check_writable(dir: &Path) -> Result<()> {
+    let fail = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::CantCreate,
+            format!("output folder {} is not writable: {e}", dir.display()),
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".weblog-probe-{}", std::process::id()));
+    File::create(&probe).map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Export `table` to `<dir>/<name>.parquet` and `<dir>/<name>.csv`.
+pub fn write(conn: &Connection, table: &str, dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (ext, options) in FORMATS {
+        let target = dir.join(format!("{name}.{ext}"));
+        let tmp = dir.join(format!(".{name}.{ext}.tmp-{}", std::process::id()));
+        let result = copy_to(conn, table, &tmp, options).and_then(|()| {
+            crate::failpoint::hit("during-export");
+            File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| std::fs::rename(&tmp, &target))
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!("cannot write {}: {e}", target.display()),
+                    )
+                })
+        });
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        written.push(target);
+    }
+    // The renames are durable once the folder itself is synced.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(written)
+}
+
+fn copy_to(conn: &Connection, table: &str, path: &Path, options: &str) -> Result<()> {
+    let sql = format!(
+        "COPY {table} TO {} ({options})",
+        sql_string(&path.to_string_lossy())
+    );
+    conn.execute_batch(&sql).map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "cannot write {}: {}",
+                path.display(),
+                one_line(&e.to_string())
+            ),
+        )
+    })
+}
+
+/// A SQL string literal (COPY takes no parameter for its target).
+pub fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -1,0 +1,519 @@
+//! The demo log generator: the article's `log_a.txt`/`log_b.txt` rotation, made
+//! deterministic (seeded) and realistic (returning visitors, today's browsers, crawlers,
+//! sessions with assets and referrers, plausible statuses and sizes, slightly
+//! out-of-order timestamps).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+
+use crate::error::{Context, Error, ErrorKind, Result};
+
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub dir: PathBuf,
+    pub lines: u64,
+    pub rotate_every: u64,
+    pub seed: u64,
+    /// First timestamp; None: continue after the existing logs, or end at "now".
+    pub start: Option<DateTime<FixedOffset>>,
+    /// Mean requests per second of log time.
+    pub rate: f64,
+    /// Keep writing in real time until stopped.
+    pub follow: bool,
+}
+
+pub const FILES: [&str; 2] = ["log_a.txt", "log_b.txt"];
+
+/// SplitMix64: tiny, fast, and stable across crate versions, so a seed always gives the
+/// same logs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [(T, u32)]) -> &'a T {
+        let total: u32 = items.iter().map(|(_, w)| w).sum();
+        let mut x = self.below(total as u64) as u32;
+        for (item, w) in items {
+            if x < *w {
+                return item;
+            }
+            x -= w;
+        }
+        &items[items.len() - 1].0
+    }
+}
+
+const BROWSERS: &[(&str, u32)] = &[
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+        24,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+        9,
+    ),
+    (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36",
+        4,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.7444.102 Mobile Safari/537.36",
+        14,
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.1 Mobile/15E148 Safari/604.1",
+        12,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.1 Safari/605.1.15",
+        6,
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/142.0.7444.77 Mobile/15E148 Safari/604.1",
+        2,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:145.0) Gecko/20100101 Firefox/145.0",
+        6,
+    ),
+    (
+        "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0",
+        2,
+    ),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:144.0) Gecko/20100101 Firefox/144.0",
+        1,
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/145.0 Mobile/15E148 Safari/605.1.15",
+        1,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0",
+        7,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36 OPR/124.0.0.0",
+        2,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/29.0 Chrome/136.0.0.0 Mobile Safari/537.36",
+        3,
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; WOW64; Trident/7.0; rv:11.0) like Gecko",
+        1,
+    ),
+];
+
+const CRAWLERS: &[(&str, u32)] = &[
+    (
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        20,
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.7444.59 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        8,
+    ),
+    (
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        10,
+    ),
+    (
+        "DuckDuckBot/1.1; (+http://duckduckgo.com/duckduckbot.html)",
+        3,
+    ),
+    (
+        "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
+        3,
+    ),
+    (
+        "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+        5,
+    ),
+    (
+        "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
+        4,
+    ),
+    (
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+        4,
+    ),
+    (
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
+        3,
+    ),
+    (
+        "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)",
+        4,
+    ),
+    (
+        "NewsBlur Feed Fetcher - 12 subscribers - https://www.newsblur.com/site/123/",
+        2,
+    ),
+    ("UptimeRobot/2.0 (http://www.uptimerobot.com/)", 4),
+    ("curl/8.14.1", 2),
+    ("python-requests/2.32.5", 2),
+    ("Go-http-client/1.1", 1),
+];
+
+const PAGES: &[(&str, u32)] = &[
+    ("/", 30),
+    ("/blog/", 12),
+    ("/blog/building-a-data-pipeline", 10),
+    ("/blog/duckdb-for-log-analytics", 8),
+    ("/blog/rust-parsing-at-speed", 6),
+    ("/blog/log-rotation-explained", 4),
+    ("/about", 5),
+    ("/pricing", 6),
+    ("/docs/", 6),
+    ("/docs/getting-started", 5),
+    ("/docs/configuration", 3),
+    ("/contact", 2),
+    ("/search?q=parquet", 2),
+    ("/search?q=visitors+per+day", 1),
+    ("/atom.xml", 4),
+    ("/robots.txt", 2),
+    ("/wp-login.php", 1),
+    ("/.env", 1),
+];
+
+const ASSETS: &[(&str, u32)] = &[
+    ("/assets/css/site.css", 10),
+    ("/assets/js/app.js", 10),
+    ("/assets/js/vendor.min.js", 6),
+    ("/assets/img/logo.svg", 8),
+    ("/assets/img/hero.webp", 5),
+    ("/assets/fonts/inter.woff2", 6),
+    ("/favicon.ico", 6),
+];
+
+const REFERRERS: &[(&str, u32)] = &[
+    ("-", 40),
+    ("https://www.google.com/", 30),
+    ("https://www.bing.com/", 5),
+    ("https://duckduckgo.com/", 5),
+    ("https://news.ycombinator.com/", 4),
+    ("https://www.reddit.com/r/dataengineering/", 3),
+    ("https://t.co/", 2),
+    ("https://github.com/", 3),
+];
+
+const SITE: &str = "https://www.example.com";
+
+struct Visitor {
+    addr: String,
+    agent: &'static str,
+    bot: bool,
+}
+
+struct Generator {
+    rng: Rng,
+    visitors: Vec<Visitor>,
+    /// Cumulative Zipf-like weights over `visitors`: a few return often, most rarely.
+    cumulative: Vec<f64>,
+    /// Current session: visitor index and the page it is on.
+    session: Option<(usize, &'static str)>,
+}
+
+impl Generator {
+    fn new(seed: u64) -> Self {
+        let mut rng = Rng(seed ^ 0x5EED_0F_10C5);
+        let mut visitors = Vec::new();
+        for i in 0..2000 {
+            let bot = i % 9 == 0;
+            let agent = if bot {
+                *rng.pick(CRAWLERS)
+            } else {
+                *rng.pick(BROWSERS)
+            };
+            let addr = if rng.chance(0.12) {
+                const PREFIXES: [&str; 5] = [
+                    "2a02:c7f",
+                    "2600:1700",
+                    "2001:4860",
+                    "2a01:cb00",
+                    "240e:3b0",
+                ];
+                let p = PREFIXES[rng.below(5) as usize];
+                format!(
+                    "{p}:{:x}:{:x}::{:x}",
+                    rng.below(0xffff),
+                    rng.below(0xffff),
+                    1 + rng.below(0xfffe)
+                )
+            } else {
+                let first = [
+                    23, 31, 45, 62, 66, 77, 81, 88, 91, 104, 109, 151, 173, 185, 203, 212,
+                ];
+                format!(
+                    "{}.{}.{}.{}",
+                    first[rng.below(first.len() as u64) as usize],
+                    rng.below(256),
+                    rng.below(256),
+                    1 + rng.below(254)
+                )
+            };
+            visitors.push(Visitor { addr, agent, bot });
+        }
+        let mut acc = 0.0;
+        let cumulative = (0..visitors.len())
+            .map(|rank| {
+                acc += 1.0 / ((rank + 1) as f64).powf(0.9);
+                acc
+            })
+            .collect();
+        Generator {
+            rng,
+            visitors,
+            cumulative,
+            session: None,
+        }
+    }
+
+    fn pick_visitor(&mut self) -> usize {
+        let total = *self.cumulative.last().unwrap();
+        let x = self.rng.unit() * total;
+        self.cumulative
+            .partition_point(|c| *c < x)
+            .min(self.visitors.len() - 1)
+    }
+
+    /// One log line at `time`.
+    fn line(&mut self, time: &DateTime<FixedOffset>) -> String {
+        let continuing = self.session.filter(|_| self.rng.chance(0.6));
+        let (who, path, referer): (usize, &str, String) = match continuing {
+            Some((who, page)) if !self.visitors[who].bot && self.rng.chance(0.65) => {
+                (who, *self.rng.pick(ASSETS), format!("{SITE}{page}"))
+            }
+            Some((who, page)) => {
+                let next = *self.rng.pick(PAGES);
+                self.session = Some((who, next));
+                (who, next, format!("{SITE}{page}"))
+            }
+            None => {
+                let who = self.pick_visitor();
+                let page = *self.rng.pick(PAGES);
+                self.session = Some((who, page));
+                let referer = if self.visitors[who].bot {
+                    "-".to_string()
+                } else {
+                    self.rng.pick(REFERRERS).to_string()
+                };
+                (who, page, referer)
+            }
+        };
+        let is_asset = path.starts_with("/assets/") || path == "/favicon.ico";
+        let missing = matches!(path, "/wp-login.php" | "/.env");
+        let (method, path) = if path == "/contact" && self.rng.chance(0.3) {
+            ("POST", path)
+        } else if self.rng.chance(0.01) {
+            ("HEAD", path)
+        } else {
+            ("GET", path)
+        };
+        let status = if missing {
+            404
+        } else if is_asset {
+            *self.rng.pick(&[(200, 80), (304, 20)])
+        } else {
+            *self.rng.pick(&[
+                (200, 880),
+                (304, 50),
+                (301, 20),
+                (404, 30),
+                (403, 5),
+                (500, 10),
+                (503, 5),
+            ])
+        };
+        let bytes = match status {
+            304 => 0,
+            301 => 162,
+            404 | 403 => 150 + self.rng.below(400),
+            500 | 503 => 500 + self.rng.below(200),
+            _ if method == "HEAD" => 0,
+            _ => {
+                let base = 2_000 + (path.len() as u64 * 7919) % 60_000;
+                base + self.rng.below(base / 4 + 1)
+            }
+        };
+        let v = &self.visitors[who];
+        let user = if path == "/docs/configuration" && self.rng.chance(0.2) {
+            "alice"
+        } else {
+            "-"
+        };
+        format!(
+            "{} - {user} [{}] \"{method} {path} HTTP/1.1\" {status} {bytes} \"{referer}\" \"{}\"",
+            v.addr,
+            time.format("%d/%b/%Y:%H:%M:%S %z"),
+            v.agent
+        )
+    }
+}
+
+/// Where the rotation stands in `dir`: the file being written and how many lines it holds.
+struct Rotation {
+    current: usize,
+    lines_in_current: u64,
+    last_time: Option<DateTime<FixedOffset>>,
+    total_lines: u64,
+}
+
+fn rotation_state(dir: &Path, rotate_every: u64) -> Rotation {
+    let info: Vec<Option<(u64, Option<DateTime<FixedOffset>>, SystemTime)>> = FILES
+        .iter()
+        .map(|f| {
+            let path = dir.join(f);
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+            let data = std::fs::read(&path).ok()?;
+            let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+            let last = data
+                .strip_suffix(b"\n")
+                .and_then(|d| d.rsplit(|b| *b == b'\n').next())
+                .and_then(|l| line_time(&String::from_utf8_lossy(l)));
+            Some((lines, last, modified))
+        })
+        .collect();
+    let lines = |i: usize| info[i].as_ref().map_or(0, |x| x.0);
+    // The file being written is the one not yet full; when both are full (or both not, after
+    // a change of --rotate-every), the one with the later last line, then the later mtime
+    // (file times are too coarse to decide alone).
+    let current = match (lines(0), lines(1)) {
+        (_, 0) => 0,
+        (0, _) => 1,
+        (a, b) if a < rotate_every && b >= rotate_every => 0,
+        (a, b) if a >= rotate_every && b < rotate_every => 1,
+        _ => {
+            let key = |i: usize| info[i].as_ref().map(|x| (x.1, x.2));
+            usize::from(key(1) > key(0))
+        }
+    };
+    Rotation {
+        current,
+        lines_in_current: lines(current),
+        last_time: info[current].as_ref().and_then(|x| x.1),
+        total_lines: lines(0) + lines(1),
+    }
+}
+
+fn line_time(line: &str) -> Option<DateTime<FixedOffset>> {
+    let open = line.find('[')?;
+    let close = open + line[open..].find(']')?;
+    DateTime::parse_from_str(&line[open + 1..close], "%d/%b/%Y:%H:%M:%S %z").ok()
+}
+
+/// Write the logs; returns the number of lines written.
+pub fn generate(opts: &GenerateOptions) -> Result<u64> {
+    if opts.rotate_every == 0 {
+        return Err(Error::new(
+            ErrorKind::Failed,
+            "--rotate-every must be at least 1",
+        ));
+    }
+    if !(opts.rate > 0.0 && opts.rate.is_finite()) {
+        return Err(Error::new(
+            ErrorKind::Failed,
+            "--rate must be a positive number",
+        ));
+    }
+    std::fs::create_dir_all(&opts.dir).context(ErrorKind::CantCreate, || {
+        format!("cannot create {}", opts.dir.display())
+    })?;
+    let state = rotation_state(&opts.dir, opts.rotate_every);
+    // Continuing logs draw new numbers, not the same sequence again.
+    let mut generator = Generator::new(opts.seed);
+    generator.rng.0 ^= state.total_lines.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    let mut time = match (opts.start, state.last_time) {
+        (Some(start), _) => start,
+        (None, _) if opts.follow => Utc::now().fixed_offset(),
+        (None, Some(last)) => last + chrono::Duration::seconds(1),
+        (None, None) => {
+            let span = (opts.lines as f64 / opts.rate) as i64;
+            Utc::now().fixed_offset() - chrono::Duration::seconds(span)
+        }
+    };
+    let mut current = state.current;
+    let mut in_current = state.lines_in_current;
+    let mut out = open_log(&opts.dir.join(FILES[current]), false)?;
+    let mut written = 0u64;
+    let mut latest = time;
+    while opts.follow || written < opts.lines {
+        if in_current >= opts.rotate_every {
+            out.flush()
+                .context(ErrorKind::Io, || "cannot write log".into())?;
+            current = 1 - current;
+            in_current = 0;
+            out = open_log(&opts.dir.join(FILES[current]), true)?;
+        }
+        let gap = -generator.rng.unit().max(1e-12).ln() / opts.rate;
+        if opts.follow {
+            out.flush()
+                .context(ErrorKind::Io, || "cannot write log".into())?;
+            std::thread::sleep(Duration::from_secs_f64(gap.min(60.0)));
+            latest = Utc::now().with_timezone(latest.offset());
+        } else {
+            latest += chrono::Duration::microseconds((gap * 1e6) as i64);
+        }
+        // A request is logged when it finishes: now and then a line is a second or two older.
+        time = if generator.rng.chance(0.05) {
+            latest - chrono::Duration::seconds(1 + generator.rng.below(3) as i64)
+        } else {
+            latest
+        };
+        let line = generator.line(&time);
+        writeln!(out, "{line}").context(ErrorKind::Io, || "cannot write log".into())?;
+        written += 1;
+        in_current += 1;
+    }
+    out.flush()
+        .context(ErrorKind::Io, || "cannot write log".into())?;
+    Ok(written)
+}
+
+fn open_log(path: &Path, truncate: bool) -> Result<BufWriter<File>> {
+    let file = if truncate {
+        // Truncate in place (same inode), exactly like the article's generator.
+        OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(path)
+    } else {
+        OpenOptions::new().create(true).append(true).open(path)
+    };
+    let file = file.context(ErrorKind::CantCreate, || {
+        format!("cannot open {}", path.display())
+    })?;
+    Ok(BufWriter::with_capacity(1 << 16, file))
+}
+
+/// `--start` accepts RFC 3339 (`2026-11-20T08:00:00+01:00`) or a bare UTC date-time.
+pub fn parse_start(s: &str) -> std::result::Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+                .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
+        })
+        .map_err(|e| format!("expected RFC 3339 like 2026-11-20T08:00:00+01:00: {e}"))
+}

@@ -1,0 +1,306 @@
+//! Stage 3: the DuckDB warehouse. Opens (and locks) the database, keeps its schema, and
+//! appends a parsed batch — new rows, rejects and checkpoints — in one transaction.
+
+mod arrow;
+pub mod lock;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use duckdb::Connection;
+use duckdb::vtab::arrow::ArrowVTab;
+
+use crate::error::{Context, Error, ErrorKind, Result, one_line};
+use crate::parse::ParsedBatch;
+use crate::source::Checkpoint;
+use crate::source::fingerprint::Head;
+
+pub use lock::LockFile;
+
+/// Bumped when the stored schema changes incompatibly; a database from a newer weblog is
+/// refused rather than half-understood.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+pub struct Warehouse {
+    conn: Connection,
+    path: PathBuf,
+    _lock: Option<LockFile>,
+}
+
+/// What one committed batch did.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// Rows inserted into `logs`, per source file.
+    pub inserted: HashMap<String, u64>,
+    pub rejects: u64,
+}
+
+impl Warehouse {
+    /// Open for writing: take the lock, then open DuckDB and bring the schema up to date.
+    pub fn open(path: &Path, wait: Duration) -> Result<Warehouse> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).context(ErrorKind::CantCreate, || {
+                format!("cannot create database folder {}", dir.display())
+            })?;
+        }
+        let lock = LockFile::acquire(path, wait)?;
+        let conn = open_duckdb(path, false)?;
+        let wh = Warehouse {
+            conn,
+            path: path.to_path_buf(),
+            _lock: Some(lock),
+        };
+        wh.migrate()?;
+        Ok(wh)
+    }
+
+    /// Open an existing database read-only (no lock: DuckDB lets readers share).
+    pub fn open_read_only(path: &Path) -> Result<Warehouse> {
+        if !path.exists() {
+            return Err(Error::new(
+                ErrorKind::NoInput,
+                format!(
+                    "database {} does not exist; run `weblog run` first",
+                    path.display()
+                ),
+            ));
+        }
+        let conn = open_duckdb(path, true)?;
+        Ok(Warehouse {
+            conn,
+            path: path.to_path_buf(),
+            _lock: None,
+        })
+    }
+
+    /// A scratch in-memory database, e.g. to read outputs back.
+    pub fn open_in_memory() -> Result<Warehouse> {
+        let conn = Connection::open_in_memory()
+            .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot start DuckDB: {e}")))?;
+        Ok(Warehouse {
+            conn,
+            path: PathBuf::from(":memory:"),
+            _lock: None,
+        })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let db = self.path.display().to_string();
+        self.conn
+            .execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))
+            .context(ErrorKind::Data, || format!("cannot set up schema in {db}"))?;
+        let stored: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM weblog_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        match stored.as_deref().map(str::parse::<i64>) {
+            None => {
+                self.conn
+                    .execute(
+                        "INSERT INTO weblog_meta VALUES ('schema_version', ?)",
+                        [SCHEMA_VERSION.to_string()],
+                    )
+                    .context(ErrorKind::Data, || {
+                        format!("cannot write schema version to {db}")
+                    })?;
+            }
+            Some(Ok(v)) if v <= SCHEMA_VERSION => {}
+            Some(Ok(v)) => {
+                return Err(Error::new(
+                    ErrorKind::Data,
+                    format!(
+                        "database {db} has schema version {v}, written by a newer weblog (this one knows {SCHEMA_VERSION}); upgrade weblog"
+                    ),
+                ));
+            }
+            Some(Err(_)) => {
+                return Err(Error::new(
+                    ErrorKind::Data,
+                    format!("database {db} has an unreadable schema version"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn checkpoints(&self) -> Result<HashMap<String, Checkpoint>> {
+        let db = || format!("cannot read checkpoints from {}", self.path.display());
+        let mut stmt = self
+            .conn
+            .prepare(
+                r#"SELECT path, "offset", head_len, head_hash, marker, size, dev, inode FROM checkpoints"#,
+            )
+            .context(ErrorKind::Data, db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Checkpoint {
+                    path: r.get(0)?,
+                    offset: r.get(1)?,
+                    head: Head {
+                        len: r.get(2)?,
+                        hash: r.get(3)?,
+                    },
+                    marker: r.get(4)?,
+                    size: r.get(5)?,
+                    dev: r.get(6)?,
+                    inode: r.get(7)?,
+                })
+            })
+            .context(ErrorKind::Data, db)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let cp = row.context(ErrorKind::Data, db)?;
+            out.insert(cp.path.clone(), cp);
+        }
+        Ok(out)
+    }
+
+    /// Append the batch's new rows (anti-joined on `raw_log` against stored rows of the same
+    /// time range and within the batch), its rejects, and advance `checkpoints`, atomically.
+    pub fn commit(
+        &mut self,
+        mut batch: ParsedBatch,
+        checkpoints: &[Checkpoint],
+    ) -> Result<Committed> {
+        crate::failpoint::hit("before-commit");
+        let db = self.path.display().to_string();
+        let tx = self.conn.transaction().context(ErrorKind::Data, || {
+            format!("cannot begin a transaction on {db}")
+        })?;
+        let fail = |what: &'static str| {
+            let db = db.clone();
+            move || format!("{what} ({db})")
+        };
+        let mut committed = Committed::default();
+
+        if let Some((lo, hi)) = batch.time_range {
+            let rows = arrow::register(&mut batch.logs)?;
+            // Identical lines carry identical timestamps, so only stored rows inside the
+            // batch's time range can match: DuckDB prunes row groups by their min/max time.
+            tx.execute_batch("CREATE OR REPLACE TEMP TABLE weblog_batch AS FROM logs LIMIT 0")
+                .context(ErrorKind::Failed, fail("cannot stage the batch"))?;
+            tx.execute(
+                "INSERT INTO weblog_batch BY NAME
+                 SELECT * FROM arrow(?) b
+                 WHERE NOT EXISTS (
+                     SELECT 1 FROM logs s
+                     WHERE s.time_local BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ
+                       AND s.raw_log = b.raw_log)
+                 QUALIFY row_number() OVER (PARTITION BY b.raw_log ORDER BY b.source_file, b.source_offset) = 1",
+                duckdb::params![&rows, timestamptz_literal(lo), timestamptz_literal(hi)],
+            )
+            .context(ErrorKind::Failed, fail("cannot stage the batch"))?;
+            drop(rows);
+            tx.execute("INSERT INTO logs BY NAME SELECT * FROM weblog_batch", [])
+                .context(ErrorKind::Failed, fail("cannot insert into logs"))?;
+            let mut stmt = tx
+                .prepare("SELECT source_file, count(*) FROM weblog_batch GROUP BY ALL")
+                .context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
+            let counts = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
+            for c in counts {
+                let (file, n) = c.context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
+                committed.inserted.insert(file, n as u64);
+            }
+            drop(stmt);
+            tx.execute("DROP TABLE weblog_batch", [])
+                .context(ErrorKind::Failed, fail("cannot drop the staging table"))?;
+        }
+
+        let n_rejects = batch.rejects.height();
+        if n_rejects > 0 {
+            let rejects = arrow::register(&mut batch.rejects)?;
+            tx.execute(
+                "INSERT INTO rejects BY NAME SELECT * FROM arrow(?)",
+                [&rejects],
+            )
+            .context(ErrorKind::Failed, fail("cannot insert into rejects"))?;
+            committed.rejects = n_rejects as u64;
+        }
+
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+                )
+                .context(ErrorKind::Failed, fail("cannot write checkpoints"))?;
+            for cp in checkpoints {
+                stmt.execute(duckdb::params![
+                    cp.path,
+                    cp.offset,
+                    cp.head.len,
+                    cp.head.hash,
+                    cp.marker,
+                    cp.size,
+                    cp.dev,
+                    cp.inode
+                ])
+                .context(ErrorKind::Failed, fail("cannot write checkpoints"))?;
+            }
+        }
+        crate::failpoint::hit("during-commit");
+        tx.commit().map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot commit to {db}: {}", one_line(&e.to_string())),
+            )
+        })?;
+        crate::failpoint::hit("after-commit");
+        Ok(committed)
+    }
+}
+
+fn open_duckdb(path: &Path, read_only: bool) -> Result<Connection> {
+    let config = duckdb::Config::default()
+        .access_mode(if read_only {
+            duckdb::AccessMode::ReadOnly
+        } else {
+            duckdb::AccessMode::ReadWrite
+        })
+        .map_err(|e| Error::new(ErrorKind::Failed, e.to_string()))?;
+    let conn = Connection::open_with_flags(path, config).map_err(|e| {
+        let msg = one_line(&e.to_string());
+        let kind = if msg.contains("Could not set lock") {
+            ErrorKind::TempFail
+        } else {
+            ErrorKind::Data
+        };
+        let what = if kind == ErrorKind::TempFail {
+            "is in use by another program"
+        } else {
+            "cannot be opened (corrupt, or not a DuckDB database)"
+        };
+        Error::new(kind, format!("database {} {what}: {msg}", path.display()))
+    })?;
+    conn.register_table_function::<ArrowVTab>("arrow")
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Failed,
+                format!("cannot register arrow scan: {e}"),
+            )
+        })?;
+    Ok(conn)
+}
+
+/// A UTC instant as a literal DuckDB casts to TIMESTAMPTZ without the ICU extension.
+fn timestamptz_literal(micros: i64) -> String {
+    let t =
+        chrono::DateTime::from_timestamp_micros(micros).expect("parsed timestamps are in range");
+    t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()
+}

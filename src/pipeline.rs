@@ -1,0 +1,293 @@
+//! One incremental pass of `weblog run`: source → parse → load, batch by batch, then the
+//! SQL outputs → export. Each stage is its own module; this one only wires them.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::export;
+use crate::load::Warehouse;
+use crate::parse::FrameBuilder;
+use crate::source::{self, Checkpoint, LineReader, StartReason, checkpoint};
+use crate::transform;
+
+/// Input bytes parsed and committed together; bounds memory whatever the backlog.
+pub const DEFAULT_BATCH_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub logs: Vec<String>,
+    pub db: PathBuf,
+    pub sql: PathBuf,
+    pub out: PathBuf,
+    pub wait: Duration,
+    pub batch_bytes: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct FileSummary {
+    pub path: String,
+    pub start: Option<StartReason>,
+    pub start_offset: u64,
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct OutputSummary {
+    pub name: String,
+    pub rows: u64,
+    pub files: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RunSummary {
+    pub database: String,
+    pub files: Vec<FileSummary>,
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub batches: u64,
+    pub outputs: Vec<OutputSummary>,
+    pub warnings: Vec<String>,
+    pub elapsed_ms: u64,
+    pub lines_per_sec: f64,
+    pub mb_per_sec: f64,
+    #[serde(skip)]
+    pub out_dir: PathBuf,
+}
+
+impl RunSummary {
+    /// The error to exit with, if any part of the run failed (data committed before it stays).
+    pub fn failure(&self) -> Option<Error> {
+        if let Some(f) = self.files.iter().find(|f| f.error.is_some()) {
+            return Some(Error::new(ErrorKind::NoInput, f.error.clone().unwrap()));
+        }
+        if let Some(o) = self.outputs.iter().find(|o| o.error.is_some()) {
+            return Some(Error::new(ErrorKind::Sql, o.error.clone().unwrap()));
+        }
+        None
+    }
+}
+
+pub fn run(opts: &RunOptions) -> Result<RunSummary> {
+    let started = Instant::now();
+    let ingested_at_us = chrono::Utc::now().timestamp_micros();
+    // Fail before touching anything if the results could not be written anyway.
+    export::check_writable(&opts.out)?;
+    let outputs = transform::outputs(&opts.sql)?;
+    let (files, warnings) = source::discover(&opts.logs)?;
+    let mut wh = Warehouse::open(&opts.db, opts.wait)?;
+    let stored = wh.checkpoints()?;
+
+    let mut summary = RunSummary {
+        database: opts.db.display().to_string(),
+        warnings,
+        out_dir: opts.out.clone(),
+        ..Default::default()
+    };
+    let mut batch = Batch::new(ingested_at_us, opts.batch_bytes);
+    for path in &files {
+        summary.files.push(FileSummary {
+            path: path.display().to_string(),
+            ..Default::default()
+        });
+        let index = summary.files.len() - 1;
+        if let Err(e) = read_file(path, index, &stored, &mut batch, &mut wh, &mut summary) {
+            summary.files[index].error = Some(e.message);
+        }
+    }
+    batch.flush(&mut wh, &mut summary)?;
+
+    for output in &outputs {
+        summary.outputs.push(make_output(&wh, output, &opts.out));
+    }
+
+    for f in &summary.files {
+        summary.bytes_read += f.bytes_read;
+        summary.lines_read += f.lines_read;
+        summary.inserted += f.inserted;
+        summary.duplicates += f.duplicates;
+        summary.rejected += f.rejected;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    summary.elapsed_ms = (secs * 1000.0) as u64;
+    summary.lines_per_sec = summary.lines_read as f64 / secs.max(1e-9);
+    summary.mb_per_sec = summary.bytes_read as f64 / 1e6 / secs.max(1e-9);
+    Ok(summary)
+}
+
+/// Read one file's new lines into the batch, flushing whenever the batch is full.
+fn read_file(
+    path: &Path,
+    index: usize,
+    stored: &HashMap<String, Checkpoint>,
+    batch: &mut Batch,
+    wh: &mut Warehouse,
+    summary: &mut RunSummary,
+) -> Result<()> {
+    let key = path.display().to_string();
+    let unreadable = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::NoInput,
+            format!("cannot read log file {key}: {e}"),
+        )
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    let Some(resume) = checkpoint::resume(&file, stored.get(&key)).map_err(unreadable)? else {
+        return Ok(()); // not even one complete line yet
+    };
+    let fs = &mut summary.files[index];
+    fs.start = Some(resume.reason);
+    fs.start_offset = resume.offset;
+    if resume.reason == StartReason::Continue && resume.size == resume.offset {
+        return Ok(()); // nothing new: the common cron case costs a stat and two small reads
+    }
+    let window = window_before(&file, resume.offset).map_err(unreadable)?;
+    let name: Arc<str> = Arc::from(key.as_str());
+    let mut reader = LineReader::new(file, name, resume.offset, window, batch.chunk_bytes())
+        .map_err(unreadable)?;
+    let mut consumed_to = resume.offset;
+    while let Some(chunk) = reader.next_chunk().map_err(unreadable)? {
+        summary.files[index].bytes_read += chunk.end - consumed_to;
+        consumed_to = chunk.end;
+        batch.push(&chunk, index);
+        batch.checkpoints.insert(
+            key.clone(),
+            Checkpoint {
+                path: key.clone(),
+                offset: chunk.end,
+                head: resume.head,
+                marker: chunk.marker,
+                size: resume.size.max(chunk.end),
+                dev: resume.dev,
+                inode: resume.inode,
+            },
+        );
+        if batch.is_full() {
+            batch.flush(wh, summary)?;
+        }
+    }
+    Ok(())
+}
+
+/// The bytes just before `offset`, to continue the checkpoint marker.
+fn window_before(file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let start = offset.saturating_sub(source::fingerprint::MARKER_BYTES);
+    let mut buf = vec![0u8; (offset - start) as usize];
+    file.read_exact_at(&mut buf, start)?;
+    Ok(buf)
+}
+
+/// Chunks parsed and waiting to be committed together.
+struct Batch {
+    ingested_at_us: i64,
+    budget: usize,
+    builder: FrameBuilder,
+    checkpoints: HashMap<String, Checkpoint>,
+    /// Which `RunSummary::files` entry each source path is booked on.
+    owners: HashMap<String, usize>,
+}
+
+impl Batch {
+    fn new(ingested_at_us: i64, budget: usize) -> Self {
+        Batch {
+            ingested_at_us,
+            budget,
+            builder: FrameBuilder::new(ingested_at_us, 1024),
+            checkpoints: HashMap::new(),
+            owners: HashMap::new(),
+        }
+    }
+
+    fn chunk_bytes(&self) -> usize {
+        // Several chunks per batch, each small enough to parse while the next is read.
+        (self.budget / 4).clamp(4096, 8 << 20)
+    }
+
+    fn is_full(&self) -> bool {
+        self.builder.bytes() >= self.budget
+    }
+
+    fn push(&mut self, chunk: &source::Chunk, owner: usize) {
+        self.owners.insert(chunk.file.to_string(), owner);
+        self.builder.push_chunk(chunk);
+    }
+
+    fn flush(&mut self, wh: &mut Warehouse, summary: &mut RunSummary) -> Result<()> {
+        if self.builder.is_empty() && self.checkpoints.is_empty() {
+            return Ok(());
+        }
+        let committed = self.commit(wh)?;
+        summary.batches += 1;
+        for (path, (lines, rejected, inserted)) in committed {
+            let i = self.owners[&path];
+            book(&mut summary.files[i], lines, rejected, inserted);
+        }
+        Ok(())
+    }
+
+    /// Commit and return, per path: (lines read, rejected, inserted).
+    fn commit(&mut self, wh: &mut Warehouse) -> Result<HashMap<String, (u64, u64, u64)>> {
+        let builder = std::mem::replace(
+            &mut self.builder,
+            FrameBuilder::new(self.ingested_at_us, 1024),
+        );
+        let parsed = builder.finish().map_err(|e| {
+            Error::new(
+                ErrorKind::Failed,
+                format!("cannot build the batch frame: {e}"),
+            )
+        })?;
+        let mut per_path: HashMap<String, (u64, u64, u64)> = HashMap::new();
+        for (file, ok, bad) in &parsed.per_file {
+            let e = per_path.entry(file.to_string()).or_default();
+            e.0 += ok + bad;
+            e.1 += bad;
+        }
+        let checkpoints: Vec<Checkpoint> = self.checkpoints.drain().map(|(_, c)| c).collect();
+        let committed = wh.commit(parsed, &checkpoints)?;
+        for (file, n) in committed.inserted {
+            per_path.entry(file).or_default().2 += n;
+        }
+        Ok(per_path)
+    }
+}
+
+fn book(f: &mut FileSummary, lines: u64, rejected: u64, inserted: u64) {
+    f.lines_read += lines;
+    f.rejected += rejected;
+    f.inserted += inserted;
+    f.duplicates += lines - rejected - inserted;
+}
+
+fn make_output(wh: &Warehouse, output: &transform::SqlOutput, out: &Path) -> OutputSummary {
+    let mut s = OutputSummary {
+        name: output.name.clone(),
+        ..Default::default()
+    };
+    let result = transform::materialize(wh.connection(), output).and_then(|rows| {
+        s.rows = rows;
+        export::write(wh.connection(), transform::OUTPUT_TABLE, out, &output.name)
+    });
+    match result {
+        Ok(files) => s.files = files.iter().map(|f| f.display().to_string()).collect(),
+        Err(e) => s.error = Some(e.message),
+    }
+    s
+}

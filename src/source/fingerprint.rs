@@ -1,0 +1,71 @@
+//! File identity by content: a hash of the file's first line (the head) and a hash of the
+//! bytes just before the checkpointed offset (the marker). A truncated, replaced or rewritten
+//! file changes one of them even when its size has grown back past the old offset.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The head is the first line, capped: long enough to tell files apart, cheap to re-read.
+pub const HEAD_MAX_BYTES: usize = 1024;
+/// The marker covers this many bytes before the offset (fewer at the start of a file).
+pub const MARKER_BYTES: u64 = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub len: u32,
+    pub hash: u64,
+}
+
+/// The head of `file`, or None while the file holds no complete first line (and is shorter
+/// than the cap): such a file has nothing to read yet.
+pub fn head(file: &File) -> io::Result<Option<Head>> {
+    let mut buf = vec![0u8; HEAD_MAX_BYTES];
+    let n = read_full_at(file, &mut buf, 0)?;
+    let buf = &buf[..n];
+    let len = match memchr::memchr(b'\n', buf) {
+        Some(nl) => nl + 1,
+        None if n == HEAD_MAX_BYTES => n,
+        None => return Ok(None),
+    };
+    Ok(Some(Head {
+        len: len as u32,
+        hash: xxh3_64(&buf[..len]),
+    }))
+}
+
+/// Does the file still start with the head recorded earlier?
+pub fn head_matches(file: &File, expected: Head) -> io::Result<bool> {
+    let mut buf = vec![0u8; expected.len as usize];
+    let n = read_full_at(file, &mut buf, 0)?;
+    Ok(n == buf.len() && xxh3_64(&buf) == expected.hash)
+}
+
+/// Hash of the bytes just before `offset`.
+pub fn marker_at(file: &File, offset: u64) -> io::Result<Option<u64>> {
+    let start = offset.saturating_sub(MARKER_BYTES);
+    let mut buf = vec![0u8; (offset - start) as usize];
+    let n = read_full_at(file, &mut buf, start)?;
+    Ok((n == buf.len()).then(|| xxh3_64(&buf)))
+}
+
+/// Hash of the last bytes of a window that ends exactly at the offset.
+pub fn marker_of(window: &[u8]) -> u64 {
+    let keep = window.len().min(MARKER_BYTES as usize);
+    xxh3_64(&window[window.len() - keep..])
+}
+
+fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}

@@ -1,0 +1,174 @@
+//! Shared test harness: a temp folder, the real `weblog` binary run in it, and a reference
+//! reading of log files that shares no code with the crate.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn logs(&self) -> PathBuf {
+        let p = self.path("logs");
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.path("w.duckdb")
+    }
+
+    /// Run the real binary with `args`, in the temp folder.
+    pub fn weblog(&self, args: &[&str]) -> Output {
+        self.weblog_env(args, &[])
+    }
+
+    pub fn weblog_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_weblog"));
+        cmd.args(args).current_dir(self.dir.path());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("weblog runs")
+    }
+
+    /// The standard run arguments for this environment.
+    pub fn run_args(&self) -> Vec<String> {
+        vec![
+            "run".into(),
+            "--logs".into(),
+            format!("{}/*", self.logs().display()),
+            "--db".into(),
+            self.db_path().display().to_string(),
+            "--out".into(),
+            self.path("out").display().to_string(),
+            "--sql".into(),
+            repo_sql().display().to_string(),
+            "--json".into(),
+        ]
+    }
+
+    /// `weblog run --json` that must succeed; returns the summary.
+    pub fn run(&self, extra: &[&str]) -> serde_json::Value {
+        let mut args = self.run_args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.weblog(&args);
+        assert!(
+            out.status.success(),
+            "weblog run failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+    }
+
+    pub fn db(&self) -> duckdb::Connection {
+        let cfg = duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .unwrap();
+        duckdb::Connection::open_with_flags(self.db_path(), cfg).expect("database opens")
+    }
+
+    pub fn stored_lines(&self) -> Vec<String> {
+        let conn = self.db();
+        let mut stmt = conn
+            .prepare("SELECT raw_log FROM logs ORDER BY raw_log")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    pub fn read_out(&self, file: &str) -> String {
+        std::fs::read_to_string(self.path("out").join(file)).expect("output exists")
+    }
+}
+
+pub fn repo_sql() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sql")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// Complete lines of a file (a trailing partial line is not a line yet).
+pub fn complete_lines(path: &Path) -> Vec<String> {
+    let data = std::fs::read(path).unwrap_or_default();
+    let end = data.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    String::from_utf8(data[..end].to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+        .collect()
+}
+
+/// Reference reading of a combined-format line: (ISO date as written, client address).
+/// Deliberately naive and independent of the crate's parser.
+pub fn day_and_ip(line: &str) -> (String, String) {
+    let ip = line.split(' ').next().unwrap().to_string();
+    let open = line.find('[').unwrap();
+    let date = &line[open + 1..open + 12]; // dd/Mon/yyyy
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = months.iter().position(|m| *m == &date[3..6]).unwrap() + 1;
+    (format!("{}-{:02}-{}", &date[7..11], month, &date[0..2]), ip)
+}
+
+/// Reference daily visitors over distinct lines: day → (distinct IPs, requests).
+pub fn daily_visitors(lines: &BTreeSet<String>) -> BTreeMap<String, (usize, usize)> {
+    let mut ips: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut requests: BTreeMap<String, usize> = BTreeMap::new();
+    for line in lines {
+        let (day, ip) = day_and_ip(line);
+        ips.entry(day.clone()).or_default().insert(ip);
+        *requests.entry(day).or_default() += 1;
+    }
+    ips.into_iter()
+        .map(|(d, set)| {
+            let r = requests[&d];
+            (d, (set.len(), r))
+        })
+        .collect()
+}
+
+/// daily_visitors.csv parsed back: day → (unique_visitors, requests).
+pub fn daily_visitors_csv(csv: &str) -> BTreeMap<String, (usize, usize)> {
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("day,unique_visitors,requests"));
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                (f[1].parse().unwrap(), f[2].parse().unwrap()),
+            )
+        })
+        .collect()
+}
+
+pub fn num(v: &serde_json::Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}"))
+}

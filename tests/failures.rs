@@ -1,0 +1,200 @@
+//! Crashes, a busy database and operator errors: each ends with a clear message, a distinct
+//! exit code, and stored data intact.
+
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+
+use common::*;
+
+const LINES: [&str; 3] = [
+    r#"10.0.0.1 - - [01/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 100 "-" "curl/8.0""#,
+    r#"10.0.0.2 - - [01/Nov/2026:10:00:01 +0000] "GET /a HTTP/1.1" 200 200 "-" "curl/8.0""#,
+    r#"10.0.0.3 - - [02/Nov/2026:11:00:00 +0000] "GET /b HTTP/1.1" 404 0 "-" "curl/8.0""#,
+];
+
+fn write_log(env: &Env, lines: &[&str]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    std::fs::write(env.logs().join("access.log"), text).unwrap();
+}
+
+fn run_args(env: &Env) -> Vec<String> {
+    env.run_args()
+}
+
+fn run_with(env: &Env, args: &[String], failpoint: Option<&str>) -> std::process::Output {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match failpoint {
+        Some(fp) => env.weblog_env(&args, &[("WEBLOG_FAILPOINT", fp)]),
+        None => env.weblog(&args),
+    }
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn crash_before_commit_loses_nothing() {
+    let env = Env::new();
+    write_log(&env, &LINES[..2]);
+    env.run(&[]);
+    std::fs::write(
+        env.logs().join("access.log"),
+        format!("{}\n{}\n{}\n", LINES[0], LINES[1], LINES[2]),
+    )
+    .unwrap();
+    for fp in ["before-commit", "during-commit"] {
+        let out = run_with(&env, &run_args(&env), Some(fp));
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "{fp}: aborted like a crash: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            env.count("SELECT count(*) FROM logs"),
+            2,
+            "{fp}: nothing half-applied"
+        );
+    }
+    let after = env.run(&[]);
+    assert_eq!(
+        num(&after, "inserted"),
+        1,
+        "the uncommitted line is read again"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+}
+
+#[test]
+fn crash_after_commit_reads_nothing_twice() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    let out = run_with(&env, &run_args(&env), Some("after-commit"));
+    assert_eq!(out.status.signal(), Some(6), "{}", stderr(&out));
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+    let again = env.run(&[]);
+    assert_eq!(
+        num(&again, "lines_read"),
+        0,
+        "checkpoint was committed with the rows"
+    );
+    assert_eq!(num(&again, "inserted"), 0);
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+}
+
+#[test]
+fn crash_during_export_leaves_previous_outputs_whole() {
+    let env = Env::new();
+    write_log(&env, &LINES[..2]);
+    env.run(&[]);
+    let before = env.read_out("daily_visitors.csv");
+    write_log(&env, &LINES);
+    let out = run_with(&env, &run_args(&env), Some("during-export"));
+    assert_eq!(out.status.signal(), Some(6), "{}", stderr(&out));
+    // The killed export left the old file in place, not a half-written one.
+    assert_eq!(env.read_out("daily_visitors.csv"), before);
+    env.run(&[]);
+    assert_eq!(
+        env.read_out("daily_visitors.csv"),
+        "day,unique_visitors,requests\n2026-11-01,2,2\n2026-11-02,1,1\n"
+    );
+}
+
+#[test]
+fn busy_database_exits_75_with_one_clear_line() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    env.run(&[]);
+    // Another weblog holding the lock: take it from this process.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(env.path("w.duckdb.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let out = run_with(&env, &run_args(&env), None);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("is busy"), "{err}");
+    let mut waiting = run_args(&env);
+    waiting.extend(["--wait".to_string(), "0.5".to_string()]);
+    let started = std::time::Instant::now();
+    let out = run_with(&env, &waiting, None);
+    assert_eq!(out.status.code(), Some(75));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500));
+    drop(lock);
+    assert_eq!(num(&env.run(&[]), "inserted"), 0);
+}
+
+#[test]
+fn missing_log_file_is_an_error_but_an_empty_glob_only_warns() {
+    let env = Env::new();
+    let mut args = run_args(&env);
+    let i = args.iter().position(|a| a == "--logs").unwrap();
+    args[i + 1] = env.path("nope.log").display().to_string();
+    let out = run_with(&env, &args, None);
+    assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not exist"));
+    assert_eq!(stderr(&out).lines().count(), 1);
+
+    args[i + 1] = env.path("nothing-here/*.log").display().to_string();
+    let out = run_with(&env, &args, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: no log file matches"));
+}
+
+#[test]
+fn unwritable_output_folder_fails_before_anything_changes() {
+    let env = Env::new();
+    write_log(&env, &LINES[..2]);
+    env.run(&[]);
+    write_log(&env, &LINES);
+    let mut args = run_args(&env);
+    let i = args.iter().position(|a| a == "--out").unwrap();
+    // A regular file where the folder should be: no permission tricks, fails even as root.
+    std::fs::write(env.path("blocked"), "").unwrap();
+    args[i + 1] = env.path("blocked/out").display().to_string();
+    let out = run_with(&env, &args, None);
+    assert_eq!(out.status.code(), Some(73), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs"),
+        2,
+        "nothing ingested"
+    );
+    assert_eq!(num(&env.run(&[]), "inserted"), 1);
+}
+
+#[test]
+fn corrupt_database_is_refused_and_left_untouched() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    let garbage: Vec<u8> = (0..64 * 1024u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(env.db_path(), &garbage).unwrap();
+    let out = run_with(&env, &run_args(&env), None);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert_eq!(std::fs::read(env.db_path()).unwrap(), garbage);
+}
+
+#[test]
+fn database_from_a_newer_weblog_is_refused() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    env.run(&[]);
+    {
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute(
+            "UPDATE weblog_meta SET value = '999' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+    }
+    let out = run_with(&env, &run_args(&env), None);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(stderr(&out).contains("newer weblog"));
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+}

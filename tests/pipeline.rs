@@ -1,0 +1,470 @@
+//! End to end: real log files, the real binary, a real DuckDB file in a temp folder; results
+//! checked against counts computed here from the files themselves.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs::OpenOptions;
+use std::io::Write;
+
+use common::*;
+
+fn generate(env: &Env, args: &[&str]) {
+    let mut all = vec!["generate", "--dir", "logs", "--seed", "7"];
+    if !args.contains(&"--rate") {
+        all.extend(["--rate", "0.02"]);
+    }
+    all.extend_from_slice(args);
+    let out = env.weblog(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every complete line currently in the demo files.
+fn lines_on_disk(env: &Env) -> BTreeSet<String> {
+    ["log_a.txt", "log_b.txt"]
+        .iter()
+        .flat_map(|f| complete_lines(&env.logs().join(f)))
+        .collect()
+}
+
+#[test]
+fn generated_logs_through_rotations_are_stored_exactly_once() {
+    let env = Env::new();
+    // 250 lines, rotating every 100: a holds 1–100, b 101–200, then a is truncated for 201–250.
+    generate(
+        &env,
+        &["--lines", "250", "--start", "2026-11-20T21:30:00+01:00"],
+    );
+    let mut expected = lines_on_disk(&env);
+    assert_eq!(
+        expected.len(),
+        150,
+        "log_a 50 lines + log_b 100 lines on disk"
+    );
+
+    let first = env.run(&[]);
+    assert_eq!(num(&first, "lines_read"), 150);
+    assert_eq!(num(&first, "inserted") as usize, expected.len());
+    let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
+    assert_eq!(stored, expected);
+    let csv = env.read_out("daily_visitors.csv");
+    assert_eq!(daily_visitors_csv(&csv), daily_visitors(&expected));
+    // 0.02 req/s for 150 lines spans days: the test is only meaningful if it does.
+    assert!(daily_visitors(&expected).len() >= 2);
+
+    // Nothing new: nothing read, nothing inserted, outputs identical.
+    let parquet_before = std::fs::read(env.path("out/daily_visitors.parquet")).unwrap();
+    let again = env.run(&[]);
+    assert_eq!(num(&again, "lines_read"), 0);
+    assert_eq!(num(&again, "inserted"), 0);
+    assert_eq!(env.read_out("daily_visitors.csv"), csv);
+    assert_eq!(
+        std::fs::read(env.path("out/daily_visitors.parquet")).unwrap(),
+        parquet_before
+    );
+
+    // 120 more: a grows to 100, then b is truncated in place and gets 70 new lines.
+    generate(&env, &["--lines", "120"]);
+    let now = lines_on_disk(&env);
+    assert_eq!(now.len(), 170);
+    let new: BTreeSet<String> = now.difference(&expected).cloned().collect();
+    assert_eq!(new.len(), 120, "every new line is still on disk");
+    let third = env.run(&[]);
+    assert_eq!(num(&third, "inserted"), 120);
+    let b = third["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with("log_b.txt"))
+        .unwrap();
+    assert_ne!(
+        b["start"], "continue",
+        "truncated log_b is read from the start: {b}"
+    );
+    assert_eq!(b["start_offset"], 0);
+    expected.extend(new);
+    let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
+    assert_eq!(stored, expected);
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs") as usize,
+        expected.len()
+    );
+    assert_eq!(
+        daily_visitors_csv(&env.read_out("daily_visitors.csv")),
+        daily_visitors(&expected)
+    );
+}
+
+#[test]
+fn apache_sample_distinct_lines_and_daily_visitors() {
+    let env = Env::new();
+    std::fs::copy(fixture("apache_logs"), env.logs().join("access.log")).unwrap();
+    let summary = env.run(&[]);
+    assert_eq!(num(&summary, "lines_read"), 10_000);
+    assert_eq!(num(&summary, "inserted"), 9_981);
+    assert_eq!(num(&summary, "duplicates"), 19);
+    assert_eq!(num(&summary, "rejected"), 0);
+
+    let all: Vec<String> = complete_lines(&fixture("apache_logs"));
+    let distinct: BTreeSet<String> = all.iter().cloned().collect();
+    assert_eq!(distinct.len(), 9_981);
+    let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
+    assert_eq!(stored, distinct);
+    let want = daily_visitors(&distinct);
+    assert_eq!(want.len(), 4, "17–20 May 2015");
+    assert_eq!(
+        daily_visitors_csv(&env.read_out("daily_visitors.csv")),
+        want
+    );
+
+    // The same sample under a second name: every line is a duplicate across runs.
+    std::fs::copy(fixture("apache_logs"), env.logs().join("copy.log")).unwrap();
+    let second = env.run(&[]);
+    assert_eq!(num(&second, "lines_read"), 10_000);
+    assert_eq!(num(&second, "inserted"), 0);
+    assert_eq!(num(&second, "duplicates"), 10_000);
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 9_981);
+}
+
+#[test]
+fn small_batches_give_the_same_result() {
+    let env = Env::new();
+    std::fs::copy(fixture("apache_logs"), env.logs().join("access.log")).unwrap();
+    // ~2.4 MB in batches of 256 KiB: a dozen transactions, duplicates spanning them.
+    let summary = env.run(&["--batch-bytes", "262144"]);
+    assert!(num(&summary, "batches") >= 8, "{summary}");
+    assert_eq!(num(&summary, "inserted"), 9_981);
+    assert_eq!(num(&summary, "duplicates"), 19);
+    let distinct: BTreeSet<String> = complete_lines(&fixture("apache_logs"))
+        .into_iter()
+        .collect();
+    assert_eq!(
+        env.stored_lines().into_iter().collect::<BTreeSet<_>>(),
+        distinct
+    );
+}
+
+const L1: &str = r#"10.0.0.1 - - [01/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 100 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0""#;
+const L2: &str =
+    r#"10.0.0.2 - - [01/Nov/2026:10:00:01 +0000] "GET /a HTTP/1.1" 200 200 "-" "curl/8.0""#;
+const L3: &str =
+    r#"10.0.0.3 - - [02/Nov/2026:11:00:00 +0000] "GET /b HTTP/1.1" 404 0 "-" "curl/8.0""#;
+
+#[test]
+fn duplicates_within_a_batch_and_across_runs_are_skipped_and_counted() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    std::fs::write(&log, format!("{L1}\n{L2}\n{L1}\n{L1}\n")).unwrap();
+    let first = env.run(&[]);
+    assert_eq!(num(&first, "inserted"), 2);
+    assert_eq!(num(&first, "duplicates"), 2);
+    append(&log, &format!("{L2}\n{L3}\n"));
+    let second = env.run(&[]);
+    assert_eq!(num(&second, "lines_read"), 2);
+    assert_eq!(num(&second, "inserted"), 1);
+    assert_eq!(num(&second, "duplicates"), 1);
+    assert_eq!(env.stored_lines(), vec![L1, L2, L3]);
+    // The stored copy of a duplicated line is its first occurrence.
+    assert_eq!(
+        env.count(&format!(
+            "SELECT source_offset FROM logs WHERE raw_log = '{}'",
+            L1.replace('\'', "''")
+        )),
+        0
+    );
+}
+
+#[test]
+fn partial_last_line_is_ingested_once_completed() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let (head, tail) = L3.split_at(40);
+    std::fs::write(&log, format!("{L1}\n{L2}\n{head}")).unwrap();
+    let first = env.run(&[]);
+    assert_eq!(num(&first, "inserted"), 2);
+    assert_eq!(num(&first, "rejected"), 0);
+    append(&log, &format!("{tail}\n"));
+    let second = env.run(&[]);
+    assert_eq!(num(&second, "inserted"), 1);
+    assert_eq!(num(&second, "rejected"), 0);
+    assert_eq!(env.stored_lines(), vec![L1, L2, L3]);
+    let offset = env.count("SELECT source_offset FROM logs WHERE remote_addr = '10.0.0.3'");
+    assert_eq!(offset as usize, L1.len() + 1 + L2.len() + 1);
+}
+
+#[test]
+fn malformed_lines_go_to_rejects_with_file_offset_and_reason() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let bad: Vec<&[u8]> = vec![
+        b"this is not a log line",
+        b"10.0.0.9 - - [99/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"",
+        b"10.0.0.9 - - [01/Nov/2026:10:00:00 +0000] \"GET /\xff\xfe HTTP/1.1\" 200 1 \"-\" \"-\"",
+    ];
+    let mut data = Vec::new();
+    let mut offsets = Vec::new();
+    for (good, bad) in [L1, L2, L3].iter().zip(&bad) {
+        data.extend_from_slice(good.as_bytes());
+        data.extend_from_slice(b"\r\n"); // CRLF endings too
+        offsets.push(data.len() as i64);
+        data.extend_from_slice(bad);
+        data.push(b'\n');
+    }
+    std::fs::write(&log, &data).unwrap();
+    let summary = env.run(&[]);
+    assert_eq!(num(&summary, "inserted"), 3);
+    assert_eq!(num(&summary, "rejected"), 3);
+    assert_eq!(env.stored_lines(), vec![L1, L2, L3]);
+
+    let conn = env.db();
+    let mut stmt = conn
+        .prepare("SELECT source_file, source_offset, raw_line, reason FROM rejects ORDER BY source_offset")
+        .unwrap();
+    let rows: Vec<(String, i64, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for (i, (file, offset, raw, reason)) in rows.iter().enumerate() {
+        assert!(file.ends_with("access.log"));
+        assert_eq!(*offset, offsets[i]);
+        assert_eq!(*raw, String::from_utf8_lossy(bad[i]));
+        assert!(!reason.is_empty());
+    }
+    assert_eq!(rows[0].3, "no [time_local] field");
+    assert_eq!(rows[1].3, "invalid timestamp");
+    assert_eq!(rows[2].3, "invalid UTF-8");
+}
+
+#[test]
+fn browser_families_hand_checked() {
+    let env = Env::new();
+    let agents = [
+        // (agent, family by hand)
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+            "Chrome",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0",
+            "Edge",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36 OPR/124.0.0.0",
+            "Opera",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.1 Mobile/15E148 Safari/604.1",
+            "Safari",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:145.0) Gecko/20100101 Firefox/145.0",
+            "Firefox",
+        ),
+        (
+            "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1)",
+            "MSIE",
+        ),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Other",
+        ),
+        ("-", "Other"),
+    ];
+    let mut text = String::new();
+    for (i, (agent, _)) in agents.iter().enumerate() {
+        // Chrome twice from two addresses, to check requests vs visitors.
+        let n = if i == 0 { 3 } else { 1 };
+        for k in 0..n {
+            text.push_str(&format!(
+                "10.1.{i}.{} - - [01/Nov/2026:10:00:0{k} +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"{agent}\"\n",
+                k % 2
+            ));
+        }
+    }
+    std::fs::write(env.logs().join("access.log"), text).unwrap();
+    env.run(&[]);
+    let csv = env.read_out("browser_counts.csv");
+    let rows: BTreeSet<&str> = csv.lines().skip(1).collect();
+    let want: BTreeSet<&str> = [
+        "Chrome,3,2",
+        "Edge,1,1",
+        "Opera,1,1",
+        "Safari,1,1",
+        "Firefox,1,1",
+        "MSIE,1,1",
+        "Other,2,2",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(rows, want, "{csv}");
+    assert_eq!(
+        csv.lines().nth(1),
+        Some("Chrome,3,2"),
+        "ordered by requests"
+    );
+}
+
+#[test]
+fn outputs_are_readable_by_polars_with_typed_columns() {
+    use polars::prelude::*;
+    let env = Env::new();
+    std::fs::copy(fixture("apache_logs"), env.logs().join("access.log")).unwrap();
+    env.run(&[]);
+    let file = std::fs::File::open(env.path("out/daily_visitors.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(df.height(), 4);
+    assert_eq!(df.column("day").unwrap().dtype(), &DataType::Date);
+    let visitors = df.column("unique_visitors").unwrap().i64().unwrap();
+    let csv = daily_visitors_csv(&env.read_out("daily_visitors.csv"));
+    let from_csv: Vec<i64> = csv.values().map(|v| v.0 as i64).collect();
+    assert_eq!(visitors.into_no_null_iter().collect::<Vec<_>>(), from_csv);
+}
+
+#[test]
+fn built_in_sql_is_used_when_the_sql_folder_is_missing() {
+    let env = Env::new();
+    std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n")).unwrap();
+    let mut args = env.run_args();
+    let i = args.iter().position(|a| a == "--sql").unwrap();
+    args[i + 1] = env.path("no-such-folder").display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["daily_visitors", "browser_counts"] {
+        assert!(env.path(&format!("out/{name}.parquet")).exists(), "{name}");
+        assert!(env.path(&format!("out/{name}.csv")).exists(), "{name}");
+    }
+}
+
+#[test]
+fn new_sql_file_makes_a_new_output() {
+    let env = Env::new();
+    std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n{L3}\n")).unwrap();
+    let sql = env.path("sql");
+    std::fs::create_dir_all(&sql).unwrap();
+    std::fs::write(
+        sql.join("status_404.sql"),
+        "-- 404s per path\nSELECT request_path, count(*) AS hits FROM logs WHERE status = 404 GROUP BY ALL;\n",
+    )
+    .unwrap();
+    let mut args = env.run_args();
+    let i = args.iter().position(|a| a == "--sql").unwrap();
+    args[i + 1] = sql.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env.read_out("status_404.csv"), "request_path,hits\n/b,1\n");
+}
+
+#[test]
+fn human_summary_prints_tables() {
+    let env = Env::new();
+    std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n{L3}\n")).unwrap();
+    let mut args = env.run_args();
+    args.retain(|a| a != "--json");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("3 lines"), "{text}");
+    assert!(text.contains("3 inserted"), "{text}");
+    assert!(text.contains("Daily visitors"), "{text}");
+    assert!(
+        text.contains("2026-11-01") && text.contains("2026-11-02"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Browsers") && text.contains("Firefox"),
+        "{text}"
+    );
+}
+
+fn append(path: &std::path::Path, text: &str) {
+    let mut f = OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+#[test]
+fn generator_is_deterministic_rotates_and_looks_real() {
+    let a = Env::new();
+    let b = Env::new();
+    for env in [&a, &b] {
+        generate(
+            env,
+            &[
+                "--lines",
+                "1500",
+                "--rotate-every",
+                "1000",
+                "--start",
+                "2026-11-01T00:00:00Z",
+                "--rate",
+                "1",
+            ],
+        );
+    }
+    for f in ["log_a.txt", "log_b.txt"] {
+        assert_eq!(
+            std::fs::read(a.logs().join(f)).unwrap(),
+            std::fs::read(b.logs().join(f)).unwrap(),
+            "same seed and start, same {f}"
+        );
+    }
+    let la = complete_lines(&a.logs().join("log_a.txt"));
+    let lb = complete_lines(&a.logs().join("log_b.txt"));
+    assert_eq!((la.len(), lb.len()), (1000, 500));
+    let all: Vec<&String> = la.iter().chain(&lb).collect();
+    let ips: BTreeSet<&str> = all.iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert!(
+        ips.len() > 100 && ips.len() < 1000,
+        "returning visitors: {}",
+        ips.len()
+    );
+    assert!(ips.iter().any(|ip| ip.contains(':')), "some IPv6");
+    for needle in [
+        "Googlebot",
+        "bingbot",
+        "Firefox/",
+        "Edg/",
+        "OPR/",
+        "Version/26",
+        "\" 404 ",
+        "\" 304 0 ",
+    ] {
+        assert!(all.iter().any(|l| l.contains(needle)), "{needle}");
+    }
+    // Timestamps advance at ~1/s with a few lines out of order.
+    let stamp = |l: &str| {
+        let i = l.find('[').unwrap();
+        l[i + 1..i + 21].to_string() // same day: the text orders like the time
+    };
+    let out_of_order = all.windows(2).filter(|w| stamp(w[1]) < stamp(w[0])).count();
+    assert!(out_of_order > 0 && out_of_order < 150, "{out_of_order}");
+
+    // Continuing: the next lines go to log_b, and a different seed gives different logs.
+    generate(&a, &["--lines", "600", "--rotate-every", "1000"]);
+    assert_eq!(complete_lines(&a.logs().join("log_b.txt")).len(), 1000);
+    assert_eq!(
+        complete_lines(&a.logs().join("log_a.txt")).len(),
+        100,
+        "a truncated on the switch"
+    );
+}
