@@ -237,7 +237,7 @@ struct Generator {
 
 impl Generator {
     fn new(seed: u64) -> Self {
-        let mut rng = Rng(seed ^ 0x5EED_0F_10C5);
+        let mut rng = Rng(seed ^ 0x005E_ED0F_10C5);
         let mut visitors = Vec::new();
         for i in 0..2000 {
             let bot = i % 9 == 0;
@@ -381,7 +381,9 @@ struct Rotation {
 }
 
 fn rotation_state(dir: &Path, rotate_every: u64) -> Rotation {
-    let info: Vec<Option<(u64, Option<DateTime<FixedOffset>>, SystemTime)>> = FILES
+    // Per file: lines, time of the last line, mtime.
+    type FileState = (u64, Option<DateTime<FixedOffset>>, SystemTime);
+    let info: Vec<Option<FileState>> = FILES
         .iter()
         .map(|f| {
             let path = dir.join(f);

@@ -244,10 +244,13 @@ impl Batch {
 
     /// Commit and return, per path: (lines read, rejected, inserted).
     fn commit(&mut self, wh: &mut Warehouse) -> Result<HashMap<String, (u64, u64, u64)>> {
-        let builder = std::mem::replace(
-            &mut self.builder,
-            FrameBuilder::new(self.ingested_at_us, 1024),
-        );
+        // Each batch gets its own ingested_at (strictly later than the last one), which lets
+        // the load stage count exactly the rows this batch inserted.
+        self.ingested_at_us = chrono::Utc::now()
+            .timestamp_micros()
+            .max(self.ingested_at_us + 1);
+        let next = FrameBuilder::new(self.ingested_at_us, 1024);
+        let builder = std::mem::replace(&mut self.builder, next);
         let parsed = builder.finish().map_err(|e| {
             Error::new(
                 ErrorKind::Failed,

@@ -28,7 +28,7 @@ pub fn summary_text(s: &RunSummary) -> String {
         let _ = write!(
             out,
             "{}: {} ({start} at {}), {} lines, {} inserted, {} duplicates, {} rejected",
-            escape(&f.path),
+            escape(&shown_path(&f.path)),
             human_bytes(f.bytes_read),
             f.start_offset,
             f.lines_read,
@@ -179,6 +179,19 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Paths under the working folder are shown relative to it, as the user typed them.
+fn shown_path(path: &str) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            Path::new(path)
+                .strip_prefix(cwd)
+                .ok()
+                .map(|p| p.display().to_string())
+        })
+        .unwrap_or_else(|| path.to_string())
 }
 
 fn human_bytes(n: u64) -> String {

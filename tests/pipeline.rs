@@ -468,3 +468,59 @@ fn generator_is_deterministic_rotates_and_looks_real() {
         "a truncated on the switch"
     );
 }
+
+#[test]
+fn batches_larger_than_a_row_group_are_stored_whole() {
+    // DuckDB writes large appends straight to row groups (122,880 rows): a path that once
+    // lost whole batches here. 300k lines in one file make batches well past that size.
+    let env = Env::new();
+    generate(
+        &env,
+        &[
+            "--lines",
+            "300000",
+            "--rotate-every",
+            "300000",
+            "--rate",
+            "20",
+            "--start",
+            "2026-11-01T00:00:00Z",
+        ],
+    );
+    let lines = complete_lines(&env.logs().join("log_a.txt"));
+    assert_eq!(lines.len(), 300_000);
+    let distinct: BTreeSet<String> = lines.into_iter().collect();
+    let summary = env.run(&[]);
+    assert_eq!(num(&summary, "inserted") as usize, distinct.len());
+    assert_eq!(
+        num(&summary, "duplicates") as usize,
+        300_000 - distinct.len()
+    );
+    let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
+    assert!(
+        stored == distinct,
+        "stored {} of {} distinct lines",
+        stored.len(),
+        distinct.len()
+    );
+    assert_eq!(
+        daily_visitors_csv(&env.read_out("daily_visitors.csv")),
+        daily_visitors(&distinct)
+    );
+}
+
+#[test]
+fn many_rejects_in_one_batch_are_all_kept() {
+    let env = Env::new();
+    let garbage: String = (0..200_000)
+        .map(|i| format!("garbage line {i}\n"))
+        .collect();
+    std::fs::write(env.logs().join("junk.log"), garbage).unwrap();
+    let summary = env.run(&[]);
+    assert_eq!(num(&summary, "rejected"), 200_000);
+    assert_eq!(num(&summary, "inserted"), 0);
+    assert_eq!(
+        env.count("SELECT count(DISTINCT source_offset) FROM rejects"),
+        200_000
+    );
+}

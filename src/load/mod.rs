@@ -192,10 +192,10 @@ impl Warehouse {
             let rows = arrow::register(&mut batch.logs)?;
             // Identical lines carry identical timestamps, so only stored rows inside the
             // batch's time range can match: DuckDB prunes row groups by their min/max time.
-            tx.execute_batch("CREATE OR REPLACE TEMP TABLE weblog_batch AS FROM logs LIMIT 0")
-                .context(ErrorKind::Failed, fail("cannot stage the batch"))?;
+            // Straight into `logs`: staging in a temp table first lost large batches
+            // (DuckDB 2.0 dropped rows moved from an Arrow-fed temp table; see tests).
             tx.execute(
-                "INSERT INTO weblog_batch BY NAME
+                "INSERT INTO logs BY NAME
                  SELECT * FROM arrow(?) b
                  WHERE NOT EXISTS (
                      SELECT 1 FROM logs s
@@ -204,23 +204,24 @@ impl Warehouse {
                  QUALIFY row_number() OVER (PARTITION BY b.raw_log ORDER BY b.source_file, b.source_offset) = 1",
                 duckdb::params![&rows, timestamptz_literal(lo), timestamptz_literal(hi)],
             )
-            .context(ErrorKind::Failed, fail("cannot stage the batch"))?;
+            .context(ErrorKind::Failed, fail("cannot insert into logs"))?;
             drop(rows);
-            tx.execute("INSERT INTO logs BY NAME SELECT * FROM weblog_batch", [])
-                .context(ErrorKind::Failed, fail("cannot insert into logs"))?;
+            // The batch's rows are exactly those with its ingested_at; the scan is pruned to
+            // the row groups just written.
             let mut stmt = tx
-                .prepare("SELECT source_file, count(*) FROM weblog_batch GROUP BY ALL")
+                .prepare(
+                    "SELECT source_file, count(*) FROM logs WHERE ingested_at = ?::TIMESTAMPTZ GROUP BY ALL",
+                )
                 .context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
             let counts = stmt
-                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+                .query_map([timestamptz_literal(batch.ingested_at_us)], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                })
                 .context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
             for c in counts {
                 let (file, n) = c.context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
                 committed.inserted.insert(file, n as u64);
             }
-            drop(stmt);
-            tx.execute("DROP TABLE weblog_batch", [])
-                .context(ErrorKind::Failed, fail("cannot drop the staging table"))?;
         }
 
         let n_rejects = batch.rejects.height();

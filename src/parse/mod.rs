@@ -42,6 +42,8 @@ pub struct ParsedBatch {
     pub time_range: Option<(i64, i64)>,
     /// Per source file: (lines parsed into `logs`, lines rejected).
     pub per_file: Vec<(Arc<str>, u64, u64)>,
+    /// The `ingested_at` of every row (µs UTC): one value per batch, so it identifies it.
+    pub ingested_at_us: i64,
 }
 
 /// Accumulates parsed lines column by column, straight into Polars builders.
@@ -240,6 +242,7 @@ impl FrameBuilder {
             rejects,
             time_range: self.time_range,
             per_file: self.per_file,
+            ingested_at_us: self.ingested_at_us,
         })
     }
 }
