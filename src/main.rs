@@ -110,16 +110,23 @@ fn run(args: RunArgs) -> Result<()> {
         eprintln!("weblog: warning: {}", report::escape(w));
     }
     if args.json {
-        println!("{}", report::summary_json(&summary));
+        emit(&format!("{}\n", report::summary_json(&summary)));
     } else {
-        print!("{}", report::summary_text(&summary));
+        emit(&report::summary_text(&summary));
         let wh = Warehouse::open_in_memory()?;
-        print!("{}", report::output_tables(wh.connection(), &summary)?);
+        emit(&report::output_tables(wh.connection(), &summary)?);
     }
     match summary.failure() {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// Print to stdout; a reader that went away (`weblog run | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }
 
 fn generate_logs(args: GenerateArgs) -> Result<()> {
