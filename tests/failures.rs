@@ -132,16 +132,13 @@ fn busy_database_exits_75_with_one_clear_line() {
 #[test]
 fn missing_log_file_is_an_error_but_an_empty_glob_only_warns() {
     let env = Env::new();
-    let mut args = run_args(&env);
-    let i = args.iter().position(|a| a == "--logs").unwrap();
-    args[i + 1] = env.path("nope.log").display().to_string();
-    let out = run_with(&env, &args, None);
+    let out = env.run_replacing("--logs", Some(&env.path("nope.log").display().to_string()));
     assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
     assert!(stderr(&out).contains("does not exist"));
     assert_eq!(stderr(&out).lines().count(), 1);
 
-    args[i + 1] = env.path("nothing-here/*.log").display().to_string();
-    let out = run_with(&env, &args, None);
+    let empty_glob = env.path("nothing-here/*.log").display().to_string();
+    let out = env.run_replacing("--logs", Some(&empty_glob));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("warning: no log file matches"));
 }
@@ -152,12 +149,12 @@ fn unwritable_output_folder_fails_before_anything_changes() {
     write_log(&env, &LINES[..2]);
     env.run(&[]);
     write_log(&env, &LINES);
-    let mut args = run_args(&env);
-    let i = args.iter().position(|a| a == "--out").unwrap();
     // A regular file where the folder should be: no permission tricks, fails even as root.
     std::fs::write(env.path("blocked"), "").unwrap();
-    args[i + 1] = env.path("blocked/out").display().to_string();
-    let out = run_with(&env, &args, None);
+    let out = env.run_replacing(
+        "--out",
+        Some(&env.path("blocked/out").display().to_string()),
+    );
     assert_eq!(out.status.code(), Some(73), "{}", stderr(&out));
     assert_eq!(stderr(&out).lines().count(), 1);
     assert_eq!(

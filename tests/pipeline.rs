@@ -87,16 +87,7 @@ fn generated_logs_through_rotations_are_stored_exactly_once() {
     );
     assert_eq!(b["start_offset"], 0);
     expected.extend(new);
-    let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
-    assert_eq!(stored, expected);
-    assert_eq!(
-        env.count("SELECT count(*) FROM logs") as usize,
-        expected.len()
-    );
-    assert_eq!(
-        daily_visitors_csv(&env.read_out("daily_visitors.csv")),
-        daily_visitors(&expected)
-    );
+    env.assert_stored_exactly(&expected);
 }
 
 #[test]
@@ -330,11 +321,8 @@ fn outputs_are_readable_by_polars_with_typed_columns() {
 fn built_in_sql_is_used_when_the_sql_folder_is_missing() {
     let env = Env::new();
     std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n")).unwrap();
-    let mut args = env.run_args();
-    let i = args.iter().position(|a| a == "--sql").unwrap();
-    args[i + 1] = env.path("no-such-folder").display().to_string();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = env.weblog(&args);
+    let missing = env.path("no-such-folder").display().to_string();
+    let out = env.run_replacing("--sql", Some(&missing));
     assert!(
         out.status.success(),
         "{}",
@@ -357,11 +345,7 @@ fn new_sql_file_makes_a_new_output() {
         "-- 404s per path\nSELECT request_path, count(*) AS hits FROM logs WHERE status = 404 GROUP BY ALL;\n",
     )
     .unwrap();
-    let mut args = env.run_args();
-    let i = args.iter().position(|a| a == "--sql").unwrap();
-    args[i + 1] = sql.display().to_string();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = env.weblog(&args);
+    let out = env.run_replacing("--sql", Some(&sql.display().to_string()));
     assert!(
         out.status.success(),
         "{}",
@@ -374,10 +358,7 @@ fn new_sql_file_makes_a_new_output() {
 fn human_summary_prints_tables() {
     let env = Env::new();
     std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n{L3}\n")).unwrap();
-    let mut args = env.run_args();
-    args.retain(|a| a != "--json");
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = env.weblog(&args);
+    let out = env.run_replacing("--json", None);
     assert!(
         out.status.success(),
         "{}",
@@ -496,17 +477,7 @@ fn batches_larger_than_a_row_group_are_stored_whole() {
         num(&summary, "duplicates") as usize,
         300_000 - distinct.len()
     );
-    let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
-    assert!(
-        stored == distinct,
-        "stored {} of {} distinct lines",
-        stored.len(),
-        distinct.len()
-    );
-    assert_eq!(
-        daily_visitors_csv(&env.read_out("daily_visitors.csv")),
-        daily_visitors(&distinct)
-    );
+    env.assert_stored_exactly(&distinct);
 }
 
 #[test]

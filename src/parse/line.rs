@@ -192,32 +192,27 @@ fn unescape(field: &str) -> Cow<'_, str> {
             i += 1;
             continue;
         }
-        match b[i + 1] {
-            b'x' if i + 3 < b.len() && hex_pair(b[i + 2], b[i + 3]).is_some() => {
-                out.push(hex_pair(b[i + 2], b[i + 3]).unwrap());
+        let simple = match b[i + 1] {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'n' => Some(b'\n'),
+            b't' => Some(b'\t'),
+            b'r' => Some(b'\r'),
+            _ => None,
+        };
+        let hex = (b[i + 1] == b'x' && i + 3 < b.len())
+            .then(|| hex_pair(b[i + 2], b[i + 3]))
+            .flatten();
+        match (simple, hex) {
+            (Some(c), _) => {
+                out.push(c);
+                i += 2;
+            }
+            (None, Some(c)) => {
+                out.push(c);
                 i += 4;
             }
-            b'"' => {
-                out.push(b'"');
-                i += 2;
-            }
-            b'\\' => {
-                out.push(b'\\');
-                i += 2;
-            }
-            b'n' => {
-                out.push(b'\n');
-                i += 2;
-            }
-            b't' => {
-                out.push(b'\t');
-                i += 2;
-            }
-            b'r' => {
-                out.push(b'\r');
-                i += 2;
-            }
-            _ => {
+            (None, None) => {
                 out.push(b'\\');
                 i += 1;
             }

@@ -76,6 +76,46 @@ impl Env {
         serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
     }
 
+    /// The standard run with one flag's value replaced (or removed, with `None`); not asserted.
+    pub fn run_replacing(&self, flag: &str, value: Option<&str>) -> Output {
+        let mut args = self.run_args();
+        let i = args
+            .iter()
+            .position(|a| a == flag)
+            .expect("a standard flag");
+        match value {
+            Some(v) => args[i + 1] = v.to_string(),
+            None if flag == "--json" => {
+                args.remove(i);
+            }
+            None => {
+                args.drain(i..i + 2);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.weblog(&args)
+    }
+
+    /// `logs` holds exactly `lines`, and daily_visitors.csv matches the reference count.
+    pub fn assert_stored_exactly(&self, lines: &BTreeSet<String>) {
+        let stored: BTreeSet<String> = self.stored_lines().into_iter().collect();
+        assert!(
+            &stored == lines,
+            "stored {} lines, expected {}; {} missing",
+            stored.len(),
+            lines.len(),
+            lines.difference(&stored).count()
+        );
+        assert_eq!(
+            self.count("SELECT count(*) FROM logs") as usize,
+            lines.len()
+        );
+        assert_eq!(
+            daily_visitors_csv(&self.read_out("daily_visitors.csv")),
+            daily_visitors(lines)
+        );
+    }
+
     pub fn db(&self) -> duckdb::Connection {
         let cfg = duckdb::Config::default()
             .access_mode(duckdb::AccessMode::ReadOnly)
