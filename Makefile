@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO ?= cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run demo-logs test lint fmt clean-data
+.PHONY: all build run demo-logs test bench lint fmt clean-data
 
 all: build
 
@@ -23,6 +23,10 @@ run: demo-logs
 
 test:
 	$(CARGO) test --release
+
+# Timings go to bench/RESULTS.md (BENCH_LINES=… to change the size).
+bench:
+	bench/run.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
