@@ -1,9 +1,14 @@
--- Visitors per day: distinct client addresses per calendar day (the server's local date,
--- as written in the log line), and the requests made that day. Ordered by date.
+-- Visitors per day (the server's local date as written in the log), ordered by date.
+-- unique_visitors: distinct client addresses; human_visitors: the same without bots;
+-- visitors_ip_agent: distinct (address, agent) over non-4xx responses, as GoAccess counts.
 SELECT
     day,
-    count(DISTINCT remote_addr) AS unique_visitors,
-    count(*) AS requests
-FROM logs
-GROUP BY day
+    visitors AS unique_visitors,
+    human_visitors,
+    visitors_ip_agent,
+    requests,
+    human_requests,
+    bytes_sent
+FROM rollup_daily
+WHERE in_range(day)
 ORDER BY day

@@ -3,6 +3,7 @@
 //! `load` (frame → DuckDB, with checkpoints) → `transform` (sql/*.sql) → `export`
 //! (Parquet/CSV) → `report`. `pipeline` runs one pass; `generate` writes demo logs.
 
+pub mod enrich;
 pub mod error;
 pub mod export;
 pub mod failpoint;

@@ -10,6 +10,7 @@ use weblog::generate::{self, GenerateOptions};
 use weblog::load::Warehouse;
 use weblog::pipeline::{self, RunOptions};
 use weblog::report;
+use weblog::transform::OutputFilter;
 
 /// Incremental web access-log analytics: nginx/Apache logs → DuckDB → Parquet/CSV.
 #[derive(Parser)]
@@ -51,6 +52,21 @@ struct RunArgs {
     /// Seconds to wait for another run holding the database before giving up (exit 75).
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     wait: f64,
+    /// Outputs cover days from this date on (YYYY-MM-DD, the log's local date).
+    #[arg(long, value_name = "DATE")]
+    from: Option<chrono::NaiveDate>,
+    /// Outputs cover days up to this date, inclusive.
+    #[arg(long, value_name = "DATE")]
+    to: Option<chrono::NaiveDate>,
+    /// Outputs count human traffic only (bots excluded).
+    #[arg(long)]
+    humans_only: bool,
+    /// Your site's host name: left out of the referrers output (with its subdomains).
+    #[arg(long, value_name = "HOST")]
+    site_host: Option<String>,
+    /// Country database (.mmdb) for `country_code`; default data/geoip/country.mmdb if present.
+    #[arg(long, value_name = "PATH")]
+    geoip: Option<PathBuf>,
     /// Input bytes parsed and committed per transaction (bounds memory).
     #[arg(long, value_name = "BYTES", default_value_t = pipeline::DEFAULT_BATCH_BYTES, hide = true)]
     batch_bytes: usize,
@@ -81,6 +97,9 @@ struct GenerateArgs {
     follow: bool,
 }
 
+/// Where `make geoip` puts the DB-IP country database.
+const DEFAULT_GEOIP: &str = "data/geoip/country.mmdb";
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -104,6 +123,16 @@ fn run(args: RunArgs) -> Result<()> {
         out: args.out,
         wait: Duration::from_secs_f64(args.wait.max(0.0)),
         batch_bytes: args.batch_bytes,
+        geoip: args.geoip.or_else(|| {
+            let default = PathBuf::from(DEFAULT_GEOIP);
+            default.exists().then_some(default)
+        }),
+        filter: OutputFilter {
+            from: args.from,
+            to: args.to,
+            humans_only: args.humans_only,
+            site_host: args.site_host,
+        },
     };
     let summary = pipeline::run(&opts)?;
     for w in &summary.warnings {

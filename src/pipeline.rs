@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::enrich::{Enricher, GeoIp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export;
 use crate::load::Warehouse;
@@ -27,6 +28,9 @@ pub struct RunOptions {
     pub out: PathBuf,
     pub wait: Duration,
     pub batch_bytes: usize,
+    /// A MaxMind-format country database; None: no country column values.
+    pub geoip: Option<PathBuf>,
+    pub filter: transform::OutputFilter,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -89,9 +93,12 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let ingested_at_us = chrono::Utc::now().timestamp_micros();
     // Fail before touching anything if the results could not be written anyway.
     export::check_writable(&opts.out)?;
-    let outputs = transform::outputs(&opts.sql)?;
+    let sql = transform::load(&opts.sql)?;
     let (files, warnings) = source::discover(&opts.logs)?;
+    let geoip = opts.geoip.as_deref().map(GeoIp::open).transpose()?;
     let mut wh = Warehouse::open(&opts.db, opts.wait)?;
+    let mut enricher = Enricher::new(geoip);
+    wh.upgrade(&mut enricher)?;
     let stored = wh.checkpoints()?;
 
     let mut summary = RunSummary {
@@ -100,7 +107,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
         out_dir: opts.out.clone(),
         ..Default::default()
     };
-    let mut batch = Batch::new(ingested_at_us, opts.batch_bytes);
+    let mut batch = Batch::new(ingested_at_us, opts.batch_bytes, enricher);
     for path in &files {
         summary.files.push(FileSummary {
             path: path.display().to_string(),
@@ -113,7 +120,9 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     }
     batch.flush(&mut wh, &mut summary)?;
 
-    for output in &outputs {
+    transform::refresh_rollups(wh.connection(), &sql.rollups)?;
+    transform::prepare_outputs(wh.connection(), &opts.filter)?;
+    for output in &sql.outputs {
         summary.outputs.push(make_output(&wh, output, &opts.out));
     }
 
@@ -202,16 +211,18 @@ struct Batch {
     checkpoints: HashMap<String, Checkpoint>,
     /// Which `RunSummary::files` entry each source path is booked on.
     owners: HashMap<String, usize>,
+    enricher: Enricher,
 }
 
 impl Batch {
-    fn new(ingested_at_us: i64, budget: usize) -> Self {
+    fn new(ingested_at_us: i64, budget: usize, enricher: Enricher) -> Self {
         Batch {
             ingested_at_us,
             budget,
             builder: FrameBuilder::new(ingested_at_us, 1024),
             checkpoints: HashMap::new(),
             owners: HashMap::new(),
+            enricher,
         }
     }
 
@@ -226,7 +237,7 @@ impl Batch {
 
     fn push(&mut self, chunk: &source::Chunk, owner: usize) {
         self.owners.insert(chunk.file.to_string(), owner);
-        self.builder.push_chunk(chunk);
+        self.builder.push_chunk(chunk, &mut self.enricher);
     }
 
     fn flush(&mut self, wh: &mut Warehouse, summary: &mut RunSummary) -> Result<()> {

@@ -1,8 +1,18 @@
-//! Stage 4: the outputs. Each `sql/<name>.sql` holds one SELECT over the warehouse and
-//! makes the output `<name>`; adding an output needs no Rust.
+//! Stage 4: the outputs. Two kinds of SQL file, both plain SELECTs:
+//!
+//! - `sql/rollups/<name>.sql` reads `source_logs` (the `logs` rows of the days to refresh,
+//!   plus `is_human`) and must return a `day` column. weblog keeps its result in the table
+//!   `rollup_<name>`, recomputing only the days that received rows since the last run (the
+//!   whole table when it is new or its SQL changed), so outputs never rescan all history.
+//! - `sql/<name>.sql` makes the output `<name>`, usually from the rollups, filtered with the
+//!   macros `in_range(day)`, `pick(all, humans)` and `site_host()` that reflect `--from`,
+//!   `--to`, `--humans-only` and `--site-host`.
+//!
+//! Adding either kind needs no Rust.
 
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use duckdb::Connection;
 
 use crate::error::{Error, ErrorKind, Result, one_line};
@@ -20,10 +30,33 @@ pub struct SqlOutput {
     pub origin: String,
 }
 
-/// The outputs in `dir` (sorted by name), or the built-in ones when `dir` does not exist.
-pub fn outputs(dir: &Path) -> Result<Vec<SqlOutput>> {
+#[derive(Debug, Clone)]
+pub struct SqlSet {
+    pub outputs: Vec<SqlOutput>,
+    pub rollups: Vec<SqlOutput>,
+}
+
+/// Filters the outputs honour, handed to SQL as typed session variables.
+#[derive(Debug, Clone, Default)]
+pub struct OutputFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub humans_only: bool,
+    pub site_host: Option<String>,
+}
+
+/// The SQL in `dir` (`*.sql` and `rollups/*.sql`), or the built-in SQL for whichever of the
+/// two folders does not exist.
+pub fn load(dir: &Path) -> Result<SqlSet> {
+    Ok(SqlSet {
+        outputs: read_dir_or(dir, BUILTIN_SQL)?,
+        rollups: read_dir_or(&dir.join("rollups"), BUILTIN_ROLLUPS)?,
+    })
+}
+
+fn read_dir_or(dir: &Path, builtin: &[(&str, &str)]) -> Result<Vec<SqlOutput>> {
     if !dir.exists() {
-        return Ok(BUILTIN_SQL
+        return Ok(builtin
             .iter()
             .map(|(name, sql)| SqlOutput {
                 name: name.to_string(),
@@ -49,15 +82,11 @@ pub fn outputs(dir: &Path) -> Result<Vec<SqlOutput>> {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or_default();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(Error::new(
                 ErrorKind::Sql,
                 format!(
-                    "{}: output names may hold only letters, digits, _ and -",
+                    "{}: SQL file names may hold only letters, digits and _",
                     path.display()
                 ),
             ));
@@ -77,21 +106,142 @@ pub fn outputs(dir: &Path) -> Result<Vec<SqlOutput>> {
     Ok(out)
 }
 
+fn sql_error(origin: &str, e: duckdb::Error) -> Error {
+    Error::new(
+        ErrorKind::Sql,
+        format!("{origin}: {}", one_line(&e.to_string())),
+    )
+}
+
+/// Bring every rollup up to date, in one transaction with emptying `rollup_pending`.
+pub fn refresh_rollups(conn: &Connection, rollups: &[SqlOutput]) -> Result<()> {
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(|e| sql_error("rollups", e))?;
+    match refresh_in_transaction(conn, rollups) {
+        Ok(()) => {
+            crate::failpoint::hit("during-rollup");
+            conn.execute_batch("COMMIT")
+                .map_err(|e| sql_error("rollups", e))
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput]) -> Result<()> {
+    let pending: (i64, Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT count(*), min(day)::VARCHAR, max(day)::VARCHAR FROM rollup_pending",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .map_err(|e| sql_error("rollups", e))?;
+    if let (Some(lo), Some(hi)) = (&pending.1, &pending.2) {
+        conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [lo])
+            .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [hi]))
+            .map_err(|e| sql_error("rollups", e))?;
+    }
+    for rollup in rollups {
+        let table = format!("rollup_{}", rollup.name);
+        let key = format!("rollup:{}", rollup.name);
+        let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(rollup.sql.as_bytes()));
+        let stored: Option<String> = conn
+            .query_row("SELECT value FROM weblog_meta WHERE key = ?", [&key], |r| {
+                r.get(0)
+            })
+            .ok();
+        let exists: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM duckdb_tables() WHERE NOT temporary AND table_name = ?",
+                [&table],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_error(&rollup.origin, e))?;
+        let query = strip_sql(&rollup.sql);
+        let fail = |e| sql_error(&rollup.origin, e);
+        if !exists || stored.as_deref() != Some(hash.as_str()) {
+            // New or changed: compute every day.
+            conn.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP VIEW source_logs AS
+                     SELECT *, NOT coalesce(is_bot, false) AS is_human FROM logs;
+                 CREATE OR REPLACE TABLE \"{table}\" AS {query}\n;"
+            ))
+            .map_err(fail)?;
+            conn.execute(
+                "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
+                [&key, &hash],
+            )
+            .map_err(fail)?;
+            let has_day: bool = conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
+                    [&table],
+                    |r| r.get(0),
+                )
+                .map_err(fail)?;
+            if !has_day {
+                return Err(Error::new(
+                    ErrorKind::Sql,
+                    format!("{}: a rollup must return a `day` column", rollup.origin),
+                ));
+            }
+        } else if pending.0 > 0 {
+            conn.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP VIEW source_logs AS
+                     SELECT *, NOT coalesce(is_bot, false) AS is_human FROM logs
+                     WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
+                       AND day IN (SELECT day FROM rollup_pending);
+                 DELETE FROM \"{table}\" WHERE day IN (SELECT day FROM rollup_pending);
+                 INSERT INTO \"{table}\" BY NAME {query}\n;"
+            ))
+            .map_err(fail)?;
+        }
+    }
+    conn.execute_batch("DELETE FROM rollup_pending")
+        .map_err(|e| sql_error("rollups", e))
+}
+
+/// Set the filter variables and the macros output SQL uses.
+pub fn prepare_outputs(conn: &Connection, filter: &OutputFilter) -> Result<()> {
+    let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    let fail = |e| sql_error("output parameters", e);
+    conn.execute("SET VARIABLE weblog_from = ?::DATE", [date(filter.from)])
+        .map_err(fail)?;
+    conn.execute("SET VARIABLE weblog_to = ?::DATE", [date(filter.to)])
+        .map_err(fail)?;
+    conn.execute(
+        "SET VARIABLE weblog_humans_only = ?::BOOLEAN",
+        [filter.humans_only],
+    )
+    .map_err(fail)?;
+    let host = filter.site_host.as_ref().map(|h| h.to_lowercase());
+    conn.execute("SET VARIABLE weblog_site_host = ?::VARCHAR", [host])
+        .map_err(fail)?;
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP MACRO in_range(d) AS
+             d BETWEEN coalesce(getvariable('weblog_from'), DATE '0001-01-01')
+                   AND coalesce(getvariable('weblog_to'), DATE '9999-12-31');
+         CREATE OR REPLACE TEMP MACRO humans_only() AS coalesce(getvariable('weblog_humans_only'), false);
+         CREATE OR REPLACE TEMP MACRO pick(all_traffic, humans) AS
+             CASE WHEN humans_only() THEN humans ELSE all_traffic END;
+         CREATE OR REPLACE TEMP MACRO site_host() AS getvariable('weblog_site_host');",
+    )
+    .map_err(fail)
+}
+
 /// Run the output's query into [`OUTPUT_TABLE`]; returns its row count.
 pub fn materialize(conn: &Connection, output: &SqlOutput) -> Result<u64> {
     let query = strip_sql(&output.sql);
     let sql = format!("CREATE OR REPLACE TEMP TABLE {OUTPUT_TABLE} AS {query}\n");
-    conn.execute_batch(&sql).map_err(|e| {
-        Error::new(
-            ErrorKind::Sql,
-            format!("{}: {}", output.origin, one_line(&e.to_string())),
-        )
-    })?;
+    conn.execute_batch(&sql)
+        .map_err(|e| sql_error(&output.origin, e))?;
     let rows: i64 = conn
         .query_row(&format!("SELECT count(*) FROM {OUTPUT_TABLE}"), [], |r| {
             r.get(0)
         })
-        .map_err(|e| Error::new(ErrorKind::Sql, format!("{}: {e}", output.origin)))?;
+        .map_err(|e| sql_error(&output.origin, e))?;
     Ok(rows as u64)
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use duckdb::Connection;
 use duckdb::vtab::arrow::ArrowVTab;
 
+use crate::enrich::Enricher;
 use crate::error::{Context, Error, ErrorKind, Result, one_line};
 use crate::parse::ParsedBatch;
 use crate::source::Checkpoint;
@@ -20,7 +21,7 @@ pub use lock::LockFile;
 
 /// Bumped when the stored schema changes incompatibly; a database from a newer weblog is
 /// refused rather than half-understood.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = include_str!("schema.sql");
 
@@ -28,6 +29,8 @@ pub struct Warehouse {
     conn: Connection,
     path: PathBuf,
     _lock: Option<LockFile>,
+    /// The stored schema version when opened (older ones are upgraded by [`Self::upgrade`]).
+    stored_version: i64,
 }
 
 /// What one committed batch did.
@@ -52,8 +55,10 @@ impl Warehouse {
             conn,
             path: path.to_path_buf(),
             _lock: Some(lock),
+            stored_version: SCHEMA_VERSION,
         };
-        wh.migrate()?;
+        let mut wh = wh;
+        wh.stored_version = wh.migrate()?;
         Ok(wh)
     }
 
@@ -73,6 +78,7 @@ impl Warehouse {
             conn,
             path: path.to_path_buf(),
             _lock: None,
+            stored_version: SCHEMA_VERSION,
         })
     }
 
@@ -84,6 +90,7 @@ impl Warehouse {
             conn,
             path: PathBuf::from(":memory:"),
             _lock: None,
+            stored_version: SCHEMA_VERSION,
         })
     }
 
@@ -95,7 +102,8 @@ impl Warehouse {
         &self.path
     }
 
-    fn migrate(&self) -> Result<()> {
+    /// Apply the schema; returns the version the database had (the current one if new).
+    fn migrate(&self) -> Result<i64> {
         let db = self.path.display().to_string();
         self.conn
             .execute_batch(&format!("BEGIN; {SCHEMA} COMMIT;"))
@@ -110,31 +118,82 @@ impl Warehouse {
             .ok();
         match stored.as_deref().map(str::parse::<i64>) {
             None => {
-                self.conn
-                    .execute(
-                        "INSERT INTO weblog_meta VALUES ('schema_version', ?)",
-                        [SCHEMA_VERSION.to_string()],
-                    )
-                    .context(ErrorKind::Data, || {
-                        format!("cannot write schema version to {db}")
-                    })?;
+                self.set_version()?;
+                Ok(SCHEMA_VERSION)
             }
-            Some(Ok(v)) if v <= SCHEMA_VERSION => {}
-            Some(Ok(v)) => {
-                return Err(Error::new(
-                    ErrorKind::Data,
-                    format!(
-                        "database {db} has schema version {v}, written by a newer weblog (this one knows {SCHEMA_VERSION}); upgrade weblog"
-                    ),
-                ));
-            }
-            Some(Err(_)) => {
-                return Err(Error::new(
-                    ErrorKind::Data,
-                    format!("database {db} has an unreadable schema version"),
-                ));
-            }
+            Some(Ok(v)) if v <= SCHEMA_VERSION => Ok(v),
+            Some(Ok(v)) => Err(Error::new(
+                ErrorKind::Data,
+                format!(
+                    "database {db} has schema version {v}, written by a newer weblog (this one knows {SCHEMA_VERSION}); upgrade weblog"
+                ),
+            )),
+            Some(Err(_)) => Err(Error::new(
+                ErrorKind::Data,
+                format!("database {db} has an unreadable schema version"),
+            )),
         }
+    }
+
+    fn set_version(&self) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO weblog_meta VALUES ('schema_version', ?)",
+                [SCHEMA_VERSION.to_string()],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot write schema version to {}", self.path.display())
+            })?;
+        Ok(())
+    }
+
+    /// Bring rows stored by an older schema up to date: version 1 lacked the user-agent
+    /// columns, filled here per distinct agent in one bulk UPDATE.
+    pub fn upgrade(&mut self, enricher: &mut Enricher) -> Result<()> {
+        if self.stored_version >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let db = self.path.display().to_string();
+        let fail = |what: &'static str| {
+            let db = db.clone();
+            move || format!("{what} ({db})")
+        };
+        let agents: Vec<Option<String>> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT DISTINCT http_user_agent FROM logs WHERE browser_family IS NULL")
+                .context(ErrorKind::Data, fail("cannot read agents to upgrade"))?;
+            let rows = stmt
+                .query_map([], |r| r.get(0))
+                .context(ErrorKind::Data, fail("cannot read agents to upgrade"))?;
+            rows.collect::<duckdb::Result<_>>()
+                .context(ErrorKind::Data, fail("cannot read agents to upgrade"))?
+        };
+        let mut frame = crate::parse::agent_frame(&agents, enricher)
+            .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot build agent frame: {e}")))?;
+        let tx = self
+            .conn
+            .transaction()
+            .context(ErrorKind::Data, fail("cannot begin the upgrade"))?;
+        let reg = arrow::register(&mut frame)?;
+        tx.execute(
+            "UPDATE logs SET browser_family = u.browser_family, browser_major = u.browser_major,
+                 os_family = u.os_family, device_family = u.device_family, is_bot = u.is_bot
+             FROM arrow(?) u
+             WHERE logs.browser_family IS NULL
+               AND logs.http_user_agent IS NOT DISTINCT FROM u.http_user_agent",
+            [&reg],
+        )
+        .context(ErrorKind::Data, fail("cannot upgrade stored rows"))?;
+        drop(reg);
+        tx.execute(
+            "INSERT OR REPLACE INTO weblog_meta VALUES ('schema_version', ?)",
+            [SCHEMA_VERSION.to_string()],
+        )
+        .context(ErrorKind::Data, fail("cannot write schema version"))?;
+        tx.commit()
+            .context(ErrorKind::Data, fail("cannot commit the upgrade"))?;
+        self.stored_version = SCHEMA_VERSION;
         Ok(())
     }
 
@@ -222,6 +281,13 @@ impl Warehouse {
                 let (file, n) = c.context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
                 committed.inserted.insert(file, n as u64);
             }
+            drop(stmt);
+            tx.execute(
+                "INSERT OR IGNORE INTO rollup_pending
+                 SELECT DISTINCT day FROM logs WHERE ingested_at = ?::TIMESTAMPTZ",
+                [timestamptz_literal(batch.ingested_at_us)],
+            )
+            .context(ErrorKind::Failed, fail("cannot record the days to refresh"))?;
         }
 
         let n_rejects = batch.rejects.height();

@@ -21,8 +21,23 @@ CREATE TABLE IF NOT EXISTS logs (
     http_user_agent VARCHAR,
     source_file VARCHAR NOT NULL,
     source_offset BIGINT NOT NULL,
-    ingested_at TIMESTAMPTZ NOT NULL
+    ingested_at TIMESTAMPTZ NOT NULL,
+    -- Derived at ingest (schema version 2): user agent (uap-core) and GeoIP country.
+    browser_family VARCHAR,
+    browser_major VARCHAR,
+    os_family VARCHAR,
+    device_family VARCHAR,
+    is_bot BOOLEAN,
+    country_code VARCHAR
 );
+
+-- A version-1 database gains the derived columns; Warehouse::open backfills them.
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS browser_family VARCHAR;
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS browser_major VARCHAR;
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS os_family VARCHAR;
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS device_family VARCHAR;
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS is_bot BOOLEAN;
+ALTER TABLE logs ADD COLUMN IF NOT EXISTS country_code VARCHAR;
 
 -- Lines that could not be parsed, with where they came from and why.
 CREATE TABLE IF NOT EXISTS rejects (
@@ -44,4 +59,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     dev UBIGINT NOT NULL,
     inode UBIGINT NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
+);
+
+-- Days whose rows changed since the per-day rollups were last refreshed. Filled in the
+-- same transaction as the rows, emptied in the same transaction as the rollup refresh,
+-- so a crash between the two cannot leave a rollup stale.
+CREATE TABLE IF NOT EXISTS rollup_pending (
+    day DATE PRIMARY KEY
 );

@@ -7,14 +7,15 @@ use std::sync::Arc;
 use memchr::memchr_iter;
 use polars::prelude::*;
 
+use crate::enrich::Enricher;
 use crate::source::Chunk;
 pub use line::{LogLine, MAX_LINE_BYTES, Reject, parse_line};
 
 /// How much of a rejected line is kept in `rejects`: enough to diagnose, bounded in size.
 pub const REJECT_KEEP_BYTES: usize = 64 * 1024;
 
-/// Column names of the `logs` frame, in table order (the load stage relies on this order).
-pub const LOG_COLUMNS: [&str; 15] = [
+/// Column names of the `logs` frame (the load stage inserts by name).
+pub const LOG_COLUMNS: [&str; 21] = [
     "raw_log",
     "remote_addr",
     "remote_user",
@@ -30,6 +31,12 @@ pub const LOG_COLUMNS: [&str; 15] = [
     "source_file",
     "source_offset",
     "ingested_at",
+    "browser_family",
+    "browser_major",
+    "os_family",
+    "device_family",
+    "is_bot",
+    "country_code",
 ];
 
 /// What one batch of chunks parsed into.
@@ -63,10 +70,74 @@ pub struct FrameBuilder {
     http_user_agent: StringChunkedBuilder,
     source_file: StringChunkedBuilder,
     source_offset: Vec<i64>,
+    enriched: EnrichedColumns,
     rejects: RejectBuilder,
     per_file: Vec<(Arc<str>, u64, u64)>,
     time_range: Option<(i64, i64)>,
     bytes: usize,
+}
+
+/// Columns derived from a parsed row at ingest (see [`crate::enrich`]).
+pub struct EnrichedColumns {
+    browser_family: StringChunkedBuilder,
+    browser_major: StringChunkedBuilder,
+    os_family: StringChunkedBuilder,
+    device_family: StringChunkedBuilder,
+    is_bot: BooleanChunkedBuilder,
+    country_code: StringChunkedBuilder,
+}
+
+impl EnrichedColumns {
+    pub fn new(capacity: usize) -> Self {
+        let s = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
+        EnrichedColumns {
+            browser_family: s("browser_family"),
+            browser_major: s("browser_major"),
+            os_family: s("os_family"),
+            device_family: s("device_family"),
+            is_bot: BooleanChunkedBuilder::new("is_bot".into(), capacity),
+            country_code: s("country_code"),
+        }
+    }
+
+    pub fn push(&mut self, enricher: &mut Enricher, agent: Option<&str>, addr: Option<&str>) {
+        let ua = enricher.agent(agent);
+        self.browser_family.append_value(&ua.browser_family);
+        self.browser_major
+            .append_option(ua.browser_major.as_deref());
+        self.os_family.append_value(&ua.os_family);
+        self.device_family.append_value(&ua.device_family);
+        self.is_bot.append_value(ua.is_bot);
+        self.country_code
+            .append_option(enricher.country(addr).as_deref());
+    }
+
+    pub fn finish(self) -> Vec<Column> {
+        vec![
+            self.browser_family.finish().into_column(),
+            self.browser_major.finish().into_column(),
+            self.os_family.finish().into_column(),
+            self.device_family.finish().into_column(),
+            self.is_bot.finish().into_column(),
+            self.country_code.finish().into_column(),
+        ]
+    }
+}
+
+/// One row per distinct agent with its derived columns (to upgrade rows stored without them).
+pub fn agent_frame(agents: &[Option<String>], enricher: &mut Enricher) -> PolarsResult<DataFrame> {
+    let mut agent = StringChunkedBuilder::new("http_user_agent".into(), agents.len());
+    let mut derived = EnrichedColumns::new(agents.len());
+    for a in agents {
+        agent.append_option(a.as_deref());
+        derived.push(enricher, a.as_deref(), None);
+    }
+    let mut columns = vec![agent.finish().into_column()];
+    // The country is per address, not per agent: leave it out of the frame.
+    let mut enriched = derived.finish();
+    enriched.pop();
+    columns.extend(enriched);
+    DataFrame::new(agents.len(), columns)
 }
 
 struct RejectBuilder {
@@ -95,6 +166,7 @@ impl FrameBuilder {
             http_user_agent: s("http_user_agent"),
             source_file: s("source_file"),
             source_offset: Vec::with_capacity(capacity),
+            enriched: EnrichedColumns::new(capacity),
             rejects: RejectBuilder {
                 source_file: StringChunkedBuilder::new("source_file".into(), 16),
                 source_offset: Vec::new(),
@@ -117,7 +189,7 @@ impl FrameBuilder {
     }
 
     /// Parse every complete line of `chunk`.
-    pub fn push_chunk(&mut self, chunk: &Chunk) {
+    pub fn push_chunk(&mut self, chunk: &Chunk, enricher: &mut Enricher) {
         self.bytes += chunk.data.len();
         let mut ok = 0u64;
         let mut bad = 0u64;
@@ -141,6 +213,11 @@ impl FrameBuilder {
                     // parse_line succeeded, so the bytes are UTF-8.
                     let raw = std::str::from_utf8(raw).expect("validated by parse_line");
                     self.push_row(raw, &parsed, &chunk.file, offset);
+                    self.enriched.push(
+                        enricher,
+                        parsed.http_user_agent.as_deref(),
+                        parsed.remote_addr,
+                    );
                     ok += 1;
                 }
                 Err(reason) => {
@@ -203,28 +280,27 @@ impl FrameBuilder {
                 .into_datetime(TimeUnit::Microseconds, None)
                 .into_column()
         };
-        let logs = DataFrame::new(
-            n,
-            vec![
-                self.raw_log.finish().into_column(),
-                self.remote_addr.finish().into_column(),
-                self.remote_user.finish().into_column(),
-                ts("time_local", self.time_local),
-                Int32Chunked::from_vec("day".into(), self.day)
-                    .into_date()
-                    .into_column(),
-                self.request_method.finish().into_column(),
-                self.request_path.finish().into_column(),
-                self.request_protocol.finish().into_column(),
-                self.status.finish().into_column(),
-                self.body_bytes_sent.finish().into_column(),
-                self.http_referer.finish().into_column(),
-                self.http_user_agent.finish().into_column(),
-                self.source_file.finish().into_column(),
-                Int64Chunked::from_vec("source_offset".into(), self.source_offset).into_column(),
-                ts("ingested_at", vec![self.ingested_at_us; n]),
-            ],
-        )?;
+        let mut columns = vec![
+            self.raw_log.finish().into_column(),
+            self.remote_addr.finish().into_column(),
+            self.remote_user.finish().into_column(),
+            ts("time_local", self.time_local),
+            Int32Chunked::from_vec("day".into(), self.day)
+                .into_date()
+                .into_column(),
+            self.request_method.finish().into_column(),
+            self.request_path.finish().into_column(),
+            self.request_protocol.finish().into_column(),
+            self.status.finish().into_column(),
+            self.body_bytes_sent.finish().into_column(),
+            self.http_referer.finish().into_column(),
+            self.http_user_agent.finish().into_column(),
+            self.source_file.finish().into_column(),
+            Int64Chunked::from_vec("source_offset".into(), self.source_offset).into_column(),
+            ts("ingested_at", vec![self.ingested_at_us; n]),
+        ];
+        columns.extend(self.enriched.finish());
+        let logs = DataFrame::new(n, columns)?;
         let r = self.rejects;
         let nr = r.source_offset.len();
         let rejects = DataFrame::new(

@@ -196,15 +196,26 @@ pub fn daily_visitors(lines: &BTreeSet<String>) -> BTreeMap<String, (usize, usiz
 
 /// daily_visitors.csv parsed back: day → (unique_visitors, requests).
 pub fn daily_visitors_csv(csv: &str) -> BTreeMap<String, (usize, usize)> {
+    csv_rows(csv)
+        .into_iter()
+        .map(|r| {
+            let n = |k: &str| r[k].parse::<usize>().unwrap();
+            (r["day"].clone(), (n("unique_visitors"), n("requests")))
+        })
+        .collect()
+}
+
+/// A CSV file of ours (no quoted commas in the columns tests read) as maps of column → value.
+pub fn csv_rows(csv: &str) -> Vec<BTreeMap<String, String>> {
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("day,unique_visitors,requests"));
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
     lines
         .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (
-                f[0].to_string(),
-                (f[1].parse().unwrap(), f[2].parse().unwrap()),
-            )
+            header
+                .iter()
+                .zip(l.split(','))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }

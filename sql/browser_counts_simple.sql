@@ -1,0 +1,7 @@
+-- The article's browser families (Firefox, Chrome, Opera, Safari, MSIE, Other, plus Edge),
+-- all traffic, so its numbers can be reproduced.
+SELECT browser, sum(requests)::BIGINT AS requests, sum(visitors)::BIGINT AS visitors
+FROM rollup_browsers_simple
+WHERE in_range(day)
+GROUP BY browser
+ORDER BY requests DESC, browser

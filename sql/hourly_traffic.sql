@@ -1,0 +1,9 @@
+-- Traffic by hour of day (server local time), summed over the days in range.
+SELECT
+    hour,
+    sum(pick(requests, human_requests))::BIGINT AS requests,
+    sum(pick(visitors, human_visitors))::BIGINT AS visitors
+FROM rollup_hourly
+WHERE in_range(day)
+GROUP BY hour
+ORDER BY hour

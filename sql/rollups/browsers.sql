@@ -1,0 +1,9 @@
+-- Per day and browser family (uap-core), humans only: crawlers are in `bots`.
+SELECT
+    day,
+    browser_family AS browser,
+    count(*) AS requests,
+    count(DISTINCT remote_addr) AS visitors
+FROM source_logs
+WHERE is_human
+GROUP BY ALL

@@ -1,0 +1,9 @@
+-- Per day: paths answered 404 (query string kept: it is often what is broken).
+SELECT
+    day,
+    request_path AS path,
+    count(*) AS requests,
+    count(*) FILTER (WHERE is_human) AS human_requests
+FROM source_logs
+WHERE status = 404 AND request_path IS NOT NULL
+GROUP BY ALL

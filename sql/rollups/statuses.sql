@@ -1,0 +1,8 @@
+-- Per day and status code.
+SELECT
+    day,
+    status,
+    count(*) AS requests,
+    count(*) FILTER (WHERE is_human) AS human_requests
+FROM source_logs
+GROUP BY ALL

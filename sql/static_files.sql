@@ -1,0 +1,10 @@
+-- Static assets (css, js, images, fonts) by path.
+SELECT
+    path,
+    sum(pick(requests, human_requests))::BIGINT AS requests,
+    sum(pick(visitors, human_visitors))::BIGINT AS visitors
+FROM rollup_pages
+WHERE in_range(day) AND is_static
+GROUP BY path
+HAVING sum(pick(requests, human_requests)) > 0
+ORDER BY requests DESC, path

@@ -1,0 +1,198 @@
+//! User-agent classification with uap-core's regexes (via the `ua-parser` crate) and the
+//! crawler-user-agents list. Both data sets are vendored in `vendor/` and built into the
+//! binary: nothing is read at run time.
+
+use std::borrow::Cow;
+
+use regex::RegexSet;
+
+const UAP_REGEXES: &str = include_str!("vendor/uap-regexes.yaml");
+const CRAWLERS: &str = include_str!("vendor/crawler-user-agents.json");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UaInfo {
+    pub browser_family: String,
+    pub browser_major: Option<String>,
+    pub os_family: String,
+    pub device_family: String,
+    pub is_bot: bool,
+    /// The crawler's name when `is_bot` (uap's family, or the matching list pattern).
+    pub bot_name: Option<String>,
+}
+
+impl UaInfo {
+    pub fn unknown() -> Self {
+        UaInfo {
+            browser_family: "Other".into(),
+            browser_major: None,
+            os_family: "Other".into(),
+            device_family: "Other".into(),
+            is_bot: false,
+            bot_name: None,
+        }
+    }
+}
+
+pub struct UaClassifier {
+    uap: ua_parser::Extractor<'static>,
+    crawlers: RegexSet,
+    crawler_patterns: Vec<String>,
+    /// GoAccess's heuristic: a `+http(s)://` contact URL in an agent marks a crawler.
+    contact_url: regex::Regex,
+}
+
+#[derive(serde::Deserialize)]
+struct CrawlerEntry {
+    pattern: String,
+}
+
+impl UaClassifier {
+    /// Compiles the vendored regexes (about a tenth of a second; done once per run, and
+    /// only when there is something to classify).
+    pub fn new() -> Self {
+        let regexes: ua_parser::Regexes<'static> =
+            serde_yaml::from_str(UAP_REGEXES).expect("vendored uap-core regexes.yaml parses");
+        let uap = ua_parser::Extractor::try_from(regexes).expect("uap-core regexes compile");
+        let entries: Vec<CrawlerEntry> =
+            serde_json::from_str(CRAWLERS).expect("vendored crawler-user-agents.json parses");
+        let crawler_patterns: Vec<String> = entries.into_iter().map(|e| e.pattern).collect();
+        let crawlers = RegexSet::new(&crawler_patterns).expect("crawler patterns compile");
+        UaClassifier {
+            uap,
+            crawlers,
+            crawler_patterns,
+            contact_url: regex::Regex::new(r"\+https?://").unwrap(),
+        }
+    }
+
+    pub fn classify(&self, agent: &str) -> UaInfo {
+        let (browser, os, device) = self.uap.extract(agent);
+        let browser_family = browser
+            .as_ref()
+            .map_or(Cow::Borrowed("Other"), |b| b.family.clone())
+            .into_owned();
+        let browser_major = browser.as_ref().and_then(|b| b.major).map(str::to_string);
+        let os_family = os.map_or_else(|| "Other".to_string(), |o| o.os.into_owned());
+        let device_family = device.map_or_else(|| "Other".to_string(), |d| d.device.into_owned());
+        let listed = self.crawlers.matches(agent).into_iter().next();
+        let is_bot =
+            device_family == "Spider" || listed.is_some() || self.contact_url.is_match(agent);
+        let bot_name = is_bot.then(|| {
+            if browser_family != "Other" {
+                browser_family.clone()
+            } else if let Some(i) = listed {
+                crawler_name(&self.crawler_patterns[i])
+            } else {
+                agent
+                    .split(['/', ' ', ';', '('])
+                    .next()
+                    .unwrap_or(agent)
+                    .to_string()
+            }
+        });
+        UaInfo {
+            browser_family,
+            browser_major,
+            os_family,
+            device_family,
+            is_bot,
+            bot_name,
+        }
+    }
+}
+
+impl Default for UaClassifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A readable name from a list pattern such as `Googlebot\/` or `^curl`.
+fn crawler_name(pattern: &str) -> String {
+    let name: String = pattern
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        pattern.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_of_todays_browsers_and_bots() {
+        let c = UaClassifier::new();
+        let cases = [
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
+                "Chrome",
+                "Windows",
+                false,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36 Edg/142.0.0.0",
+                "Edge",
+                "Windows",
+                false,
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/141.0.0.0 Safari/537.36 OPR/124.0.0.0",
+                "Opera",
+                "Windows",
+                false,
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_7 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/26.1 Mobile/15E148 Safari/604.1",
+                "Mobile Safari",
+                "iOS",
+                false,
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0",
+                "Firefox",
+                "Linux",
+                false,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; SAMSUNG SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/29.0 Chrome/136.0.0.0 Mobile Safari/537.36",
+                "Samsung Internet",
+                "Android",
+                false,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                "Googlebot",
+                "Other",
+                true,
+            ),
+            (
+                "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+                "bingbot",
+                "Other",
+                true,
+            ),
+        ];
+        for (agent, browser, os, bot) in cases {
+            let info = c.classify(agent);
+            assert_eq!(info.browser_family, browser, "{agent}");
+            assert_eq!(info.os_family, os, "{agent}");
+            assert_eq!(info.is_bot, bot, "{agent}");
+        }
+        let feed = c.classify("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)");
+        assert!(feed.is_bot);
+        let curl = c.classify("curl/8.14.1");
+        assert!(curl.is_bot, "curl is in the crawler list");
+        assert_eq!(
+            c.classify("Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0")
+                .browser_major
+                .as_deref(),
+            Some("145")
+        );
+    }
+}
