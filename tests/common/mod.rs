@@ -205,19 +205,31 @@ pub fn daily_visitors_csv(csv: &str) -> BTreeMap<String, (usize, usize)> {
         .collect()
 }
 
-/// A CSV file of ours (no quoted commas in the columns tests read) as maps of column → value.
+/// A CSV file of ours as maps of column → value (RFC 4180 quoting; no newlines in fields).
 pub fn csv_rows(csv: &str) -> Vec<BTreeMap<String, String>> {
     let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let header = csv_fields(lines.next().expect("a header"));
     lines
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split(','))
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
+        .map(|l| header.iter().cloned().zip(csv_fields(l)).collect())
         .collect()
+}
+
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
 }
 
 pub fn num(v: &serde_json::Value, key: &str) -> u64 {

@@ -1,0 +1,331 @@
+//! The outputs on the real apache_logs sample, against counts computed here and against
+//! GoAccess's published numbers; rollups refreshed run by run against a full recompute.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+
+fn sample_env() -> Env {
+    let env = Env::new();
+    std::fs::copy(fixture("apache_logs"), env.logs().join("access.log")).unwrap();
+    env
+}
+
+/// Distinct lines of the sample (the warehouse keeps each once).
+fn distinct_sample() -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = complete_lines(&fixture("apache_logs"))
+        .into_iter()
+        .collect();
+    set.into_iter().collect()
+}
+
+/// Reference split of a combined line: (request, status, hour) by quote positions.
+fn request_status_hour(line: &str) -> (String, String, u32) {
+    let parts: Vec<&str> = line.split('"').collect();
+    let request = parts[1].to_string();
+    let status = parts[2].split_whitespace().next().unwrap().to_string();
+    let open = line.find('[').unwrap();
+    let hour = line[open + 13..open + 15].parse().unwrap();
+    (request, status, hour)
+}
+
+#[test]
+fn goaccess_unique_visitors_are_reproduced() {
+    // GoAccess 1.7 on this sample: 359 / 643 / 570 / 523 visitors for 17–20 May 2015
+    // (same IP + same day + same agent, 4xx excluded). An external reference.
+    let env = sample_env();
+    env.run(&[]);
+    let rows = csv_rows(&env.read_out("daily_visitors.csv"));
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["day"].as_str(), r["visitors_ip_agent"].as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("2015-05-17", "359"),
+            ("2015-05-18", "643"),
+            ("2015-05-19", "570"),
+            ("2015-05-20", "523")
+        ]
+    );
+}
+
+#[test]
+fn status_codes_not_found_and_hours_match_a_reference_count() {
+    let env = sample_env();
+    env.run(&[]);
+    let lines = distinct_sample();
+    let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+    let mut not_found: BTreeMap<String, usize> = BTreeMap::new();
+    let mut hours: BTreeMap<u32, usize> = BTreeMap::new();
+    for l in &lines {
+        let (request, status, hour) = request_status_hour(l);
+        *statuses.entry(status.clone()).or_default() += 1;
+        *hours.entry(hour).or_default() += 1;
+        if status == "404" {
+            let path = request.split(' ').nth(1).unwrap().to_string();
+            *not_found.entry(path).or_default() += 1;
+        }
+    }
+    let got: BTreeMap<String, usize> = csv_rows(&env.read_out("status_codes.csv"))
+        .into_iter()
+        .map(|r| (r["status"].clone(), r["requests"].parse().unwrap()))
+        .collect();
+    assert_eq!(got, statuses);
+    let got: BTreeMap<String, usize> = csv_rows(&env.read_out("not_found.csv"))
+        .into_iter()
+        .map(|r| (r["path"].clone(), r["requests"].parse().unwrap()))
+        .collect();
+    assert_eq!(got, not_found);
+    let got: BTreeMap<u32, usize> = csv_rows(&env.read_out("hourly_traffic.csv"))
+        .into_iter()
+        .map(|r| (r["hour"].parse().unwrap(), r["requests"].parse().unwrap()))
+        .collect();
+    assert_eq!(got, hours);
+    assert_eq!(hours.values().sum::<usize>(), 9_981);
+}
+
+#[test]
+fn pages_and_static_files_split_every_request() {
+    let env = sample_env();
+    env.run(&[]);
+    let mut reference: BTreeMap<String, usize> = BTreeMap::new();
+    for l in distinct_sample() {
+        let (request, _, _) = request_status_hour(&l);
+        if let Some(path) = request.split(' ').nth(1) {
+            *reference
+                .entry(path.split('?').next().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    let mut got: BTreeMap<String, usize> = BTreeMap::new();
+    for file in ["top_pages.csv", "static_files.csv"] {
+        for r in csv_rows(&env.read_out(file)) {
+            assert!(
+                got.insert(r["path"].clone(), r["requests"].parse().unwrap())
+                    .is_none()
+            );
+        }
+    }
+    assert_eq!(got, reference);
+    let statics = csv_rows(&env.read_out("static_files.csv"));
+    // The documented static extensions.
+    let exts = [
+        "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico",
+        "bmp", "woff", "woff2", "ttf", "otf", "eot",
+    ];
+    let is_static = |p: &str| {
+        let p = p.to_lowercase();
+        exts.iter().any(|x| p.ends_with(&format!(".{x}")))
+    };
+    for r in &statics {
+        assert!(is_static(&r["path"]), "{}", r["path"]);
+    }
+    for r in csv_rows(&env.read_out("top_pages.csv")) {
+        assert!(!is_static(&r["path"]), "{}", r["path"]);
+    }
+}
+
+#[test]
+fn browsers_and_bots_hand_checked_on_real_agents() {
+    let env = sample_env();
+    env.run(&[]);
+    let conn = env.db();
+    let class = |agent: &str| -> (String, bool) {
+        conn.query_row(
+            "SELECT DISTINCT browser_family, is_bot FROM logs WHERE http_user_agent = ?",
+            [agent],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{agent}: {e}"))
+    };
+    // Agents copied from the sample, classified by hand.
+    let cases = [
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36",
+            "Chrome",
+            false,
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:24.0) Gecko/20100101 Firefox/24.0",
+            "Firefox",
+            false,
+        ),
+        (
+            "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1)",
+            "IE",
+            false,
+        ),
+        (
+            "Mozilla/5.0 (iPad; CPU OS 6_0_1 like Mac OS X) AppleWebKit/536.26 (KHTML, like Gecko) Version/6.0 Mobile/10A523 Safari/8536.25",
+            "Mobile Safari",
+            false,
+        ),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Googlebot",
+            true,
+        ),
+        (
+            "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+            "bingbot",
+            true,
+        ),
+    ];
+    for (agent, family, bot) in cases {
+        assert_eq!(class(agent), (family.to_string(), bot), "{agent}");
+    }
+    let feed: bool = conn
+        .query_row(
+            "SELECT bool_and(is_bot) FROM logs WHERE http_user_agent LIKE 'UniversalFeedParser/%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(feed, "feed readers are bots");
+    // browser_counts holds humans only; its totals equal the non-bot rows.
+    let humans: i64 = conn
+        .query_row("SELECT count(*) FROM logs WHERE NOT is_bot", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let total: i64 = csv_rows(&env.read_out("browser_counts.csv"))
+        .iter()
+        .map(|r| r["requests"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(total, humans);
+    let bots: i64 = csv_rows(&env.read_out("bots.csv"))
+        .iter()
+        .map(|r| r["requests"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(bots + humans, 9_981);
+    let google = csv_rows(&env.read_out("bots.csv"))
+        .into_iter()
+        .find(|r| r["crawler"] == "Googlebot")
+        .expect("Googlebot listed");
+    let by_hand: usize = distinct_sample()
+        .iter()
+        .filter(|l| l.contains("Googlebot/"))
+        .filter(|l| !l.contains("Googlebot-Image") && !l.contains("Googlebot-Mobile"))
+        .count();
+    assert!(google["requests"].parse::<usize>().unwrap() <= by_hand);
+}
+
+#[test]
+fn filters_restrict_days_and_traffic() {
+    let env = sample_env();
+    env.run(&[
+        "--from",
+        "2015-05-18",
+        "--to",
+        "2015-05-19",
+        "--humans-only",
+        "--site-host",
+        "semicomplete.com",
+    ]);
+    let days: Vec<String> = csv_rows(&env.read_out("daily_visitors.csv"))
+        .into_iter()
+        .map(|r| r["day"].clone())
+        .collect();
+    assert_eq!(days, vec!["2015-05-18", "2015-05-19"]);
+    let sites: Vec<String> = csv_rows(&env.read_out("referrers.csv"))
+        .into_iter()
+        .map(|r| r["site"].clone())
+        .collect();
+    assert!(
+        !sites
+            .iter()
+            .any(|s| s == "semicomplete.com" || s.ends_with(".semicomplete.com")),
+        "{sites:?}"
+    );
+    assert!(sites.iter().any(|s| s == "www.google.com"));
+    let conn = env.db();
+    let humans_in_range: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM logs WHERE NOT is_bot AND day BETWEEN '2015-05-18' AND '2015-05-19'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let statuses: i64 = csv_rows(&env.read_out("status_codes.csv"))
+        .iter()
+        .map(|r| r["requests"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(statuses, humans_in_range);
+}
+
+#[test]
+fn many_small_runs_equal_one_full_recompute() {
+    let lines = complete_lines(&fixture("apache_logs"));
+    let step = Env::new();
+    let log = step.logs().join("access.log");
+    let mut written = String::new();
+    // Eleven runs over growing prefixes of the file (lines are not in time order, so
+    // later runs touch days refreshed before).
+    for chunk in lines.chunks(937) {
+        for l in chunk {
+            written.push_str(l);
+            written.push('\n');
+        }
+        std::fs::write(&log, &written).unwrap();
+        step.run(&[]);
+    }
+    let full = sample_env();
+    full.run(&[]);
+    let outputs: Vec<String> = std::fs::read_dir(full.path("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    assert!(outputs.len() >= 13, "{outputs:?}");
+    for name in outputs {
+        assert_eq!(step.read_out(&name), full.read_out(&name), "{name}");
+    }
+}
+
+#[test]
+fn a_version_1_database_is_upgraded_in_place() {
+    let env = sample_env();
+    {
+        // The schema weblog 0.1 (version 1) wrote, with one row in it.
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE weblog_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+             INSERT INTO weblog_meta VALUES ('schema_version', '1');
+             CREATE TABLE logs (raw_log VARCHAR NOT NULL, remote_addr VARCHAR, remote_user VARCHAR,
+                 time_local TIMESTAMPTZ NOT NULL, day DATE NOT NULL, request_method VARCHAR,
+                 request_path VARCHAR, request_protocol VARCHAR, status INTEGER, body_bytes_sent BIGINT,
+                 http_referer VARCHAR, http_user_agent VARCHAR, source_file VARCHAR NOT NULL,
+                 source_offset BIGINT NOT NULL, ingested_at TIMESTAMPTZ NOT NULL);
+             INSERT INTO logs VALUES ('old line', '10.9.9.9', NULL, '2015-05-16 10:00:00+00', '2015-05-16',
+                 'GET', '/', 'HTTP/1.1', 200, 1, NULL,
+                 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+                 'old.log', 0, '2015-05-16 10:00:00+00');",
+        )
+        .unwrap();
+    }
+    env.run(&[]);
+    let conn = env.db();
+    let (family, bot): (String, bool) = conn
+        .query_row(
+            "SELECT browser_family, is_bot FROM logs WHERE raw_log = 'old line'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((family.as_str(), bot), ("Googlebot", true));
+    let version: String = conn
+        .query_row(
+            "SELECT value FROM weblog_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "2");
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 9_982);
+    let first = csv_rows(&env.read_out("daily_visitors.csv"));
+    assert_eq!(first[0]["day"], "2015-05-16", "old rows are in the rollups");
+}
