@@ -68,6 +68,9 @@ pub struct RunSummary {
     pub batches: u64,
     pub outputs: Vec<OutputSummary>,
     pub warnings: Vec<String>,
+    /// Credit owed for the country data used, shown wherever results are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geoip_attribution: Option<String>,
     pub elapsed_ms: u64,
     pub lines_per_sec: f64,
     pub mb_per_sec: f64,
@@ -104,6 +107,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let mut summary = RunSummary {
         database: opts.db.display().to_string(),
         warnings,
+        geoip_attribution: opts.geoip.as_deref().and_then(geoip_attribution),
         out_dir: opts.out.clone(),
         ..Default::default()
     };
@@ -281,6 +285,13 @@ impl Batch {
         }
         Ok(per_path)
     }
+}
+
+/// `make geoip` puts DB-IP's licence beside the database; its CC BY 4.0 asks for credit.
+fn geoip_attribution(db: &Path) -> Option<String> {
+    db.with_file_name("DBIP-LICENSE")
+        .exists()
+        .then(|| "IP to country data by DB-IP (https://db-ip.com), licensed CC BY 4.0".to_string())
 }
 
 fn book(f: &mut FileSummary, lines: u64, rejected: u64, inserted: u64) {

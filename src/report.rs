@@ -61,6 +61,9 @@ pub fn summary_text(s: &RunSummary) -> String {
             }
         }
     }
+    if let Some(credit) = &s.geoip_attribution {
+        let _ = writeln!(out, "countries: {credit}");
+    }
     let ok = s.outputs.iter().filter(|o| o.error.is_none()).count();
     let _ = writeln!(out, "outputs: {ok} written to {}", s.out_dir.display());
     out

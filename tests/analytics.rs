@@ -395,6 +395,27 @@ fn countries_from_a_written_geoip_database() {
 }
 
 #[test]
+fn db_ip_data_is_credited_in_the_summary() {
+    let env = sample_env();
+    let db = env.path("geo/country.mmdb");
+    std::fs::create_dir_all(env.path("geo")).unwrap();
+    write_mmdb(&db, false, &[("83.149.9.0/24", "RU")]);
+    let plain = env.run(&["--geoip", db.to_str().unwrap()]);
+    assert!(
+        plain.get("geoip_attribution").is_none(),
+        "no credit for an unknown database"
+    );
+    std::fs::write(env.path("geo/DBIP-LICENSE"), "CC BY 4.0").unwrap();
+    let credited = env.run(&["--geoip", db.to_str().unwrap()]);
+    assert!(
+        credited["geoip_attribution"]
+            .as_str()
+            .unwrap()
+            .contains("DB-IP")
+    );
+}
+
+#[test]
 fn without_geoip_every_country_is_null_and_the_rest_works() {
     let env = sample_env();
     env.run(&[]);
