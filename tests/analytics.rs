@@ -444,3 +444,38 @@ fn a_missing_geoip_file_is_a_clear_error() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("GeoIP"), "{err}");
 }
+
+#[test]
+fn referrers_and_bandwidth_match_a_reference_count() {
+    let env = sample_env();
+    env.run(&[]);
+    let mut sites: BTreeMap<String, usize> = BTreeMap::new();
+    let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
+    for l in distinct_sample() {
+        let parts: Vec<&str> = l.split('"').collect();
+        let referer = parts[3];
+        if let Some((_, rest)) = referer.split_once("://") {
+            let host = rest
+                .split(['/', ':', '?', '#'])
+                .next()
+                .unwrap()
+                .to_lowercase();
+            if !host.is_empty() {
+                *sites.entry(host).or_default() += 1;
+            }
+        }
+        let size = parts[2].split_whitespace().nth(1).unwrap();
+        let (day, _) = day_and_ip(&l);
+        *bytes.entry(day).or_default() += size.parse::<u64>().unwrap_or(0); // "-" is 0 bytes
+    }
+    let got: BTreeMap<String, usize> = csv_rows(&env.read_out("referrers.csv"))
+        .into_iter()
+        .map(|r| (r["site"].clone(), r["requests"].parse().unwrap()))
+        .collect();
+    assert_eq!(got, sites);
+    let got: BTreeMap<String, u64> = csv_rows(&env.read_out("daily_bandwidth.csv"))
+        .into_iter()
+        .map(|r| (r["day"].clone(), r["bytes_sent"].parse().unwrap()))
+        .collect();
+    assert_eq!(got, bytes);
+}
