@@ -38,6 +38,9 @@ pub struct FileSummary {
     pub path: String,
     pub start: Option<StartReason>,
     pub start_offset: u64,
+    /// When the file continues a checkpoint of another path (rotation by rename or copy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
     pub bytes_read: u64,
     pub lines_read: u64,
     pub inserted: u64,
@@ -161,16 +164,34 @@ fn read_file(
         )
     };
     let file = File::open(path).map_err(unreadable)?;
-    let Some(resume) = checkpoint::resume(&file, stored.get(&key)).map_err(unreadable)? else {
+    let Some(resume) = checkpoint::resume(&file, &key, stored).map_err(unreadable)? else {
         return Ok(()); // not even one complete line yet
     };
     let fs = &mut summary.files[index];
     fs.start = Some(resume.reason);
     fs.start_offset = resume.offset;
-    if resume.reason == StartReason::Continue && resume.size == resume.offset {
+    fs.moved_from = resume.moved_from.clone();
+    let unchanged = matches!(resume.reason, StartReason::Continue | StartReason::Moved);
+    if unchanged && resume.size == resume.offset && resume.moved_from.is_none() {
         return Ok(()); // nothing new: the common cron case costs a stat and two small reads
     }
     let window = window_before(&file, resume.offset).map_err(unreadable)?;
+    if resume.moved_from.is_some() {
+        // Record the taken-over position under this path now, even if nothing follows it:
+        // the old path may soon hold another file and its checkpoint move on.
+        batch.checkpoints.insert(
+            key.clone(),
+            Checkpoint {
+                path: key.clone(),
+                offset: resume.offset,
+                head: resume.head,
+                marker: source::fingerprint::marker_of(&window),
+                size: resume.size,
+                dev: resume.dev,
+                inode: resume.inode,
+            },
+        );
+    }
     let name: Arc<str> = Arc::from(key.as_str());
     let mut reader = LineReader::new(file, name, resume.offset, window, batch.chunk_bytes())
         .map_err(unreadable)?;

@@ -1,0 +1,207 @@
+//! Every rotation scheme in the wild, driven on real files between real runs: each complete
+//! line ends up in `logs` exactly once, and rotated files are continued, not read again.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+
+/// Distinct, well-formed lines: the n-th line of "stream" `s`.
+fn line(s: &str, n: usize) -> String {
+    format!(
+        "10.{}.{}.{} - - [01/Nov/2026:{:02}:{:02}:{:02} +0000] \"GET /{s}/{n} HTTP/1.1\" 200 {n} \"-\" \"agent-{s}\"",
+        n % 200,
+        n % 7,
+        n % 250 + 1,
+        (n / 3600) % 24,
+        (n / 60) % 60,
+        n % 60
+    )
+}
+
+fn append(path: &Path, lines: &[String]) {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+}
+
+fn lines(s: &str, range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|n| line(s, n)).collect()
+}
+
+fn file_entry<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} in {summary}"))
+}
+
+#[test]
+fn truncate_in_place_even_when_grown_back_past_the_old_offset() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..50));
+    all.extend(lines("a", 0..50));
+    env.run(&[]);
+    // Truncated in place (same inode) and refilled with more than before.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines("b", 0..80));
+    all.extend(lines("b", 0..80));
+    let s = env.run(&[]);
+    assert_eq!(file_entry(&s, "access.log")["start"], "replaced");
+    assert_eq!(num(&s, "inserted"), 80);
+    // Truncated again and refilled with exactly as many bytes as before.
+    let before = std::fs::metadata(&log).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines("c", 0..80));
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().len(),
+        before,
+        "same size, other content"
+    );
+    all.extend(lines("c", 0..80));
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 80);
+    env.assert_stored_exactly(&all);
+}
+
+#[test]
+fn rename_and_create_continues_the_renamed_file() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let old = env.logs().join("access.log.1");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..100));
+    all.extend(lines("a", 0..100));
+    env.run(&[]);
+    // The server writes a few more lines, then logrotate renames and a new file appears;
+    // the server (still holding the old inode) finishes a last line there.
+    append(&log, &lines("a", 100..110));
+    std::fs::rename(&log, &old).unwrap();
+    append(&old, &lines("a", 110..111));
+    append(&log, &lines("b", 0..30));
+    all.extend(lines("a", 100..111));
+    all.extend(lines("b", 0..30));
+    let s = env.run(&[]);
+    let rotated = file_entry(&s, "access.log.1");
+    assert_eq!(rotated["start"], "moved", "{rotated}");
+    assert_eq!(
+        rotated["lines_read"], 11,
+        "only the lines added after the last run"
+    );
+    assert_eq!(file_entry(&s, "access.log")["lines_read"], 30);
+    assert_eq!(num(&s, "duplicates"), 0);
+    env.assert_stored_exactly(&all);
+    // Next runs: nothing is read again, even after the new file grows.
+    append(&log, &lines("b", 30..40));
+    all.extend(lines("b", 30..40));
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 10);
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 0);
+    env.assert_stored_exactly(&all);
+}
+
+#[test]
+fn copytruncate_continues_the_copy_and_restarts_the_original() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let copy = env.logs().join("access.log.1");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..60));
+    all.extend(lines("a", 0..60));
+    env.run(&[]);
+    append(&log, &lines("a", 60..65));
+    all.extend(lines("a", 60..65));
+    std::fs::copy(&log, &copy).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines("b", 0..7));
+    all.extend(lines("b", 0..7));
+    let s = env.run(&[]);
+    assert_eq!(file_entry(&s, "access.log.1")["start"], "moved");
+    assert_eq!(file_entry(&s, "access.log.1")["lines_read"], 5);
+    assert_eq!(file_entry(&s, "access.log")["lines_read"], 7);
+    assert_eq!(num(&s, "duplicates"), 0);
+    env.assert_stored_exactly(&all);
+}
+
+#[test]
+fn same_content_under_two_names_and_deleted_files() {
+    let env = Env::new();
+    let a = env.logs().join("a.log");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&a, &lines("a", 0..40));
+    all.extend(lines("a", 0..40));
+    env.run(&[]);
+    std::fs::copy(&a, env.logs().join("b.log")).unwrap();
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 0, "the copy is known content: {s}");
+    std::fs::remove_file(&a).unwrap();
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 0);
+    append(&env.logs().join("b.log"), &lines("b", 0..3));
+    all.extend(lines("b", 0..3));
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 3);
+    env.assert_stored_exactly(&all);
+}
+
+#[test]
+fn a_partial_line_at_rotation_is_taken_once_completed() {
+    // Documented behaviour: a line is taken only once it ends in a newline; the server that
+    // still holds the renamed file completes it there, and the next run reads it once.
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let old = env.logs().join("access.log.1");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..20));
+    let last = line("a", 20);
+    let (head, tail) = last.split_at(30);
+    OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(head.as_bytes())
+        .unwrap();
+    all.extend(lines("a", 0..20));
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 20);
+    std::fs::rename(&log, &old).unwrap();
+    OpenOptions::new()
+        .append(true)
+        .open(&old)
+        .unwrap()
+        .write_all(format!("{tail}\n").as_bytes())
+        .unwrap();
+    append(&log, &lines("b", 0..5));
+    all.insert(last);
+    all.extend(lines("b", 0..5));
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 6);
+    assert_eq!(num(&s, "rejected"), 0);
+    env.assert_stored_exactly(&all);
+}
