@@ -14,6 +14,42 @@ pub const FORMATS: [(&str, &str); 2] = [
     ("csv", "FORMAT csv, HEADER true"),
 ];
 
+/// CSV cells a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) get a
+/// leading `'`, as OWASP advises: paths, referers and agents come from strangers. Only text
+/// columns are touched (a negative number stays a number); Parquet keeps exact values.
+fn csv_safe_select(conn: &Connection, table: &str) -> Result<String> {
+    let describe = |e: duckdb::Error| {
+        Error::new(
+            ErrorKind::Failed,
+            format!("cannot describe {table}: {}", one_line(&e.to_string())),
+        )
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT column_name, data_type FROM duckdb_columns()
+             WHERE table_name = ? AND database_name = 'temp' ORDER BY column_index",
+        )
+        .map_err(describe)?;
+    let columns: Vec<(String, String)> = stmt
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(|rows| rows.collect())
+        .map_err(describe)?;
+    let exprs: Vec<String> = columns
+        .iter()
+        .map(|(name, ty)| {
+            let col = format!("\"{}\"", name.replace('"', "\"\""));
+            if ty == "VARCHAR" {
+                format!(
+                    r"CASE WHEN regexp_matches({col}, '^[=+\-@\t\r]') THEN '''' || {col} ELSE {col} END AS {col}"
+                )
+            } else {
+                col
+            }
+        })
+        .collect();
+    Ok(format!("(SELECT {} FROM {table})", exprs.join(", ")))
+}
+
 /// Make sure `dir` exists and can be written, before any work depends on it.
 pub fn check_writable(dir: &Path) -> Result<()> {
     let fail = |e: std::io::Error| {
@@ -33,9 +69,14 @@ pub fn check_writable(dir: &Path) -> Result<()> {
 pub fn write(conn: &Connection, table: &str, dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (ext, options) in FORMATS {
+        let source = if ext == "csv" {
+            csv_safe_select(conn, table)?
+        } else {
+            table.to_string()
+        };
         let target = dir.join(format!("{name}.{ext}"));
         let tmp = dir.join(format!(".{name}.{ext}.tmp-{}", std::process::id()));
-        let result = copy_to(conn, table, &tmp, options).and_then(|()| {
+        let result = copy_to(conn, &source, &tmp, options).and_then(|()| {
             crate::failpoint::hit("during-export");
             File::open(&tmp)
                 .and_then(|f| f.sync_all())
