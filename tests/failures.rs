@@ -195,3 +195,61 @@ fn database_from_a_newer_weblog_is_refused() {
     assert!(stderr(&out).contains("newer weblog"));
     assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
 }
+
+#[test]
+fn overlapping_runs_the_second_waits_or_exits_75_naming_the_first() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    let args = run_args(&env);
+    // The first run holds the database for 3 s just before committing.
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(&args)
+        .current_dir(env.dir.path())
+        .env("WEBLOG_FAILPOINT", "before-commit:pause=3000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lock = env.path("w.duckdb.lock");
+    let started = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock)
+        .unwrap_or_default()
+        .starts_with("pid")
+    {
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "first run never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = run_with(&env, &args, None);
+    assert_eq!(second.status.code(), Some(75), "{}", stderr(&second));
+    let err = stderr(&second);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("pid {}", first.id())),
+        "names the holder: {err}"
+    );
+    assert!(
+        !err.contains("Conflicting lock"),
+        "not DuckDB's raw error: {err}"
+    );
+    // A third run that may wait gets its turn once the first is done, and finds nothing new.
+    let mut waiting = args.clone();
+    waiting.extend(["--wait".to_string(), "30".to_string()]);
+    let third = run_with(&env, &waiting, None);
+    assert!(third.status.success(), "{}", stderr(&third));
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let third: serde_json::Value = serde_json::from_slice(&third.stdout).unwrap();
+    assert_eq!(
+        num(&third, "inserted"),
+        0,
+        "nothing half-applied, nothing twice"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+}
