@@ -1,0 +1,163 @@
+//! Fault injection with real processes: the binary is SIGKILLed at random moments (and
+//! aborted at exact stages through failpoints) while a writer appends and rotates logs.
+//! At the end every complete line written is in `logs` exactly once and every output is
+//! complete and readable.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// SplitMix64, so the kill schedule is the same on every run of the test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn line(n: u64) -> String {
+    format!(
+        "10.{}.{}.{} - - [0{}/Nov/2026:{:02}:{:02}:{:02} +0000] \"GET /page/{n} HTTP/1.1\" 200 {} \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0\"",
+        n % 250,
+        n % 13,
+        n % 200 + 1,
+        1 + n / 40_000 % 9,
+        n / 3600 % 24,
+        n / 60 % 60,
+        n % 60,
+        n * 7 % 5000
+    )
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
+    let env = Env::new();
+    let logs = env.logs();
+    let live = logs.join("access.log");
+    let mut rng = Rng(2026);
+    let mut written: BTreeSet<String> = BTreeSet::new();
+    let mut next = 0u64;
+    let mut rotations = 0;
+    let mut kills = 0;
+    let mut completed = 0;
+    let failpoints = [
+        "before-commit",
+        "during-commit",
+        "after-commit",
+        "during-rollup",
+        "during-export",
+    ];
+    let mut args = env.run_args();
+    // Small batches: a run makes many commits, so kills land between and inside them.
+    args.extend(["--batch-bytes".into(), "65536".into()]);
+    let started = Instant::now();
+    for round in 0..40 {
+        // The writer: a burst of lines, sometimes a partial line completed next round.
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&live)
+            .unwrap();
+        for _ in 0..(500 + rng.below(2500)) {
+            let l = line(next);
+            next += 1;
+            writeln!(f, "{l}").unwrap();
+            written.insert(l);
+        }
+        drop(f);
+        // Rotation by rename every few rounds (logrotate's default), new file created.
+        if round % 4 == 3 {
+            rotations += 1;
+            std::fs::rename(&live, logs.join(format!("access.log.{rotations}"))).unwrap();
+        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_weblog"));
+        cmd.args(&args)
+            .current_dir(env.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if round % 5 == 4 {
+            // Every fifth round dies exactly at a stage random kills may miss.
+            cmd.env(
+                "WEBLOG_FAILPOINT",
+                failpoints[(round / 5) % failpoints.len()],
+            );
+        }
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(rng.below(1000)));
+        match child.try_wait().unwrap() {
+            Some(status) if status.success() => completed += 1,
+            Some(_) => kills += 1, // aborted at its failpoint
+            None => {
+                child.kill().unwrap(); // SIGKILL
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    // The last run is left alone, and catches everything up.
+    let last = env.run(&[]);
+    assert!(
+        kills >= 30,
+        "only {kills} kills ({completed} runs completed)"
+    );
+    eprintln!(
+        "{kills} kills, {completed} completed runs, {rotations} rotations, {} lines, {:?}",
+        written.len(),
+        started.elapsed()
+    );
+    assert_eq!(num(&last, "rejected"), 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs"),
+        env.count("SELECT count(DISTINCT raw_log) FROM logs"),
+        "no line stored twice"
+    );
+    env.assert_stored_exactly(&written);
+    // Every output is whole and readable, in both formats.
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    for entry in std::fs::read_dir(env.path("out")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!name.starts_with('.'), "a temporary file was left: {name}");
+        let reader = if name.ends_with(".parquet") {
+            "read_parquet"
+        } else {
+            "read_csv"
+        };
+        let n: i64 = conn
+            .query_row(
+                &format!("SELECT count(*) FROM {reader}('{}')", path.display()),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("{name} unreadable: {e}"));
+        assert!(n >= 0);
+    }
+    let requests: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT sum(requests) FROM read_parquet('{}')",
+                env.path("out/daily_visitors.parquet").display()
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        requests as usize,
+        written.len(),
+        "rollups caught up with every crash"
+    );
+}
