@@ -232,3 +232,80 @@ fn borrowed_when_no_escapes() {
     .unwrap();
     assert!(matches!(l.request_path, Some(Cow::Borrowed(_))));
 }
+
+mod properties {
+    use std::sync::Arc;
+
+    use proptest::prelude::*;
+
+    use super::super::line::{LogLine, parse_line};
+    use crate::enrich::Enricher;
+    use crate::parse::FrameBuilder;
+    use crate::source::Chunk;
+
+    /// A field that is not `-` (which means NULL).
+    fn field() -> impl Strategy<Value = String> {
+        "[a-zA-Z0-9][a-zA-Z0-9/._~%-]{0,39}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, .. ProptestConfig::default() })]
+
+        /// Arbitrary bytes: never a panic; either a row or a reject with a reason.
+        #[test]
+        fn any_bytes_parse_or_are_rejected(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            match parse_line(&bytes) {
+                Ok(LogLine { time, .. }) => prop_assert!(time.local_day > -800_000),
+                Err(r) => prop_assert!(!r.reason().is_empty()),
+            }
+        }
+
+        /// Mutations of a real line (the shape fuzzers find bugs in): never a panic.
+        #[test]
+        fn mutated_real_lines_never_panic(
+            cuts in proptest::collection::vec((0usize..300, any::<u8>()), 0..8)
+        ) {
+            let mut line = br#"83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /presentations/logstash-monitorama-2013/images/kibana-search.png HTTP/1.1" 200 203023 "http://semicomplete.com/presentations/logstash-monitorama-2013/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36""#.to_vec();
+            for (at, byte) in cuts {
+                let at = at % (line.len() + 1);
+                if byte % 3 == 0 && at < line.len() { line.remove(at); } else { line.insert(at, byte); }
+            }
+            let _ = parse_line(&line);
+        }
+
+        /// Well-formed lines give their fields back.
+        #[test]
+        fn generated_lines_round_trip(
+            a in 1u8..255, b in 0u8..255, path in field(), status in 100i32..600,
+            bytes in 0i64..10_000_000_000, day in 1i32..29, hour in 0i32..24, agent in field()
+        ) {
+            let text = format!(
+                "{a}.{b}.0.1 - - [{day:02}/Feb/2026:{hour:02}:00:00 +0000] \"GET /{path} HTTP/1.1\" {status} {bytes} \"-\" \"{agent}\""
+            );
+            let l = parse_line(text.as_bytes()).unwrap();
+            let addr = format!("{a}.{b}.0.1");
+            prop_assert_eq!(l.remote_addr, Some(addr.as_str()));
+            let want_path = format!("/{path}");
+            prop_assert_eq!(l.request_path.as_deref(), Some(want_path.as_str()));
+            prop_assert_eq!(l.status, Some(status));
+            prop_assert_eq!(l.body_bytes_sent, Some(bytes));
+            prop_assert_eq!(l.http_user_agent.as_deref(), Some(agent.as_str()));
+            prop_assert_eq!(l.time.local_day, super::days_from_civil(2026, 2, day));
+        }
+
+        /// A chunk of arbitrary lines: every line becomes exactly one row or one reject.
+        #[test]
+        fn every_line_is_a_row_or_a_reject(
+            lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..120), 0..40)
+        ) {
+            let mut data = Vec::new();
+            for l in &lines { data.extend_from_slice(l); data.push(b'\n'); }
+            let chunk = Chunk { file: Arc::from("f"), start: 0, end: data.len() as u64, data, oversize: vec![], marker: 0 };
+            let mut builder = FrameBuilder::new(0, 8);
+            let mut enricher = Enricher::new(None);
+            builder.push_chunk(&chunk, &mut enricher);
+            let batch = builder.finish().unwrap();
+            prop_assert_eq!(batch.logs.height() + batch.rejects.height(), lines.len());
+        }
+    }
+}
