@@ -296,7 +296,7 @@ mod properties {
         /// A chunk of arbitrary lines: every line becomes exactly one row or one reject.
         #[test]
         fn every_line_is_a_row_or_a_reject(
-            lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..120), 0..40)
+            lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_map(|b| if b == b'\n' { b' ' } else { b }), 0..120), 0..40)
         ) {
             let mut data = Vec::new();
             for l in &lines { data.extend_from_slice(l); data.push(b'\n'); }
