@@ -163,55 +163,77 @@ fn read_file(
             format!("cannot read log file {key}: {e}"),
         )
     };
-    let file = File::open(path).map_err(unreadable)?;
-    let Some(resume) = checkpoint::resume(&file, &key, stored).map_err(unreadable)? else {
-        return Ok(()); // not even one complete line yet
+    let compressed = source::gz::is_gz(path);
+    let (resume, mut reader, window) = if compressed {
+        match source::gz::open(path, &key, stored, batch.chunk_bytes()).map_err(unreadable)? {
+            Some((resume, reader)) => (resume, reader, Vec::new()),
+            None => return Ok(()), // empty, or unchanged since it was read
+        }
+    } else {
+        let file = File::open(path).map_err(unreadable)?;
+        let Some(resume) = checkpoint::resume(&file, &key, stored).map_err(unreadable)? else {
+            return Ok(()); // not even one complete line yet
+        };
+        let unchanged = matches!(resume.reason, StartReason::Continue);
+        if unchanged && resume.size == resume.offset {
+            summary.files[index].start = Some(resume.reason);
+            summary.files[index].start_offset = resume.offset;
+            return Ok(()); // nothing new: the common cron case costs a stat and two small reads
+        }
+        let window = window_before(&file, resume.offset).map_err(unreadable)?;
+        let name: Arc<str> = Arc::from(key.as_str());
+        let reader = LineReader::new(
+            file,
+            name,
+            resume.offset,
+            window.clone(),
+            batch.chunk_bytes(),
+        )
+        .map_err(unreadable)?;
+        (resume, reader, window)
     };
     let fs = &mut summary.files[index];
     fs.start = Some(resume.reason);
     fs.start_offset = resume.offset;
     fs.moved_from = resume.moved_from.clone();
-    let unchanged = matches!(resume.reason, StartReason::Continue | StartReason::Moved);
-    if unchanged && resume.size == resume.offset && resume.moved_from.is_none() {
-        return Ok(()); // nothing new: the common cron case costs a stat and two small reads
-    }
-    let window = window_before(&file, resume.offset).map_err(unreadable)?;
-    if resume.moved_from.is_some() {
+    let checkpoint_at = |offset: u64, marker: u64| Checkpoint {
+        path: key.clone(),
+        offset,
+        head: resume.head,
+        marker,
+        // A .gz is recognised as unchanged by its compressed size.
+        size: if compressed {
+            resume.size
+        } else {
+            resume.size.max(offset)
+        },
+        dev: resume.dev,
+        inode: resume.inode,
+    };
+    if resume.moved_from.is_some() || compressed {
         // Record the taken-over position under this path now, even if nothing follows it:
         // the old path may soon hold another file and its checkpoint move on.
-        batch.checkpoints.insert(
-            key.clone(),
-            Checkpoint {
-                path: key.clone(),
-                offset: resume.offset,
-                head: resume.head,
-                marker: source::fingerprint::marker_of(&window),
-                size: resume.size,
-                dev: resume.dev,
-                inode: resume.inode,
-            },
-        );
+        let marker = source::fingerprint::marker_of(&window);
+        batch
+            .checkpoints
+            .insert(key.clone(), checkpoint_at(resume.offset, marker));
     }
-    let name: Arc<str> = Arc::from(key.as_str());
-    let mut reader = LineReader::new(file, name, resume.offset, window, batch.chunk_bytes())
-        .map_err(unreadable)?;
     let mut consumed_to = resume.offset;
-    while let Some(chunk) = reader.next_chunk().map_err(unreadable)? {
+    loop {
+        let chunk = match reader.next_chunk().map_err(unreadable)? {
+            Some(chunk) => chunk,
+            // A compressed file cannot grow: its unterminated last line is final.
+            None => match compressed.then(|| reader.take_partial()).flatten() {
+                Some(chunk) => chunk,
+                None => break,
+            },
+        };
         summary.files[index].bytes_read += chunk.end - consumed_to;
         consumed_to = chunk.end;
         batch.push(&chunk, index);
-        batch.checkpoints.insert(
-            key.clone(),
-            Checkpoint {
-                path: key.clone(),
-                offset: chunk.end,
-                head: resume.head,
-                marker: chunk.marker,
-                size: resume.size.max(chunk.end),
-                dev: resume.dev,
-                inode: resume.inode,
-            },
-        );
+        batch
+            .checkpoints
+            .insert(key.clone(), checkpoint_at(chunk.end, chunk.marker));
         if batch.is_full() {
             batch.flush(wh, summary)?;
         }

@@ -205,3 +205,57 @@ fn a_partial_line_at_rotation_is_taken_once_completed() {
     assert_eq!(num(&s, "rejected"), 0);
     env.assert_stored_exactly(&all);
 }
+
+fn gzip(from: &Path, to: &Path) {
+    let data = std::fs::read(from).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(to).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(&data).unwrap();
+    enc.finish().unwrap();
+}
+
+#[test]
+fn compressed_rotations_are_recognised_and_new_archives_read_whole() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..100));
+    all.extend(lines("a", 0..100));
+    env.run(&[]);
+    // logrotate: rename, new file, and later compress the rotated one (delaycompress).
+    std::fs::rename(&log, env.logs().join("access.log.1")).unwrap();
+    append(&log, &lines("b", 0..10));
+    all.extend(lines("b", 0..10));
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 10);
+    gzip(
+        &env.logs().join("access.log.1"),
+        &env.logs().join("access.log.1.gz"),
+    );
+    std::fs::remove_file(env.logs().join("access.log.1")).unwrap();
+    let s = env.run(&[]);
+    let gz = file_entry(&s, "access.log.1.gz");
+    assert_eq!(gz["start"], "moved", "{gz}");
+    assert_eq!(gz["lines_read"], 0, "known content is not read again");
+    // An archive never seen before is read whole, its unterminated last line included.
+    let old = env.path("old.log");
+    append(&old, &lines("c", 0..50));
+    let last = line("c", 50);
+    OpenOptions::new()
+        .append(true)
+        .open(&old)
+        .unwrap()
+        .write_all(last.as_bytes())
+        .unwrap();
+    gzip(&old, &env.logs().join("older.log.2.gz"));
+    all.extend(lines("c", 0..51));
+    let s = env.run(&[]);
+    assert_eq!(file_entry(&s, "older.log.2.gz")["lines_read"], 51);
+    assert_eq!(num(&s, "inserted"), 51);
+    // Unchanged archives cost nothing next time.
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "lines_read"), 0);
+    env.assert_stored_exactly(&all);
+}

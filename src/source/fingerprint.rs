@@ -24,16 +24,21 @@ pub struct Head {
 pub fn head(file: &File) -> io::Result<Option<Head>> {
     let mut buf = vec![0u8; HEAD_MAX_BYTES];
     let n = read_full_at(file, &mut buf, 0)?;
-    let buf = &buf[..n];
-    let len = match memchr::memchr(b'\n', buf) {
+    Ok(head_of(&buf[..n], false))
+}
+
+/// The head of content starting with `start` (at most [`HEAD_MAX_BYTES`] of it). With
+/// `complete`, `start` is all there will ever be, so an unterminated short line counts.
+pub fn head_of(start: &[u8], complete: bool) -> Option<Head> {
+    let len = match memchr::memchr(b'\n', start) {
         Some(nl) => nl + 1,
-        None if n == HEAD_MAX_BYTES => n,
-        None => return Ok(None),
+        None if start.len() == HEAD_MAX_BYTES || (complete && !start.is_empty()) => start.len(),
+        None => return None,
     };
-    Ok(Some(Head {
+    Some(Head {
         len: len as u32,
-        hash: xxh3_64(&buf[..len]),
-    }))
+        hash: xxh3_64(&start[..len]),
+    })
 }
 
 /// Does the file still start with the head recorded earlier?

@@ -4,6 +4,7 @@
 
 pub mod checkpoint;
 pub mod fingerprint;
+pub mod gz;
 pub mod reader;
 
 use std::path::{Path, PathBuf};

@@ -34,7 +34,7 @@ pub struct Oversize {
 }
 
 pub struct LineReader {
-    file: File,
+    file: Box<dyn Read + Send>,
     path: Arc<str>,
     /// Next byte to hand out: always at a line start.
     offset: u64,
@@ -57,7 +57,24 @@ impl LineReader {
         chunk_bytes: usize,
     ) -> io::Result<Self> {
         file.seek(SeekFrom::Start(offset))?;
-        Ok(LineReader {
+        Ok(Self::from_reader(
+            Box::new(file),
+            path,
+            offset,
+            window,
+            chunk_bytes,
+        ))
+    }
+
+    /// Over any byte stream already positioned at `offset` (e.g. a decompressed `.gz`).
+    pub fn from_reader(
+        file: Box<dyn Read + Send>,
+        path: Arc<str>,
+        offset: u64,
+        window: Vec<u8>,
+        chunk_bytes: usize,
+    ) -> Self {
+        LineReader {
             file,
             path,
             offset,
@@ -65,6 +82,27 @@ impl LineReader {
             carry: Vec::new(),
             window,
             eof: false,
+        }
+    }
+
+    /// Once [`Self::next_chunk`] has returned None: the unterminated last line, as a final
+    /// chunk. For files that can no longer grow (a compressed, rotated log).
+    pub fn take_partial(&mut self) -> Option<Chunk> {
+        if self.carry.is_empty() || !self.eof {
+            return None;
+        }
+        let mut data = std::mem::take(&mut self.carry);
+        let start = self.offset;
+        self.offset += data.len() as u64;
+        self.remember(&data);
+        data.push(b'\n');
+        Some(Chunk {
+            file: self.path.clone(),
+            start,
+            data,
+            oversize: Vec::new(),
+            end: self.offset,
+            marker: marker_of(&self.window),
         })
     }
 
@@ -131,7 +169,7 @@ impl LineReader {
         }
         let have = buf.len();
         buf.resize(want, 0);
-        let n = read_up_to(&mut self.file, &mut buf[have..])?;
+        let n = read_up_to(self.file.as_mut(), &mut buf[have..])?;
         buf.truncate(have + n);
         if have + n < want {
             self.eof = true;
@@ -161,7 +199,7 @@ impl LineReader {
         let mut buf = vec![0u8; self.chunk_bytes];
         let mut tail = first[first.len().saturating_sub(MARKER_BYTES as usize)..].to_vec();
         loop {
-            let n = read_up_to(&mut self.file, &mut buf)?;
+            let n = read_up_to(self.file.as_mut(), &mut buf)?;
             if n == 0 {
                 // Unfinished: leave the line for the next run, as any partial line.
                 self.eof = true;
@@ -192,7 +230,7 @@ impl LineReader {
     }
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+fn read_up_to(file: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match file.read(&mut buf[done..]) {
