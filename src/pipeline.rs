@@ -57,6 +57,9 @@ pub struct OutputSummary {
     pub files: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure `error` is (a query's, or the disk's), for the exit code.
+    #[serde(skip)]
+    pub error_kind: Option<ErrorKind>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -88,7 +91,8 @@ impl RunSummary {
             return Some(Error::new(ErrorKind::NoInput, f.error.clone().unwrap()));
         }
         if let Some(o) = self.outputs.iter().find(|o| o.error.is_some()) {
-            return Some(Error::new(ErrorKind::Sql, o.error.clone().unwrap()));
+            let kind = o.error_kind.unwrap_or(ErrorKind::Sql);
+            return Some(Error::new(kind, o.error.clone().unwrap()));
         }
         None
     }
@@ -355,7 +359,10 @@ fn make_output(wh: &Warehouse, output: &transform::SqlOutput, out: &Path) -> Out
     });
     match result {
         Ok(files) => s.files = files.iter().map(|f| f.display().to_string()).collect(),
-        Err(e) => s.error = Some(e.message),
+        Err(e) => {
+            s.error_kind = Some(e.kind);
+            s.error = Some(e.message);
+        }
     }
     s
 }

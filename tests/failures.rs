@@ -253,3 +253,62 @@ fn overlapping_runs_the_second_waits_or_exits_75_naming_the_first() {
     );
     assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
 }
+
+#[test]
+fn an_unreadable_log_fails_that_file_only() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    // A directory where a log file is named: opening works, reading fails (EISDIR), even as root.
+    let bad = env.logs().join("dir.log");
+    std::fs::create_dir(&bad).unwrap();
+    let mut args = run_args(&env);
+    args.extend(["--logs".to_string(), bad.display().to_string()]);
+    let out = run_with(&env, &args, None);
+    assert_eq!(out.status.code(), Some(66), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("dir.log"), "{err}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs"),
+        3,
+        "the readable file was ingested"
+    );
+}
+
+#[test]
+fn disk_full_while_exporting_fails_cleanly_and_keeps_the_data() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    let out_dir = env.path("tiny");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    // A 64 KiB tmpfs: the outputs do not fit. Needs root and mount rights (CI has both).
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&out_dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root); disk-full export untested");
+        return;
+    }
+    let out = env.run_replacing("--out", Some(&out_dir.display().to_string()));
+    let leftovers: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    let _ = std::process::Command::new("umount").arg(&out_dir).status();
+    assert_eq!(out.status.code(), Some(74), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary files left behind: {leftovers:?}"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs"),
+        3,
+        "the data is stored"
+    );
+    assert_eq!(num(&env.run(&[]), "inserted"), 0);
+}
