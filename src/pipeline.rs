@@ -107,6 +107,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let (files, warnings) = source::discover(&opts.logs)?;
     let geoip = opts.geoip.as_deref().map(GeoIp::open).transpose()?;
     let mut wh = Warehouse::open(&opts.db, opts.wait)?;
+    export::remove_stale_temp_files(&opts.out);
     let mut enricher = Enricher::new(geoip);
     wh.upgrade(&mut enricher)?;
     let stored = wh.checkpoints()?;

@@ -96,7 +96,21 @@ fn crash_during_export_leaves_previous_outputs_whole() {
     assert_eq!(out.status.signal(), Some(6), "{}", stderr(&out));
     // The killed export left the old file in place, not a half-written one.
     assert_eq!(env.read_out("daily_visitors.csv"), before);
+    let temp_files = || {
+        std::fs::read_dir(env.path("out"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp-")
+            })
+            .count()
+    };
+    assert_eq!(temp_files(), 1, "the killed run's temporary file");
     env.run(&[]);
+    assert_eq!(temp_files(), 0, "cleaned up by the next run");
     let days = daily_visitors_csv(&env.read_out("daily_visitors.csv"));
     let want: Vec<(String, (usize, usize))> =
         vec![("2026-11-01".into(), (2, 2)), ("2026-11-02".into(), (1, 1))];
