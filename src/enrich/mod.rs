@@ -55,8 +55,4 @@ impl Enricher {
         self.countries.insert(addr.to_string(), c.clone());
         c
     }
-
-    pub fn has_geoip(&self) -> bool {
-        self.geo.is_some()
-    }
 }

@@ -16,8 +16,6 @@ pub struct UaInfo {
     pub os_family: String,
     pub device_family: String,
     pub is_bot: bool,
-    /// The crawler's name when `is_bot` (uap's family, or the matching list pattern).
-    pub bot_name: Option<String>,
 }
 
 impl UaInfo {
@@ -28,7 +26,6 @@ impl UaInfo {
             os_family: "Other".into(),
             device_family: "Other".into(),
             is_bot: false,
-            bot_name: None,
         }
     }
 }
@@ -36,7 +33,6 @@ impl UaInfo {
 pub struct UaClassifier {
     uap: ua_parser::Extractor<'static>,
     crawlers: RegexSet,
-    crawler_patterns: Vec<String>,
     /// GoAccess's heuristic: a `+http(s)://` contact URL in an agent marks a crawler.
     contact_url: regex::Regex,
 }
@@ -55,12 +51,11 @@ impl UaClassifier {
         let uap = ua_parser::Extractor::try_from(regexes).expect("uap-core regexes compile");
         let entries: Vec<CrawlerEntry> =
             serde_json::from_str(CRAWLERS).expect("vendored crawler-user-agents.json parses");
-        let crawler_patterns: Vec<String> = entries.into_iter().map(|e| e.pattern).collect();
-        let crawlers = RegexSet::new(&crawler_patterns).expect("crawler patterns compile");
+        let crawlers =
+            RegexSet::new(entries.iter().map(|e| &e.pattern)).expect("crawler patterns compile");
         UaClassifier {
             uap,
             crawlers,
-            crawler_patterns,
             contact_url: regex::Regex::new(r"\+https?://").unwrap(),
         }
     }
@@ -74,29 +69,16 @@ impl UaClassifier {
         let browser_major = browser.as_ref().and_then(|b| b.major).map(str::to_string);
         let os_family = os.map_or_else(|| "Other".to_string(), |o| o.os.into_owned());
         let device_family = device.map_or_else(|| "Other".to_string(), |d| d.device.into_owned());
-        let listed = self.crawlers.matches(agent).into_iter().next();
-        let is_bot =
-            device_family == "Spider" || listed.is_some() || self.contact_url.is_match(agent);
-        let bot_name = is_bot.then(|| {
-            if browser_family != "Other" {
-                browser_family.clone()
-            } else if let Some(i) = listed {
-                crawler_name(&self.crawler_patterns[i])
-            } else {
-                agent
-                    .split(['/', ' ', ';', '('])
-                    .next()
-                    .unwrap_or(agent)
-                    .to_string()
-            }
-        });
+        // The bots output names crawlers from browser_family/agent in SQL, so only the flag is kept.
+        let is_bot = device_family == "Spider"
+            || self.crawlers.is_match(agent)
+            || self.contact_url.is_match(agent);
         UaInfo {
             browser_family,
             browser_major,
             os_family,
             device_family,
             is_bot,
-            bot_name,
         }
     }
 }
@@ -104,20 +86,6 @@ impl UaClassifier {
 impl Default for UaClassifier {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// A readable name from a list pattern such as `Googlebot\/` or `^curl`.
-fn crawler_name(pattern: &str) -> String {
-    let name: String = pattern
-        .chars()
-        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
-        .collect();
-    let name = name.trim();
-    if name.is_empty() {
-        pattern.to_string()
-    } else {
-        name.to_string()
     }
 }
 

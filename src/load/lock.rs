@@ -11,7 +11,6 @@ use crate::error::{Error, ErrorKind, Result};
 #[derive(Debug)]
 pub struct LockFile {
     _file: File,
-    path: PathBuf,
 }
 
 impl LockFile {
@@ -67,11 +66,7 @@ impl LockFile {
         let _ = file.seek(SeekFrom::Start(0));
         let _ = write!(file, "pid {}", std::process::id());
         let _ = file.flush();
-        Ok(LockFile { _file: file, path })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(LockFile { _file: file })
     }
 }
 

@@ -62,26 +62,6 @@ impl Warehouse {
         Ok(wh)
     }
 
-    /// Open an existing database read-only (no lock: DuckDB lets readers share).
-    pub fn open_read_only(path: &Path) -> Result<Warehouse> {
-        if !path.exists() {
-            return Err(Error::new(
-                ErrorKind::NoInput,
-                format!(
-                    "database {} does not exist; run `weblog run` first",
-                    path.display()
-                ),
-            ));
-        }
-        let conn = open_duckdb(path, true)?;
-        Ok(Warehouse {
-            conn,
-            path: path.to_path_buf(),
-            _lock: None,
-            stored_version: SCHEMA_VERSION,
-        })
-    }
-
     /// A scratch in-memory database, e.g. to read outputs back.
     pub fn open_in_memory() -> Result<Warehouse> {
         let conn = Connection::open_in_memory()
@@ -96,10 +76,6 @@ impl Warehouse {
 
     pub fn connection(&self) -> &Connection {
         &self.conn
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Apply the schema; returns the version the database had (the current one if new).

@@ -14,34 +14,9 @@ pub use line::{LogLine, MAX_LINE_BYTES, Reject, parse_line};
 /// How much of a rejected line is kept in `rejects`: enough to diagnose, bounded in size.
 pub const REJECT_KEEP_BYTES: usize = 64 * 1024;
 
-/// Column names of the `logs` frame (the load stage inserts by name).
-pub const LOG_COLUMNS: [&str; 21] = [
-    "raw_log",
-    "remote_addr",
-    "remote_user",
-    "time_local",
-    "day",
-    "request_method",
-    "request_path",
-    "request_protocol",
-    "status",
-    "body_bytes_sent",
-    "http_referer",
-    "http_user_agent",
-    "source_file",
-    "source_offset",
-    "ingested_at",
-    "browser_family",
-    "browser_major",
-    "os_family",
-    "device_family",
-    "is_bot",
-    "country_code",
-];
-
 /// What one batch of chunks parsed into.
 pub struct ParsedBatch {
-    /// One row per well-formed line, columns as [`LOG_COLUMNS`].
+    /// One row per well-formed line, columns as the `logs` table (see `load/schema.sql`).
     pub logs: DataFrame,
     /// One row per line set aside: source_file, source_offset, raw_line, reason, ingested_at.
     pub rejects: DataFrame,
