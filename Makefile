@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO ?= cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run demo-logs test bench lint fmt clean-data geoip vendor-ua
+.PHONY: all build run demo-logs test fuzz bench lint fmt clean-data geoip vendor-ua
 
 all: build
 
@@ -21,8 +21,15 @@ demo-logs: build
 run: demo-logs
 	$(WEBLOG) run
 
+# Unit, property and integration tests, then a bounded coverage-guided fuzz run of the parser.
 test:
 	$(CARGO) test --release
+	FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) fuzz/run.sh
+
+TEST_FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 # Timings go to bench/RESULTS.md (BENCH_LINES=… to change the size).
 bench:
@@ -30,10 +37,12 @@ bench:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	cd fuzz && $(CARGO) fmt -- --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+	cd fuzz && $(CARGO) fmt
 
 # Forget everything ingested (keeps the logs).
 clean-data:

@@ -251,7 +251,9 @@ fn split_request(request: Cow<'_, str>) -> RequestParts<'_> {
     let Some((method, rest)) = text.split_once(' ') else {
         return (None, None, None);
     };
+    // Found by fuzzing: a bare `-` passed as a method, though `-` means "no value" everywhere else.
     let method_ok = (1..=16).contains(&method.len())
+        && method.as_bytes()[0].is_ascii_uppercase()
         && method
             .bytes()
             .all(|c| c.is_ascii_uppercase() || c == b'-' || c == b'_');

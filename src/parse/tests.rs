@@ -111,6 +111,8 @@ fn garbage_or_dash_request_keeps_the_line() {
         r#""\x16\x03\x01\x00\xa5\x01\x00""#,
         r#""""#,
         r#""hello""#,
+        r#""- /index.html HTTP/1.0""#,
+        r#""_X /a HTTP/1.1""#,
     ] {
         let line = format!(r#"5.6.7.8 - - [17/May/2015:10:05:03 +0000] {req} 400 0 "-" "-""#);
         let l = parse_line(line.as_bytes()).unwrap_or_else(|e| panic!("{req}: {e:?}"));
