@@ -1,70 +1,121 @@
 #!/usr/bin/env bash
-# make bench: generate realistic logs, time a full backfill `weblog run` into an empty
-# database (release build), then a no-op run, and write bench/RESULTS.md.
-# BENCH_LINES sets the size (default 1,000,000); BENCH_RUNS the repetitions (default 3).
+# make bench: weblog against its storage ceiling and its peers, on one generated file, in one run.
+#   BENCH_LINES    lines in the backfill file (default 2,000,000)
+#   BENCH_HISTORY  rows already stored before the incremental run (default 20,000,000; 0 skips it)
+#   BENCH_RUNS     repetitions of the weblog backfill and of the small runs (default 3)
+# Writes bench/RESULTS.md. Installs what it needs: GNU time and GoAccess (apt), the DuckDB and
+# PyArrow Python packages (PyPI, pinned, in a venv outside the work tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LINES=${BENCH_LINES:-1000000}
+LINES=${BENCH_LINES:-2000000}
+HISTORY=${BENCH_HISTORY:-20000000}
 RUNS=${BENCH_RUNS:-3}
 WORK=bench/work
+VENV=${BENCH_VENV:-$HOME/.cache/weblog-bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weblog-target}
 
+say() { echo "bench: $*" >&2; }
 BIN=$(cargo build --release --message-format=json-render-diagnostics |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("executable") and m["target"]["name"] == "weblog":
         print(m["executable"])')
-if [ ! -x /usr/bin/time ]; then
-    { apt-get update -qq && apt-get install -y -qq time >/dev/null; } ||
-        { echo "bench needs GNU time: apt-get install time" >&2; exit 1; }
+need_apt=()
+[ -x /usr/bin/time ] || need_apt+=(time)
+command -v goaccess >/dev/null || need_apt+=(goaccess)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    say "installing ${need_apt[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null; } ||
+        { echo "bench needs: apt-get install ${need_apt[*]}" >&2; exit 1; }
 fi
+if ! "$VENV/bin/python" -c 'import duckdb, pyarrow' 2>/dev/null; then
+    say "installing duckdb and pyarrow into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q duckdb==2.0.1 pyarrow==26.0.1
+fi
+PY="$VENV/bin/python"
 
 rm -rf "$WORK" && mkdir -p "$WORK/logs"
+: >"$WORK/times"
+# timed LABEL CMD...: wall seconds and peak RSS (KiB) of CMD appended to $WORK/times.
+timed() {
+    local label=$1
+    shift
+    /usr/bin/time -o "$WORK/time.out" -f "%e %M" "$@" >"$WORK/last.out" 2>"$WORK/last.err" ||
+        { cat "$WORK/last.err" >&2; say "$label failed"; exit 1; }
+    echo "$label $(cat "$WORK/time.out")" >>"$WORK/times"
+}
+weblog_run() { # LOGS DB
+    "$BIN" run --logs "$1" --db "$2" --out "$WORK/out" --json
+}
+
+say "generating $LINES lines"
 "$BIN" generate --dir "$WORK/logs" --lines "$LINES" --rotate-every "$LINES" --rate 20 \
     --start 2026-11-01T00:00:00Z --seed 1 2>/dev/null
-RAW=$(stat -c %s "$WORK/logs/log_a.txt")
+LOG="$WORK/logs/log_a.txt"
+RAW=$(stat -c %s "$LOG")
 
-measure() { # $1 = label; runs weblog run once, appends "label secs rss_kb" to $WORK/times
-    local out
-    out=$( { /usr/bin/time -f "TIME %e %M" "$BIN" run --logs "$WORK/logs/*.txt" --db "$WORK/w.duckdb" \
-        --out "$WORK/out" --json >"$WORK/last.json"; } 2>&1 | grep '^TIME')
-    echo "$1 ${out#TIME }" >>"$WORK/times"
-}
-: >"$WORK/times"
+say "wc -l (floor)"
+timed wc wc -l "$LOG"
+
 for i in $(seq "$RUNS"); do
-    rm -f "$WORK"/w.duckdb*
-    measure backfill
+    say "weblog backfill $i/$RUNS"
+    rm -rf "$WORK"/w.duckdb* "$WORK/out"
+    timed backfill weblog_run "$LOG" "$WORK/w.duckdb"
 done
+cp "$WORK/last.out" "$WORK/backfill.json"
 DB=$(stat -c %s "$WORK/w.duckdb")
-INSERTED=$(python3 -c 'import json; print(json.load(open("bench/work/last.json"))["inserted"])')
-for i in $(seq "$RUNS"); do measure noop; done
+for i in $(seq "$RUNS"); do
+    say "weblog no-op run $i/$RUNS"
+    timed noop weblog_run "$LOG" "$WORK/w.duckdb"
+done
 
-python3 - "$LINES" "$RAW" "$DB" "$INSERTED" <<'PY'
-import platform, statistics, subprocess, sys, datetime
-lines, raw, db, inserted = map(int, sys.argv[1:])
-rows = [l.split() for l in open("bench/work/times")]
-def stat(label):
-    secs = [float(r[1]) for r in rows if r[0] == label]
-    rss = [int(r[2]) for r in rows if r[0] == label]
-    return statistics.median(secs), min(secs), max(secs), max(rss) / 1024
-b, n = stat("backfill"), stat("noop")
-cpu = subprocess.run("lscpu | sed -n 's/^Model name: *//p'", shell=True, capture_output=True, text=True).stdout.strip()
-out = f"""# Benchmark results
+say "storage ceiling: DuckDB inserting the same parsed rows"
+"$PY" -c 'import duckdb,sys; duckdb.connect(sys.argv[1], read_only=True).execute(
+    f"COPY logs TO {sys.argv[2]!r} (FORMAT parquet)")' "$WORK/w.duckdb" "$WORK/rows.parquet"
+for threads in 1 2; do
+    for i in $(seq "$RUNS"); do
+        rm -f "$WORK"/ceiling.duckdb*
+        "$PY" bench/ceiling.py "$WORK/rows.parquet" "$WORK/w.duckdb" "$WORK/ceiling.duckdb" "$threads" |
+            awk -v t="$threads" '{ print "ceiling" t, $1, 0 }' >>"$WORK/times"
+    done
+done
 
-Command: `make bench` (BENCH_LINES={lines}), {datetime.date.today()}, {platform.node()}:
-{cpu or platform.processor()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores.
-Input: one generated combined-format file, {lines:,} lines, {raw/1e6:.1f} MB; {inserted:,} distinct lines stored.
-Times are wall clock of the whole process (median of the runs, min–max in brackets).
+say "GoAccess"
+timed goaccess goaccess "$LOG" --log-format=COMBINED -o "$WORK/goaccess.json"
+say "DuckDB by hand"
+rm -f "$WORK"/byhand.duckdb*
+timed byhand "$PY" bench/duckdb_by_hand.py "$LOG" "$WORK/byhand.duckdb" "$WORK/byhand.csv"
 
-| measure | result |
-|---|---|
-| backfill into an empty database (parse + dedupe + store + SQL outputs) | {b[0]:.2f} s [{b[1]:.2f}–{b[2]:.2f}] |
-| backfill throughput | {lines/b[0]:,.0f} lines/s, {raw/1e6/b[0]:.1f} MB/s |
-| backfill peak RSS | {b[3]:.0f} MiB |
-| database size / raw log size | {db/1e6:.1f} MB / {raw/1e6:.1f} MB = {100*db/raw:.0f}% |
-| no-op run (nothing new; outputs refreshed) | {n[0]:.2f} s [{n[1]:.2f}–{n[2]:.2f}], peak RSS {n[3]:.0f} MiB |
-"""
-open("bench/RESULTS.md", "w").write(out)
-print(out)
-PY
+# Incremental: the same 10,000 new lines into an empty database and into one holding HISTORY
+# rows. One generated timeline (~60 days): the history, then RUNS slices of 10,000 lines that
+# continue it, so each slice lands on the last stored day as a cron run's would.
+mkdir -p "$WORK/inc"
+say "generating the incremental slices (and $HISTORY lines of history)"
+"$BIN" generate --dir "$WORK/hist" --lines $((HISTORY + RUNS * 10000)) --rotate-every 4000000000 \
+    --rate 4 --start 2026-06-01T00:00:00Z --seed 3 2>/dev/null
+tail -n $((RUNS * 10000)) "$WORK/hist/log_a.txt" | split -l 10000 -d -a 1 - "$WORK/inc/slice_"
+for i in $(seq 0 $((RUNS - 1))); do
+    rm -rf "$WORK"/e.duckdb*
+    say "10k lines into an empty database $((i + 1))/$RUNS"
+    timed inc_empty weblog_run "$WORK/inc/slice_$i" "$WORK/e.duckdb"
+done
+HIST_RAW=0 HIST_DB=0
+if [ "$HISTORY" -gt 0 ]; then
+    head -n "$HISTORY" "$WORK/hist/log_a.txt" >"$WORK/hist/history.txt"
+    rm "$WORK/hist/log_a.txt"
+    HIST_RAW=$(stat -c %s "$WORK/hist/history.txt")
+    say "history backfill ($HISTORY lines)"
+    timed hist_backfill weblog_run "$WORK/hist/history.txt" "$WORK/h.duckdb"
+    rm "$WORK/hist/history.txt"
+    HIST_DB=$(stat -c %s "$WORK/h.duckdb")
+    for i in $(seq 0 $((RUNS - 1))); do
+        say "10k lines into $HISTORY rows $((i + 1))/$RUNS"
+        timed inc_history weblog_run "$WORK/inc/slice_$i" "$WORK/h.duckdb"
+    done
+fi
+
+"$PY" bench/report.py "$LINES" "$RAW" "$DB" "$HISTORY" "$HIST_RAW" "$HIST_DB" "$RUNS" \
+    "$WORK/times" "$WORK/backfill.json" >bench/RESULTS.md
+cat bench/RESULTS.md

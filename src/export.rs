@@ -89,6 +89,14 @@ pub fn remove_stale_temp_files(dir: &Path) {
     }
 }
 
+/// Where output `name` is written: `<dir>/<name>.parquet` and `<dir>/<name>.csv`.
+pub fn paths(dir: &Path, name: &str) -> Vec<PathBuf> {
+    FORMATS
+        .iter()
+        .map(|(ext, _)| dir.join(format!("{name}.{ext}")))
+        .collect()
+}
+
 /// Export `table` to `<dir>/<name>.parquet` and `<dir>/<name>.csv`.
 pub fn write(conn: &Connection, table: &str, dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();

@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::enrich::{Enricher, GeoIp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export;
 use crate::load::Warehouse;
-use crate::parse::FrameBuilder;
+use crate::parse::{FrameBuilder, ParsedBatch};
 use crate::source::{self, Checkpoint, LineReader, StartReason, checkpoint};
 use crate::transform;
 
@@ -57,9 +59,19 @@ pub struct OutputSummary {
     pub files: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// True when the files of an earlier run were already up to date and left as they were.
+    pub unchanged: bool,
     /// What kind of failure `error` is (a query's, or the disk's), for the exit code.
     #[serde(skip)]
     pub error_kind: Option<ErrorKind>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct StageTimes {
+    pub read_parse: u64,
+    pub load: u64,
+    pub rollups: u64,
+    pub outputs: u64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -78,6 +90,8 @@ pub struct RunSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub geoip_attribution: Option<String>,
     pub elapsed_ms: u64,
+    /// Time spent per stage; reading+parsing overlaps loading, so they may sum past elapsed.
+    pub stages_ms: StageTimes,
     pub lines_per_sec: f64,
     pub mb_per_sec: f64,
     #[serde(skip)]
@@ -100,7 +114,6 @@ impl RunSummary {
 
 pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let started = Instant::now();
-    let ingested_at_us = chrono::Utc::now().timestamp_micros();
     // Fail before touching anything if the results could not be written anyway.
     export::check_writable(&opts.out)?;
     let sql = transform::load(&opts.sql)?;
@@ -119,24 +132,41 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
         out_dir: opts.out.clone(),
         ..Default::default()
     };
-    let mut batch = Batch::new(ingested_at_us, opts.batch_bytes, enricher);
-    for path in &files {
-        summary.files.push(FileSummary {
-            path: path.display().to_string(),
-            ..Default::default()
-        });
-        let index = summary.files.len() - 1;
-        if let Err(e) = read_file(path, index, &stored, &mut batch, &mut wh, &mut summary) {
-            summary.files[index].error = Some(e.message);
+    // Reading and parsing run on their own thread, one batch ahead of the DuckDB commit on
+    // this one; the channel holds at most one sealed batch, which bounds memory.
+    let (files_read, loaded) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(1);
+        let reader = scope.spawn(|| read_all(&files, &stored, opts.batch_bytes, enricher, sender));
+        let loaded = load_all(&mut wh, receiver);
+        let files_read = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (files_read, loaded)
+    });
+    let (mut file_summaries, read_ms) = files_read?;
+    let loaded = loaded?;
+    for f in &mut file_summaries {
+        if let Some(&(lines, rejected, inserted)) = loaded.per_path.get(&f.path) {
+            book(f, lines, rejected, inserted);
         }
     }
-    batch.flush(&mut wh, &mut summary)?;
+    summary.files = file_summaries;
+    summary.batches = loaded.batches;
+    summary.stages_ms.read_parse = read_ms;
+    summary.stages_ms.load = loaded.busy_ms;
 
+    let stage = Instant::now();
     transform::refresh_rollups(wh.connection(), &sql.rollups)?;
+    summary.stages_ms.rollups = stage.elapsed().as_millis() as u64;
+    let stage = Instant::now();
     transform::prepare_outputs(wh.connection(), &opts.filter)?;
+    let inputs = outputs_inputs(&wh, &sql, opts)?;
     for output in &sql.outputs {
-        summary.outputs.push(make_output(&wh, output, &opts.out));
+        summary
+            .outputs
+            .push(make_output(&wh, output, &opts.out, inputs));
     }
+    summary.stages_ms.outputs = stage.elapsed().as_millis() as u64;
 
     for f in &summary.files {
         summary.bytes_read += f.bytes_read;
@@ -152,15 +182,14 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     Ok(summary)
 }
 
-/// Read one file's new lines into the batch, flushing whenever the batch is full.
+/// Read one file's new lines into the batch, sealing it whenever it is full. Ok(false) when
+/// the loader has stopped (it reports why).
 fn read_file(
     path: &Path,
-    index: usize,
+    fs: &mut FileSummary,
     stored: &HashMap<String, Checkpoint>,
     batch: &mut Batch,
-    wh: &mut Warehouse,
-    summary: &mut RunSummary,
-) -> Result<()> {
+) -> Result<bool> {
     let key = path.display().to_string();
     let unreadable = |e: std::io::Error| {
         Error::new(
@@ -172,18 +201,18 @@ fn read_file(
     let (resume, mut reader, window) = if compressed {
         match source::gz::open(path, &key, stored, batch.chunk_bytes()).map_err(unreadable)? {
             Some((resume, reader)) => (resume, reader, Vec::new()),
-            None => return Ok(()), // empty, or unchanged since it was read
+            None => return Ok(true), // empty, or unchanged since it was read
         }
     } else {
         let file = File::open(path).map_err(unreadable)?;
         let Some(resume) = checkpoint::resume(&file, &key, stored).map_err(unreadable)? else {
-            return Ok(()); // not even one complete line yet
+            return Ok(true); // not even one complete line yet
         };
         let unchanged = matches!(resume.reason, StartReason::Continue);
         if unchanged && resume.size == resume.offset {
-            summary.files[index].start = Some(resume.reason);
-            summary.files[index].start_offset = resume.offset;
-            return Ok(()); // nothing new: the common cron case costs a stat and two small reads
+            fs.start = Some(resume.reason);
+            fs.start_offset = resume.offset;
+            return Ok(true); // nothing new: the common cron case costs a stat and two small reads
         }
         let window = window_before(&file, resume.offset).map_err(unreadable)?;
         let name: Arc<str> = Arc::from(key.as_str());
@@ -197,7 +226,6 @@ fn read_file(
         .map_err(unreadable)?;
         (resume, reader, window)
     };
-    let fs = &mut summary.files[index];
     fs.start = Some(resume.reason);
     fs.start_offset = resume.offset;
     fs.moved_from = resume.moved_from.clone();
@@ -233,17 +261,17 @@ fn read_file(
                 None => break,
             },
         };
-        summary.files[index].bytes_read += chunk.end - consumed_to;
+        fs.bytes_read += chunk.end - consumed_to;
         consumed_to = chunk.end;
-        batch.push(&chunk, index);
+        batch.push(&chunk);
         batch
             .checkpoints
             .insert(key.clone(), checkpoint_at(chunk.end, chunk.marker));
-        if batch.is_full() {
-            batch.flush(wh, summary)?;
+        if batch.is_full() && !batch.seal()? {
+            return Ok(false);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The bytes just before `offset`, to continue the checkpoint marker.
@@ -255,26 +283,95 @@ fn window_before(file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// Every file's new lines, read and parsed into batches handed to the loader. Returns each
+/// file's summary (what was read; the loader books what was stored) and the time taken.
+fn read_all(
+    files: &[PathBuf],
+    stored: &HashMap<String, Checkpoint>,
+    budget: usize,
+    enricher: Enricher,
+    loader: SyncSender<Sealed>,
+) -> Result<(Vec<FileSummary>, u64)> {
+    let started = Instant::now();
+    let mut batch = Batch::new(budget, enricher, loader);
+    let mut summaries = Vec::with_capacity(files.len());
+    for path in files {
+        let mut fs = FileSummary {
+            path: path.display().to_string(),
+            ..Default::default()
+        };
+        let going_on = match read_file(path, &mut fs, stored, &mut batch) {
+            Ok(going_on) => going_on,
+            Err(e) => {
+                fs.error = Some(e.message);
+                true
+            }
+        };
+        summaries.push(fs);
+        if !going_on {
+            break;
+        }
+    }
+    batch.seal()?;
+    Ok((summaries, started.elapsed().as_millis() as u64))
+}
+
+/// A parsed batch with the checkpoints it advances: committed together or not at all.
+struct Sealed {
+    parsed: ParsedBatch,
+    checkpoints: Vec<Checkpoint>,
+}
+
+#[derive(Default)]
+struct Loaded {
+    /// Per path: (lines read, rejected, inserted).
+    per_path: HashMap<String, (u64, u64, u64)>,
+    batches: u64,
+    busy_ms: u64,
+}
+
+/// Commit each sealed batch, in order, until the reader is done or a commit fails (which
+/// stops the reader: its next hand-over finds no one listening).
+fn load_all(wh: &mut Warehouse, batches: Receiver<Sealed>) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
+    let mut busy = Duration::ZERO;
+    for sealed in batches {
+        let started = Instant::now();
+        for (file, ok, bad) in &sealed.parsed.per_file {
+            let e = loaded.per_path.entry(file.to_string()).or_default();
+            e.0 += ok + bad;
+            e.1 += bad;
+        }
+        let committed = wh.commit(sealed.parsed, &sealed.checkpoints)?;
+        for (file, n) in committed.inserted {
+            loaded.per_path.entry(file).or_default().2 += n;
+        }
+        loaded.batches += 1;
+        busy += started.elapsed();
+    }
+    loaded.busy_ms = busy.as_millis() as u64;
+    Ok(loaded)
+}
+
 /// Chunks parsed and waiting to be committed together.
 struct Batch {
-    ingested_at_us: i64,
+    last_ingested_at_us: i64,
     budget: usize,
     builder: FrameBuilder,
     checkpoints: HashMap<String, Checkpoint>,
-    /// Which `RunSummary::files` entry each source path is booked on.
-    owners: HashMap<String, usize>,
     enricher: Enricher,
+    loader: SyncSender<Sealed>,
 }
 
 impl Batch {
-    fn new(ingested_at_us: i64, budget: usize, enricher: Enricher) -> Self {
+    fn new(budget: usize, enricher: Enricher, loader: SyncSender<Sealed>) -> Self {
         Batch {
-            ingested_at_us,
+            last_ingested_at_us: 0,
             budget,
-            builder: FrameBuilder::new(ingested_at_us, 1024),
+            builder: FrameBuilder::new(1024),
             checkpoints: HashMap::new(),
-            owners: HashMap::new(),
             enricher,
+            loader,
         }
     }
 
@@ -287,51 +384,36 @@ impl Batch {
         self.builder.bytes() >= self.budget
     }
 
-    fn push(&mut self, chunk: &source::Chunk, owner: usize) {
-        self.owners.insert(chunk.file.to_string(), owner);
+    fn push(&mut self, chunk: &source::Chunk) {
         self.builder.push_chunk(chunk, &mut self.enricher);
     }
 
-    fn flush(&mut self, wh: &mut Warehouse, summary: &mut RunSummary) -> Result<()> {
+    /// Hand the batch to the loader; false when the loader has stopped.
+    fn seal(&mut self) -> Result<bool> {
         if self.builder.is_empty() && self.checkpoints.is_empty() {
-            return Ok(());
+            return Ok(true);
         }
-        let committed = self.commit(wh)?;
-        summary.batches += 1;
-        for (path, (lines, rejected, inserted)) in committed {
-            let i = self.owners[&path];
-            book(&mut summary.files[i], lines, rejected, inserted);
-        }
-        Ok(())
-    }
-
-    /// Commit and return, per path: (lines read, rejected, inserted).
-    fn commit(&mut self, wh: &mut Warehouse) -> Result<HashMap<String, (u64, u64, u64)>> {
         // Each batch gets its own ingested_at (strictly later than the last one), which lets
         // the load stage count exactly the rows this batch inserted.
-        self.ingested_at_us = chrono::Utc::now()
+        let ingested_at_us = chrono::Utc::now()
             .timestamp_micros()
-            .max(self.ingested_at_us + 1);
-        let next = FrameBuilder::new(self.ingested_at_us, 1024);
-        let builder = std::mem::replace(&mut self.builder, next);
-        let parsed = builder.finish().map_err(|e| {
+            .max(self.last_ingested_at_us + 1);
+        self.last_ingested_at_us = ingested_at_us;
+        let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(1024));
+        let parsed = builder.finish(ingested_at_us).map_err(|e| {
             Error::new(
                 ErrorKind::Failed,
                 format!("cannot build the batch frame: {e}"),
             )
         })?;
-        let mut per_path: HashMap<String, (u64, u64, u64)> = HashMap::new();
-        for (file, ok, bad) in &parsed.per_file {
-            let e = per_path.entry(file.to_string()).or_default();
-            e.0 += ok + bad;
-            e.1 += bad;
-        }
-        let checkpoints: Vec<Checkpoint> = self.checkpoints.drain().map(|(_, c)| c).collect();
-        let committed = wh.commit(parsed, &checkpoints)?;
-        for (file, n) in committed.inserted {
-            per_path.entry(file).or_default().2 += n;
-        }
-        Ok(per_path)
+        let checkpoints = self.checkpoints.drain().map(|(_, c)| c).collect();
+        Ok(self
+            .loader
+            .send(Sealed {
+                parsed,
+                checkpoints,
+            })
+            .is_ok())
     }
 }
 
@@ -349,17 +431,58 @@ fn book(f: &mut FileSummary, lines: u64, rejected: u64, inserted: u64) {
     f.duplicates += lines - rejected - inserted;
 }
 
-fn make_output(wh: &Warehouse, output: &transform::SqlOutput, out: &Path) -> OutputSummary {
+/// A digest of everything an output depends on besides its own SQL: the stored data (its
+/// version moves with every commit), the rollups' SQL, the filters, the folder, weblog itself.
+fn outputs_inputs(wh: &Warehouse, sql: &transform::SqlSet, opts: &RunOptions) -> Result<u64> {
+    let mut key = format!(
+        "{}\0{}\0{:?}\0{}",
+        env!("CARGO_PKG_VERSION"),
+        wh.data_version()?,
+        opts.filter,
+        opts.out.display()
+    );
+    for rollup in &sql.rollups {
+        key.push('\0');
+        key.push_str(&rollup.sql);
+    }
+    Ok(xxh3_64(key.as_bytes()))
+}
+
+/// Materialise and export one output, unless the files from an earlier run are still
+/// exactly what it would write (a run that found nothing new rewrites nothing).
+fn make_output(
+    wh: &Warehouse,
+    output: &transform::SqlOutput,
+    out: &Path,
+    inputs: u64,
+) -> OutputSummary {
     let mut s = OutputSummary {
         name: output.name.clone(),
         ..Default::default()
     };
+    let fingerprint = format!(
+        "{:016x}",
+        xxh3_64(format!("{inputs:016x}\0{}", output.sql).as_bytes())
+    );
+    let files = export::paths(out, &output.name);
+    if let Some(rows) = wh.output_state(&output.name, &fingerprint)
+        && files.iter().all(|f| f.is_file())
+    {
+        s.rows = rows;
+        s.files = files.iter().map(|f| f.display().to_string()).collect();
+        s.unchanged = true;
+        return s;
+    }
     let result = transform::materialize(wh.connection(), output).and_then(|rows| {
         s.rows = rows;
         export::write(wh.connection(), transform::OUTPUT_TABLE, out, &output.name)
     });
     match result {
-        Ok(files) => s.files = files.iter().map(|f| f.display().to_string()).collect(),
+        Ok(files) => {
+            s.files = files.iter().map(|f| f.display().to_string()).collect();
+            // Best effort: without the record the next run just writes the files again.
+            let _ = wh.set_output_state(&output.name, &fingerprint, s.rows);
+        }
         Err(e) => {
             s.error_kind = Some(e.kind);
             s.error = Some(e.message);

@@ -65,7 +65,12 @@ pub fn summary_text(s: &RunSummary) -> String {
         let _ = writeln!(out, "countries: {credit}");
     }
     let ok = s.outputs.iter().filter(|o| o.error.is_none()).count();
-    let _ = writeln!(out, "outputs: {ok} written to {}", s.out_dir.display());
+    let unchanged = s.outputs.iter().filter(|o| o.unchanged).count();
+    if unchanged == ok && ok > 0 {
+        let _ = writeln!(out, "outputs: {ok} up to date in {}", s.out_dir.display());
+    } else {
+        let _ = writeln!(out, "outputs: {ok} written to {}", s.out_dir.display());
+    }
     out
 }
 

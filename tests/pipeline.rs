@@ -498,3 +498,71 @@ fn many_rejects_in_one_batch_are_all_kept() {
         200_000
     );
 }
+
+#[test]
+fn a_run_with_nothing_new_leaves_outputs_alone_until_something_changes() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    std::fs::write(&log, format!("{L1}\n{L3}\n")).unwrap();
+    let first = env.run(&[]);
+    assert!(
+        first["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["unchanged"] == false)
+    );
+    let csv = env.path("out/daily_visitors.csv");
+    let modified = || std::fs::metadata(&csv).unwrap().modified().unwrap();
+    let written_at = modified();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+
+    // Nothing new: every output reported as it was, no file rewritten.
+    let again = env.run(&[]);
+    for (a, b) in again["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(first["outputs"].as_array().unwrap())
+    {
+        assert_eq!(a["unchanged"], true, "{a}");
+        assert_eq!(a["rows"], b["rows"], "{a}");
+    }
+    assert_eq!(modified(), written_at);
+
+    // A different filter, a deleted file, or new rows: written again, and correct.
+    let filtered = env.run(&["--from", "2026-11-02"]);
+    assert!(
+        filtered["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["unchanged"] == false)
+    );
+    assert_eq!(csv_rows(&env.read_out("daily_visitors.csv")).len(), 1);
+    env.run(&[]);
+    std::fs::remove_file(&csv).unwrap();
+    let recreated = env.run(&[]);
+    let daily = recreated["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "daily_visitors")
+        .unwrap();
+    assert_eq!(daily["unchanged"], false);
+    assert_eq!(csv_rows(&env.read_out("daily_visitors.csv")).len(), 2);
+    append(&log, &format!("{L2}\n"));
+    let grown = env.run(&[]);
+    assert!(
+        grown["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["unchanged"] == false)
+    );
+    let requests: i64 = csv_rows(&env.read_out("daily_visitors.csv"))
+        .iter()
+        .map(|r| r["requests"].parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(requests, 3);
+}

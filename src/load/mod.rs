@@ -25,6 +25,11 @@ pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = include_str!("schema.sql");
 
+/// Moves `data_version` on; part of every transaction that changes stored rows.
+const BUMP_DATA_VERSION: &str = "INSERT OR REPLACE INTO weblog_meta
+     SELECT 'data_version', (coalesce(max(value::BIGINT), 0) + 1)::VARCHAR
+     FROM weblog_meta WHERE key = 'data_version'";
+
 pub struct Warehouse {
     conn: Connection,
     path: PathBuf,
@@ -167,9 +172,52 @@ impl Warehouse {
             [SCHEMA_VERSION.to_string()],
         )
         .context(ErrorKind::Data, fail("cannot write schema version"))?;
+        tx.execute_batch(BUMP_DATA_VERSION)
+            .context(ErrorKind::Data, fail("cannot write the data version"))?;
         tx.commit()
             .context(ErrorKind::Data, fail("cannot commit the upgrade"))?;
         self.stored_version = SCHEMA_VERSION;
+        Ok(())
+    }
+
+    /// A number that changes whenever stored data does (each commit moves it on).
+    pub fn data_version(&self) -> Result<i64> {
+        let v: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT max(value) FROM weblog_meta WHERE key = 'data_version'",
+                [],
+                |r| r.get(0),
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot read the data version of {}", self.path.display())
+            })?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// The row count recorded for `output` when it was last written with `fingerprint`.
+    pub fn output_state(&self, output: &str, fingerprint: &str) -> Option<u64> {
+        let value: String = self
+            .conn
+            .query_row(
+                "SELECT value FROM weblog_meta WHERE key = ?",
+                [format!("output:{output}")],
+                |r| r.get(0),
+            )
+            .ok()?;
+        let (stored, rows) = value.split_once(' ')?;
+        (stored == fingerprint).then(|| rows.parse().ok()).flatten()
+    }
+
+    pub fn set_output_state(&self, output: &str, fingerprint: &str, rows: u64) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
+                [format!("output:{output}"), format!("{fingerprint} {rows}")],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot record output {output} in {}", self.path.display())
+            })?;
         Ok(())
     }
 
@@ -205,8 +253,9 @@ impl Warehouse {
         Ok(out)
     }
 
-    /// Append the batch's new rows (anti-joined on `raw_log` against stored rows of the same
-    /// time range and within the batch), its rejects, and advance `checkpoints`, atomically.
+    /// Append the batch's new rows (its lines are distinct already; anti-joined here on
+    /// `raw_log` against stored rows of the same time range), its rejects, and advance
+    /// `checkpoints`, atomically.
     pub fn commit(
         &mut self,
         mut batch: ParsedBatch,
@@ -235,8 +284,7 @@ impl Warehouse {
                  WHERE NOT EXISTS (
                      SELECT 1 FROM logs s
                      WHERE s.time_local BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ
-                       AND s.raw_log = b.raw_log)
-                 QUALIFY row_number() OVER (PARTITION BY b.raw_log ORDER BY b.source_file, b.source_offset) = 1",
+                       AND s.raw_log = b.raw_log)",
                 duckdb::params![&rows, timestamptz_literal(lo), timestamptz_literal(hi)],
             )
             .context(ErrorKind::Failed, fail("cannot insert into logs"))?;
@@ -297,6 +345,8 @@ impl Warehouse {
                 .context(ErrorKind::Failed, fail("cannot write checkpoints"))?;
             }
         }
+        tx.execute_batch(BUMP_DATA_VERSION)
+            .context(ErrorKind::Failed, fail("cannot write the data version"))?;
         crate::failpoint::hit("during-commit");
         tx.commit().map_err(|e| {
             Error::new(

@@ -1,6 +1,7 @@
 //! Stage 2: complete lines (bytes) → a typed Polars frame of log rows + a frame of rejects.
 
 pub mod line;
+mod raw_lines;
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use polars::prelude::*;
 use crate::enrich::Enricher;
 use crate::source::Chunk;
 pub use line::{LogLine, MAX_LINE_BYTES, Reject, parse_line};
+use raw_lines::RawLines;
 
 /// How much of a rejected line is kept in `rejects`: enough to diagnose, bounded in size.
 pub const REJECT_KEEP_BYTES: usize = 64 * 1024;
@@ -22,16 +24,18 @@ pub struct ParsedBatch {
     pub rejects: DataFrame,
     /// Smallest and largest `time_local` (µs UTC) in `logs`; None when it is empty.
     pub time_range: Option<(i64, i64)>,
-    /// Per source file: (lines parsed into `logs`, lines rejected).
+    /// Per source file: (lines parsed, lines rejected). Parsed lines include those dropped as
+    /// repeats of a line earlier in the batch.
     pub per_file: Vec<(Arc<str>, u64, u64)>,
     /// The `ingested_at` of every row (µs UTC): one value per batch, so it identifies it.
     pub ingested_at_us: i64,
 }
 
-/// Accumulates parsed lines column by column, straight into Polars builders.
+/// Accumulates parsed lines column by column, straight into Polars builders. A line that
+/// repeats one already in the batch is counted but not added (the warehouse stores each
+/// distinct line once).
 pub struct FrameBuilder {
-    ingested_at_us: i64,
-    raw_log: StringChunkedBuilder,
+    raw_log: RawLines,
     remote_addr: StringChunkedBuilder,
     remote_user: StringChunkedBuilder,
     time_local: Vec<i64>,
@@ -123,11 +127,10 @@ struct RejectBuilder {
 }
 
 impl FrameBuilder {
-    pub fn new(ingested_at_us: i64, capacity: usize) -> Self {
+    pub fn new(capacity: usize) -> Self {
         let s = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
         FrameBuilder {
-            ingested_at_us,
-            raw_log: s("raw_log"),
+            raw_log: RawLines::with_capacity(capacity),
             remote_addr: s("remote_addr"),
             remote_user: s("remote_user"),
             time_local: Vec::with_capacity(capacity),
@@ -187,13 +190,17 @@ impl FrameBuilder {
                 Ok(parsed) => {
                     // parse_line succeeded, so the bytes are UTF-8.
                     let raw = std::str::from_utf8(raw).expect("validated by parse_line");
-                    self.push_row(raw, &parsed, &chunk.file, offset);
+                    ok += 1;
+                    if !self.raw_log.insert(raw) {
+                        start = nl + 1;
+                        continue;
+                    }
+                    self.push_row(&parsed, &chunk.file, offset);
                     self.enriched.push(
                         enricher,
                         parsed.http_user_agent.as_deref(),
                         parsed.remote_addr,
                     );
-                    ok += 1;
                 }
                 Err(reason) => {
                     self.push_reject(&chunk.file, offset, raw, reason);
@@ -212,8 +219,7 @@ impl FrameBuilder {
         }
     }
 
-    fn push_row(&mut self, raw: &str, l: &LogLine<'_>, file: &str, offset: u64) {
-        self.raw_log.append_value(raw);
+    fn push_row(&mut self, l: &LogLine<'_>, file: &str, offset: u64) {
         self.remote_addr.append_option(l.remote_addr);
         self.remote_user.append_option(l.remote_user);
         self.time_local.push(l.time.micros_utc);
@@ -248,15 +254,17 @@ impl FrameBuilder {
         r.reason.append_value(reason.reason());
     }
 
-    pub fn finish(self) -> PolarsResult<ParsedBatch> {
+    /// The batch's frames; every row and reject gets `ingested_at_us`.
+    pub fn finish(self, ingested_at_us: i64) -> PolarsResult<ParsedBatch> {
         let n = self.time_local.len();
+        debug_assert_eq!(n, self.raw_log.len());
         let ts = |name: &str, v: Vec<i64>| {
             Int64Chunked::from_vec(name.into(), v)
                 .into_datetime(TimeUnit::Microseconds, None)
                 .into_column()
         };
         let mut columns = vec![
-            self.raw_log.finish().into_column(),
+            self.raw_log.finish("raw_log"),
             self.remote_addr.finish().into_column(),
             self.remote_user.finish().into_column(),
             ts("time_local", self.time_local),
@@ -272,7 +280,7 @@ impl FrameBuilder {
             self.http_user_agent.finish().into_column(),
             self.source_file.finish().into_column(),
             Int64Chunked::from_vec("source_offset".into(), self.source_offset).into_column(),
-            ts("ingested_at", vec![self.ingested_at_us; n]),
+            ts("ingested_at", vec![ingested_at_us; n]),
         ];
         columns.extend(self.enriched.finish());
         let logs = DataFrame::new(n, columns)?;
@@ -285,7 +293,7 @@ impl FrameBuilder {
                 Int64Chunked::from_vec("source_offset".into(), r.source_offset).into_column(),
                 r.raw_line.finish().into_column(),
                 r.reason.finish().into_column(),
-                ts("ingested_at", vec![self.ingested_at_us; nr]),
+                ts("ingested_at", vec![ingested_at_us; nr]),
             ],
         )?;
         Ok(ParsedBatch {
@@ -293,7 +301,7 @@ impl FrameBuilder {
             rejects,
             time_range: self.time_range,
             per_file: self.per_file,
-            ingested_at_us: self.ingested_at_us,
+            ingested_at_us,
         })
     }
 }

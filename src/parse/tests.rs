@@ -295,7 +295,8 @@ mod properties {
             prop_assert_eq!(l.time.local_day, super::days_from_civil(2026, 2, day));
         }
 
-        /// A chunk of arbitrary lines: every line becomes exactly one row or one reject.
+        /// A chunk of arbitrary lines: every line is a reject, a row, or a repeat of a row
+        /// (rows = the distinct accepted lines, counted here independently).
         #[test]
         fn every_line_is_a_row_or_a_reject(
             lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_map(|b| if b == b'\n' { b' ' } else { b }), 0..120), 0..40)
@@ -303,11 +304,16 @@ mod properties {
             let mut data = Vec::new();
             for l in &lines { data.extend_from_slice(l); data.push(b'\n'); }
             let chunk = Chunk { file: Arc::from("f"), start: 0, end: data.len() as u64, data, oversize: vec![], marker: 0 };
-            let mut builder = FrameBuilder::new(0, 8);
+            let mut builder = FrameBuilder::new(8);
             let mut enricher = Enricher::new(None);
             builder.push_chunk(&chunk, &mut enricher);
-            let batch = builder.finish().unwrap();
-            prop_assert_eq!(batch.logs.height() + batch.rejects.height(), lines.len());
+            let batch = builder.finish(0).unwrap();
+            let stripped = |l: &[u8]| l.strip_suffix(b"\r").unwrap_or(l).to_vec();
+            let accepted: Vec<Vec<u8>> = lines.iter().map(|l| stripped(l)).filter(|l| parse_line(l).is_ok()).collect();
+            let distinct: std::collections::HashSet<&Vec<u8>> = accepted.iter().collect();
+            prop_assert_eq!(batch.rejects.height(), lines.len() - accepted.len());
+            prop_assert_eq!(batch.logs.height(), distinct.len());
+            prop_assert_eq!(batch.per_file[0].1 + batch.per_file[0].2, lines.len() as u64);
         }
     }
 }

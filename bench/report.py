@@ -1,0 +1,83 @@
+"""Turn bench/work/times into bench/RESULTS.md (markdown on stdout)."""
+import datetime
+import json
+import platform
+import statistics
+import subprocess
+import sys
+
+lines, raw, db, history, hist_raw, hist_db, runs = map(int, sys.argv[1:8])
+times_path, backfill_json = sys.argv[8:10]
+rows = {}
+for line in open(times_path):
+    label, secs, rss = line.split()
+    rows.setdefault(label, []).append((float(secs), int(rss)))
+
+
+def med(label):
+    return statistics.median(s for s, _ in rows[label])
+
+
+def span(label):
+    secs = [s for s, _ in rows[label]]
+    return f"{med(label):.2f} s [{min(secs):.2f}–{max(secs):.2f}]" if len(secs) > 1 else f"{secs[0]:.2f} s"
+
+
+def rss(label):
+    return max(r for _, r in rows[label]) / 1024
+
+
+def sh(cmd):
+    return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
+
+
+stored = json.load(open(backfill_json))["inserted"]
+ours = lines / med("backfill")
+ceiling_label = max(("ceiling1", "ceiling2"), key=lambda l: -med(l))
+ceiling = stored / med(ceiling_label)
+goaccess = lines / med("goaccess")
+byhand = lines / med("byhand")
+noop_ms = 1000 * med("noop")
+check = lambda ok: "met" if ok else "**missed**"
+
+out = [
+    "# Benchmark results",
+    "",
+    f"Command: `make bench` (BENCH_LINES={lines}, BENCH_HISTORY={history}, BENCH_RUNS={runs}), "
+    f"{datetime.date.today()}, {platform.node()}: {sh('lscpu | sed -n \"s/^Model name: *//p\"')}, "
+    f"{sh('nproc')} cores, {sh('free -g | awk \"/Mem:/ {print \\$2}\"')} GiB.",
+    f"Input: one generated combined-format file, {lines:,} lines, {raw / 1e6:.1f} MB; "
+    f"{stored:,} distinct lines stored. Wall-clock time of the whole process, median of {runs} "
+    "runs [min–max]; peak RSS from `/usr/bin/time`.",
+    "",
+    "| measure | result | target |",
+    "|---|---|---|",
+    f"| weblog backfill into an empty database (parse, enrich, dedupe, store, rollups, 13 outputs) | "
+    f"{span('backfill')}: **{ours:,.0f} lines/s**, {raw / 1e6 / med('backfill'):.1f} MB/s | |",
+    f"| storage ceiling: DuckDB inserting the same parsed rows from an in-memory Arrow table (Python, "
+    f"threads=1 / 2) | {stored / med('ceiling1'):,.0f} / {stored / med('ceiling2'):,.0f} rows/s | |",
+    f"| weblog / ceiling (best of the two) | {100 * ours / ceiling:.0f}% | ≥ 75%: {check(ours >= 0.75 * ceiling)} |",
+    f"| GoAccess 1.7 (`--log-format=COMBINED -o out.json`) | {span('goaccess')}: {goaccess:,.0f} lines/s, "
+    f"{rss('goaccess'):.0f} MiB | |",
+    f"| weblog / GoAccess | {ours / goaccess:.1f}× | ≥ 8×: {check(ours >= 8 * goaccess)} |",
+    f"| DuckDB by hand (lines, one regex, DISTINCT, store, daily distinct IPs) | {span('byhand')}: "
+    f"{byhand:,.0f} lines/s, {rss('byhand'):.0f} MiB | |",
+    f"| weblog / DuckDB by hand | {ours / byhand:.1f}× | ≥ 2×: {check(ours >= 2 * byhand)} |",
+    f"| `wc -l` (floor) | {span('wc')}: {lines / med('wc'):,.0f} lines/s | |",
+    f"| weblog backfill peak RSS | {rss('backfill'):.0f} MiB | ≤ 1024 MiB: {check(rss('backfill') <= 1024)} |",
+    f"| database size / raw log size | {db / 1e6:.1f} MB / {raw / 1e6:.1f} MB = {100 * db / raw:.0f}% | "
+    f"≤ 60%: {check(db <= 0.6 * raw)} |",
+    f"| no-op run (nothing new; outputs refreshed) | {noop_ms:.0f} ms, {rss('noop'):.0f} MiB | "
+    f"≤ 100 ms: {check(noop_ms <= 100)} |",
+    f"| 10,000 new lines into an empty database | {span('inc_empty')} | |",
+]
+if history:
+    ratio = med("inc_history") / med("inc_empty")
+    out += [
+        f"| history backfill: {history:,} lines, {hist_raw / 1e6:.0f} MB | {span('hist_backfill')}: "
+        f"{history / med('hist_backfill'):,.0f} lines/s, peak RSS {rss('hist_backfill'):.0f} MiB, database "
+        f"{100 * hist_db / hist_raw:.0f}% of raw | ≤ 1024 MiB: {check(rss('hist_backfill') <= 1024)} |",
+        f"| the same 10,000 lines into {history:,} rows | {span('inc_history')} | |",
+        f"| incremental cost, history / empty | {ratio:.2f}× | ≤ 1.5×: {check(ratio <= 1.5)} |",
+    ]
+print("\n".join(out))
