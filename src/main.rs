@@ -67,6 +67,9 @@ struct RunArgs {
     /// Country database (.mmdb) for `country_code`; default data/geoip/country.mmdb if present.
     #[arg(long, value_name = "PATH")]
     geoip: Option<PathBuf>,
+    /// DuckDB's memory limit (e.g. 512MB, 2GB); beyond it, large queries spill to disk.
+    #[arg(long, value_name = "SIZE", default_value = pipeline::DEFAULT_MEMORY_LIMIT)]
+    memory_limit: String,
     /// Input bytes parsed and committed per transaction (bounds memory).
     #[arg(long, value_name = "BYTES", default_value_t = pipeline::DEFAULT_BATCH_BYTES, hide = true)]
     batch_bytes: usize,
@@ -123,6 +126,7 @@ fn run(args: RunArgs) -> Result<()> {
         out: args.out,
         wait: Duration::from_secs_f64(args.wait.max(0.0)),
         batch_bytes: args.batch_bytes,
+        memory_limit: args.memory_limit,
         geoip: args.geoip.or_else(|| {
             let default = PathBuf::from(DEFAULT_GEOIP);
             default.exists().then_some(default)

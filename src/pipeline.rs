@@ -22,6 +22,10 @@ use crate::transform;
 /// Input bytes parsed and committed together; bounds memory whatever the backlog.
 pub const DEFAULT_BATCH_BYTES: usize = 64 << 20;
 
+/// DuckDB's memory limit unless told otherwise: with two batches in flight, keeps a run's
+/// peak RSS under 1 GiB whatever the backlog or the history.
+pub const DEFAULT_MEMORY_LIMIT: &str = "512MB";
+
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub logs: Vec<String>,
@@ -30,6 +34,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     pub wait: Duration,
     pub batch_bytes: usize,
+    /// DuckDB's `memory_limit`.
+    pub memory_limit: String,
     /// A MaxMind-format country database; None: no country column values.
     pub geoip: Option<PathBuf>,
     pub filter: transform::OutputFilter,
@@ -119,7 +125,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let sql = transform::load(&opts.sql)?;
     let (files, warnings) = source::discover(&opts.logs)?;
     let geoip = opts.geoip.as_deref().map(GeoIp::open).transpose()?;
-    let mut wh = Warehouse::open(&opts.db, opts.wait)?;
+    let mut wh = Warehouse::open(&opts.db, opts.wait, &opts.memory_limit)?;
     export::remove_stale_temp_files(&opts.out);
     let mut enricher = Enricher::new(geoip);
     wh.upgrade(&mut enricher)?;
@@ -133,9 +139,12 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
         ..Default::default()
     };
     // Reading and parsing run on their own thread, one batch ahead of the DuckDB commit on
-    // this one; the channel holds at most one sealed batch, which bounds memory.
+    // this one. The hand-over is a rendezvous: at most two batches exist at once.
+    // DuckDB's scan of one Arrow batch is single-threaded; its idle workers would only spin
+    // on the core the parser needs (seen in perf as task-queue polling).
+    wh.single_threaded(true)?;
     let (files_read, loaded) = std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(1);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(0);
         let reader = scope.spawn(|| read_all(&files, &stored, opts.batch_bytes, enricher, sender));
         let loaded = load_all(&mut wh, receiver);
         let files_read = reader
@@ -145,6 +154,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     });
     let (mut file_summaries, read_ms) = files_read?;
     let loaded = loaded?;
+    wh.single_threaded(false)?;
     for f in &mut file_summaries {
         if let Some(&(lines, rejected, inserted)) = loaded.per_path.get(&f.path) {
             book(f, lines, rejected, inserted);
@@ -313,7 +323,9 @@ fn read_all(
         }
     }
     batch.seal()?;
-    Ok((summaries, started.elapsed().as_millis() as u64))
+    // Busy time: waiting for the loader to take a batch is not reading or parsing.
+    let busy = started.elapsed().saturating_sub(batch.waited);
+    Ok((summaries, busy.as_millis() as u64))
 }
 
 /// A parsed batch with the checkpoints it advances: committed together or not at all.
@@ -361,6 +373,8 @@ struct Batch {
     checkpoints: HashMap<String, Checkpoint>,
     enricher: Enricher,
     loader: SyncSender<Sealed>,
+    /// Time spent waiting for the loader to take a sealed batch.
+    waited: Duration,
 }
 
 impl Batch {
@@ -372,6 +386,7 @@ impl Batch {
             checkpoints: HashMap::new(),
             enricher,
             loader,
+            waited: Duration::ZERO,
         }
     }
 
@@ -407,13 +422,16 @@ impl Batch {
             )
         })?;
         let checkpoints = self.checkpoints.drain().map(|(_, c)| c).collect();
-        Ok(self
+        let handing_over = Instant::now();
+        let taken = self
             .loader
             .send(Sealed {
                 parsed,
                 checkpoints,
             })
-            .is_ok())
+            .is_ok();
+        self.waited += handing_over.elapsed();
+        Ok(taken)
     }
 }
 

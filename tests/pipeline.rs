@@ -566,3 +566,24 @@ fn a_run_with_nothing_new_leaves_outputs_alone_until_something_changes() {
         .sum();
     assert_eq!(requests, 3);
 }
+
+#[test]
+fn memory_limit_is_applied_and_a_bad_one_refused() {
+    let env = Env::new();
+    std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n{L3}\n")).unwrap();
+    // Small enough that DuckDB must honour it, and the run still completes.
+    let small = env.run(&["--memory-limit", "64MB"]);
+    assert_eq!(small["inserted"], 3);
+
+    let mut args = env.run_args();
+    args.extend(["--memory-limit".into(), "lots".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--memory-limit") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    assert_eq!(env.stored_lines().len(), 3);
+}

@@ -1,7 +1,8 @@
--- Per day and hour of day, the hour as written in the line (the server's local time).
+-- Per day and hour of day, the hour as written in the line (the server's local time): the
+-- two digits after the day in the first [ (where the parser found the timestamp).
 SELECT
     day,
-    TRY_CAST(regexp_extract(raw_log, '\[\d\d/\w{3}/\d{4}:(\d\d):', 1) AS INTEGER) AS hour,
+    TRY_CAST(substr(raw_log, strpos(raw_log, '[') + 13, 2) AS INTEGER) AS hour,
     count(*) AS requests,
     count(*) FILTER (WHERE is_human) AS human_requests,
     count(DISTINCT remote_addr) AS visitors,

@@ -48,7 +48,7 @@ pub struct Committed {
 
 impl Warehouse {
     /// Open for writing: take the lock, then open DuckDB and bring the schema up to date.
-    pub fn open(path: &Path, wait: Duration) -> Result<Warehouse> {
+    pub fn open(path: &Path, wait: Duration, memory_limit: &str) -> Result<Warehouse> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).context(ErrorKind::CantCreate, || {
                 format!("cannot create database folder {}", dir.display())
@@ -56,6 +56,18 @@ impl Warehouse {
         }
         let lock = LockFile::acquire(path, wait)?;
         let conn = open_duckdb(path, false)?;
+        let size_like = memory_limit.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let valid =
+            !size_like.is_empty() && size_like.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+        let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
+        if !valid || conn.execute_batch(&set).is_err() {
+            return Err(Error::new(
+                ErrorKind::Failed,
+                format!(
+                    "invalid --memory-limit {memory_limit:?} (expected a size like 512MB or 2GB)"
+                ),
+            ));
+        }
         let wh = Warehouse {
             conn,
             path: path.to_path_buf(),
@@ -178,6 +190,18 @@ impl Warehouse {
             .context(ErrorKind::Data, fail("cannot commit the upgrade"))?;
         self.stored_version = SCHEMA_VERSION;
         Ok(())
+    }
+
+    /// One DuckDB thread (while loading) or all of them (for the SQL stages).
+    pub fn single_threaded(&self, single: bool) -> Result<()> {
+        let sql = if single {
+            "SET threads = 1"
+        } else {
+            "RESET threads"
+        };
+        self.conn
+            .execute_batch(sql)
+            .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot set DuckDB threads: {e}")))
     }
 
     /// A number that changes whenever stored data does (each commit moves it on).
