@@ -40,12 +40,13 @@ byhand = lines / med("byhand")
 noop_ms = 1000 * med("noop")
 check = lambda ok: "met" if ok else "**missed**"
 
+cpu = sh("lscpu | sed -n 's/^Model name: *//p'")
+mem_gib = sh("free -g | awk '/Mem:/ {print $2}'")
 out = [
     "# Benchmark results",
     "",
     f"Command: `make bench` (BENCH_LINES={lines}, BENCH_HISTORY={history}, BENCH_RUNS={runs}), "
-    f"{datetime.date.today()}, {platform.node()}: {sh('lscpu | sed -n \"s/^Model name: *//p\"')}, "
-    f"{sh('nproc')} cores, {sh('free -g | awk \"/Mem:/ {print \\$2}\"')} GiB.",
+    f"{datetime.date.today()}, {platform.node()}: {cpu}, {sh('nproc')} cores, {mem_gib} GiB.",
     f"Input: one generated combined-format file, {lines:,} lines, {raw / 1e6:.1f} MB; "
     f"{stored:,} distinct lines stored. Wall-clock time of the whole process, median of {runs} "
     "runs [min–max]; peak RSS from `/usr/bin/time`.",

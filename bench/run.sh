@@ -46,8 +46,8 @@ timed() {
         { cat "$WORK/last.err" >&2; say "$label failed"; exit 1; }
     echo "$label $(cat "$WORK/time.out")" >>"$WORK/times"
 }
-weblog_run() { # LOGS DB
-    "$BIN" run --logs "$1" --db "$2" --out "$WORK/out" --json
+timed_run() { # LABEL LOGS DB: one `weblog run`, timed
+    timed "$1" "$BIN" run --logs "$2" --db "$3" --out "$WORK/out" --json
 }
 
 say "generating $LINES lines"
@@ -62,13 +62,13 @@ timed wc wc -l "$LOG"
 for i in $(seq "$RUNS"); do
     say "weblog backfill $i/$RUNS"
     rm -rf "$WORK"/w.duckdb* "$WORK/out"
-    timed backfill weblog_run "$LOG" "$WORK/w.duckdb"
+    timed_run backfill "$LOG" "$WORK/w.duckdb"
 done
 cp "$WORK/last.out" "$WORK/backfill.json"
 DB=$(stat -c %s "$WORK/w.duckdb")
 for i in $(seq "$RUNS"); do
     say "weblog no-op run $i/$RUNS"
-    timed noop weblog_run "$LOG" "$WORK/w.duckdb"
+    timed_run noop "$LOG" "$WORK/w.duckdb"
 done
 
 say "storage ceiling: DuckDB inserting the same parsed rows"
@@ -99,7 +99,7 @@ tail -n $((RUNS * 10000)) "$WORK/hist/log_a.txt" | split -l 10000 -d -a 1 - "$WO
 for i in $(seq 0 $((RUNS - 1))); do
     rm -rf "$WORK"/e.duckdb*
     say "10k lines into an empty database $((i + 1))/$RUNS"
-    timed inc_empty weblog_run "$WORK/inc/slice_$i" "$WORK/e.duckdb"
+    timed_run inc_empty "$WORK/inc/slice_$i" "$WORK/e.duckdb"
 done
 HIST_RAW=0 HIST_DB=0
 if [ "$HISTORY" -gt 0 ]; then
@@ -107,12 +107,12 @@ if [ "$HISTORY" -gt 0 ]; then
     rm "$WORK/hist/log_a.txt"
     HIST_RAW=$(stat -c %s "$WORK/hist/history.txt")
     say "history backfill ($HISTORY lines)"
-    timed hist_backfill weblog_run "$WORK/hist/history.txt" "$WORK/h.duckdb"
+    timed_run hist_backfill "$WORK/hist/history.txt" "$WORK/h.duckdb"
     rm "$WORK/hist/history.txt"
     HIST_DB=$(stat -c %s "$WORK/h.duckdb")
     for i in $(seq 0 $((RUNS - 1))); do
         say "10k lines into $HISTORY rows $((i + 1))/$RUNS"
-        timed inc_history weblog_run "$WORK/inc/slice_$i" "$WORK/h.duckdb"
+        timed_run inc_history "$WORK/inc/slice_$i" "$WORK/h.duckdb"
     done
 fi
 

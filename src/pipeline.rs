@@ -273,10 +273,9 @@ fn read_file(
         };
         fs.bytes_read += chunk.end - consumed_to;
         consumed_to = chunk.end;
-        batch.push(&chunk);
-        batch
-            .checkpoints
-            .insert(key.clone(), checkpoint_at(chunk.end, chunk.marker));
+        let checkpoint = checkpoint_at(chunk.end, chunk.marker);
+        batch.push(chunk);
+        batch.checkpoints.insert(key.clone(), checkpoint);
         if batch.is_full() && !batch.seal()? {
             return Ok(false);
         }
@@ -399,7 +398,7 @@ impl Batch {
         self.builder.bytes() >= self.budget
     }
 
-    fn push(&mut self, chunk: &source::Chunk) {
+    fn push(&mut self, chunk: source::Chunk) {
         self.builder.push_chunk(chunk, &mut self.enricher);
     }
 

@@ -2,6 +2,7 @@
 
 pub mod line;
 mod raw_lines;
+mod views;
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use crate::enrich::Enricher;
 use crate::source::Chunk;
 pub use line::{LogLine, MAX_LINE_BYTES, Reject, parse_line};
 use raw_lines::RawLines;
+use views::{Buffers, ChunkViews, ViewColumn};
 
 /// How much of a rejected line is kept in `rejects`: enough to diagnose, bounded in size.
 pub const REJECT_KEEP_BYTES: usize = 64 * 1024;
@@ -31,23 +33,24 @@ pub struct ParsedBatch {
     pub ingested_at_us: i64,
 }
 
-/// Accumulates parsed lines column by column, straight into Polars builders. A line that
-/// repeats one already in the batch is counted but not added (the warehouse stores each
-/// distinct line once).
+/// Accumulates parsed lines column by column: text fields as views into the input chunks
+/// (see [`views`]), numbers into vectors. A line that repeats one already in the batch is
+/// counted but not added (the warehouse stores each distinct line once).
 pub struct FrameBuilder {
+    buffers: Buffers,
     raw_log: RawLines,
-    remote_addr: StringChunkedBuilder,
-    remote_user: StringChunkedBuilder,
+    remote_addr: ViewColumn,
+    remote_user: ViewColumn,
     time_local: Vec<i64>,
     day: Vec<i32>,
-    request_method: StringChunkedBuilder,
-    request_path: StringChunkedBuilder,
-    request_protocol: StringChunkedBuilder,
+    request_method: ViewColumn,
+    request_path: ViewColumn,
+    request_protocol: ViewColumn,
     status: PrimitiveChunkedBuilder<Int32Type>,
     body_bytes_sent: PrimitiveChunkedBuilder<Int64Type>,
-    http_referer: StringChunkedBuilder,
-    http_user_agent: StringChunkedBuilder,
-    source_file: StringChunkedBuilder,
+    http_referer: ViewColumn,
+    http_user_agent: ViewColumn,
+    source_file: ViewColumn,
     source_offset: Vec<i64>,
     enriched: EnrichedColumns,
     rejects: RejectBuilder,
@@ -128,21 +131,22 @@ struct RejectBuilder {
 
 impl FrameBuilder {
     pub fn new(capacity: usize) -> Self {
-        let s = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
+        let v = |name: &'static str| ViewColumn::new(name, capacity);
         FrameBuilder {
-            raw_log: RawLines::with_capacity(capacity),
-            remote_addr: s("remote_addr"),
-            remote_user: s("remote_user"),
+            buffers: Buffers::default(),
+            raw_log: RawLines::new(capacity),
+            remote_addr: v("remote_addr"),
+            remote_user: v("remote_user"),
             time_local: Vec::with_capacity(capacity),
             day: Vec::with_capacity(capacity),
-            request_method: s("request_method"),
-            request_path: s("request_path"),
-            request_protocol: s("request_protocol"),
+            request_method: v("request_method"),
+            request_path: v("request_path"),
+            request_protocol: v("request_protocol"),
             status: PrimitiveChunkedBuilder::new("status".into(), capacity),
             body_bytes_sent: PrimitiveChunkedBuilder::new("body_bytes_sent".into(), capacity),
-            http_referer: s("http_referer"),
-            http_user_agent: s("http_user_agent"),
-            source_file: s("source_file"),
+            http_referer: v("http_referer"),
+            http_user_agent: v("http_user_agent"),
+            source_file: v("source_file"),
             source_offset: Vec::with_capacity(capacity),
             enriched: EnrichedColumns::new(capacity),
             rejects: RejectBuilder {
@@ -166,36 +170,40 @@ impl FrameBuilder {
         self.per_file.is_empty()
     }
 
-    /// Parse every complete line of `chunk`.
-    pub fn push_chunk(&mut self, chunk: &Chunk, enricher: &mut Enricher) {
-        self.bytes += chunk.data.len();
+    /// Parse every complete line of `chunk`, keeping its bytes for the batch's text columns.
+    pub fn push_chunk(&mut self, chunk: Chunk, enricher: &mut Enricher) {
+        let Chunk {
+            file,
+            start: chunk_start,
+            data,
+            oversize,
+            ..
+        } = chunk;
+        self.bytes += data.len();
         let mut ok = 0u64;
         let mut bad = 0u64;
-        for skipped in &chunk.oversize {
-            self.push_reject(
-                &chunk.file,
-                skipped.offset,
-                &skipped.prefix,
-                Reject::TooLong,
-            );
+        for skipped in &oversize {
+            self.push_reject(&file, skipped.offset, &skipped.prefix, Reject::TooLong);
             bad += 1;
         }
-        let data = &chunk.data;
+        let mut cv = self.buffers.begin_chunk(data);
+        let bytes = cv.data();
+        let file_view = cv.of_owned(&file);
         let mut start = 0usize;
-        for nl in memchr_iter(b'\n', data) {
-            let offset = chunk.start + start as u64;
-            let raw = &data[start..nl];
+        for nl in memchr_iter(b'\n', &bytes) {
+            let offset = chunk_start + start as u64;
+            let raw = &bytes[start..nl];
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            start = nl + 1;
             match parse_line(raw) {
                 Ok(parsed) => {
+                    ok += 1;
                     // parse_line succeeded, so the bytes are UTF-8.
                     let raw = std::str::from_utf8(raw).expect("validated by parse_line");
-                    ok += 1;
-                    if !self.raw_log.insert(raw) {
-                        start = nl + 1;
+                    if !self.raw_log.insert(raw, cv.of_input(raw), &self.buffers) {
                         continue;
                     }
-                    self.push_row(&parsed, &chunk.file, offset);
+                    self.push_row(&parsed, &mut cv, file_view, offset);
                     self.enriched.push(
                         enricher,
                         parsed.http_user_agent.as_deref(),
@@ -203,38 +211,46 @@ impl FrameBuilder {
                     );
                 }
                 Err(reason) => {
-                    self.push_reject(&chunk.file, offset, raw, reason);
+                    self.push_reject(&file, offset, raw, reason);
                     bad += 1;
                 }
             }
-            start = nl + 1;
         }
-        debug_assert_eq!(start, data.len(), "chunks hold complete lines only");
+        debug_assert_eq!(start, bytes.len(), "chunks hold complete lines only");
+        self.buffers.end_chunk(cv);
         match self.per_file.last_mut() {
-            Some((file, o, b)) if Arc::ptr_eq(file, &chunk.file) => {
+            Some((f, o, b)) if Arc::ptr_eq(f, &file) => {
                 *o += ok;
                 *b += bad;
             }
-            _ => self.per_file.push((chunk.file.clone(), ok, bad)),
+            _ => self.per_file.push((file, ok, bad)),
         }
     }
 
-    fn push_row(&mut self, l: &LogLine<'_>, file: &str, offset: u64) {
-        self.remote_addr.append_option(l.remote_addr);
-        self.remote_user.append_option(l.remote_user);
+    fn push_row(
+        &mut self,
+        l: &LogLine<'_>,
+        cv: &mut ChunkViews,
+        file: polars_arrow::array::View,
+        offset: u64,
+    ) {
+        self.remote_addr.push(l.remote_addr.map(|s| cv.of_input(s)));
+        self.remote_user.push(l.remote_user.map(|s| cv.of_input(s)));
         self.time_local.push(l.time.micros_utc);
         self.day.push(l.time.local_day);
         self.request_method
-            .append_option(l.request_method.as_deref());
-        self.request_path.append_option(l.request_path.as_deref());
+            .push(l.request_method.as_ref().map(|f| cv.of_field(f)));
+        self.request_path
+            .push(l.request_path.as_ref().map(|f| cv.of_field(f)));
         self.request_protocol
-            .append_option(l.request_protocol.as_deref());
+            .push(l.request_protocol.as_ref().map(|f| cv.of_field(f)));
         self.status.append_option(l.status);
         self.body_bytes_sent.append_option(l.body_bytes_sent);
-        self.http_referer.append_option(l.http_referer.as_deref());
+        self.http_referer
+            .push(l.http_referer.as_ref().map(|f| cv.of_field(f)));
         self.http_user_agent
-            .append_option(l.http_user_agent.as_deref());
-        self.source_file.append_value(file);
+            .push(l.http_user_agent.as_ref().map(|f| cv.of_field(f)));
+        self.source_file.push(Some(file));
         self.source_offset.push(offset as i64);
         let t = l.time.micros_utc;
         self.time_range = Some(match self.time_range {
@@ -258,27 +274,28 @@ impl FrameBuilder {
     pub fn finish(self, ingested_at_us: i64) -> PolarsResult<ParsedBatch> {
         let n = self.time_local.len();
         debug_assert_eq!(n, self.raw_log.len());
+        let buffers = self.buffers.finish();
         let ts = |name: &str, v: Vec<i64>| {
             Int64Chunked::from_vec(name.into(), v)
                 .into_datetime(TimeUnit::Microseconds, None)
                 .into_column()
         };
         let mut columns = vec![
-            self.raw_log.finish("raw_log"),
-            self.remote_addr.finish().into_column(),
-            self.remote_user.finish().into_column(),
+            self.raw_log.finish(&buffers),
+            self.remote_addr.finish(&buffers),
+            self.remote_user.finish(&buffers),
             ts("time_local", self.time_local),
             Int32Chunked::from_vec("day".into(), self.day)
                 .into_date()
                 .into_column(),
-            self.request_method.finish().into_column(),
-            self.request_path.finish().into_column(),
-            self.request_protocol.finish().into_column(),
+            self.request_method.finish(&buffers),
+            self.request_path.finish(&buffers),
+            self.request_protocol.finish(&buffers),
             self.status.finish().into_column(),
             self.body_bytes_sent.finish().into_column(),
-            self.http_referer.finish().into_column(),
-            self.http_user_agent.finish().into_column(),
-            self.source_file.finish().into_column(),
+            self.http_referer.finish(&buffers),
+            self.http_user_agent.finish(&buffers),
+            self.source_file.finish(&buffers),
             Int64Chunked::from_vec("source_offset".into(), self.source_offset).into_column(),
             ts("ingested_at", vec![ingested_at_us; n]),
         ];

@@ -2,15 +2,18 @@
 //! added again. Exact: lines are matched by hash, then compared byte for byte.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use polars::prelude::*;
-use polars_arrow::array::MutableBinaryViewArray;
+use polars::prelude::Column;
+use polars_arrow::array::View;
+use polars_buffer::Buffer;
 use xxhash_rust::xxh3::xxh3_64;
 
-#[derive(Default)]
+use super::views::{Buffers, ViewColumn};
+
 pub struct RawLines {
-    lines: MutableBinaryViewArray<str>,
+    lines: ViewColumn,
     /// Line hash → index of the first line with that hash.
     first: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     /// Further distinct lines sharing a hash (a 64-bit collision: practically never used).
@@ -18,33 +21,36 @@ pub struct RawLines {
 }
 
 impl RawLines {
-    pub fn with_capacity(capacity: usize) -> Self {
+    pub fn new(capacity: usize) -> Self {
         RawLines {
-            lines: MutableBinaryViewArray::with_capacity(capacity),
-            ..Default::default()
+            lines: ViewColumn::new("raw_log", capacity),
+            first: HashMap::default(),
+            colliding: HashMap::default(),
         }
     }
 
-    /// Add `line` unless the batch already holds it; true when added.
-    pub fn insert(&mut self, line: &str) -> bool {
+    /// Add `line` (whose view into `buffers` is `view`) unless the batch already holds it;
+    /// true when added.
+    pub fn insert(&mut self, line: &str, view: View, buffers: &Buffers) -> bool {
         let hash = xxh3_64(line.as_bytes());
         let index = self.lines.len() as u32;
+        let same = |i: u32| buffers.bytes(self.lines.view(i as usize)) == line.as_bytes();
         match self.first.entry(hash) {
-            std::collections::hash_map::Entry::Vacant(slot) => {
+            Entry::Vacant(slot) => {
                 slot.insert(index);
             }
-            std::collections::hash_map::Entry::Occupied(slot) => {
-                if self.lines.value(*slot.get() as usize) == line {
+            Entry::Occupied(slot) => {
+                if same(*slot.get()) {
                     return false;
                 }
                 let others = self.colliding.entry(hash).or_default();
-                if others.iter().any(|&i| self.lines.value(i as usize) == line) {
+                if others.iter().any(|&i| same(i)) {
                     return false;
                 }
                 others.push(index);
             }
         }
-        self.lines.push_value(line);
+        self.lines.push(Some(view));
         true
     }
 
@@ -52,8 +58,8 @@ impl RawLines {
         self.lines.len()
     }
 
-    pub fn finish(self, name: &str) -> Column {
-        StringChunked::with_chunk(name.into(), self.lines.freeze()).into_column()
+    pub fn finish(self, buffers: &Buffer<Buffer<u8>>) -> Column {
+        self.lines.finish(buffers)
     }
 }
 
@@ -79,34 +85,46 @@ impl Hasher for PassThrough {
 mod tests {
     use super::*;
 
+    /// Insert each line of `text` (one chunk); returns what each insert said and the column.
+    fn insert_all(text: &str, rig: impl Fn(&mut RawLines)) -> (Vec<bool>, Vec<String>) {
+        let mut buffers = Buffers::default();
+        let mut lines = RawLines::new(4);
+        rig(&mut lines);
+        let cv = buffers.begin_chunk(text.as_bytes().to_vec());
+        let data = cv.data();
+        let data = std::str::from_utf8(&data).unwrap();
+        let added = data
+            .split('\n')
+            .map(|l| lines.insert(l, cv.of_input(l), &buffers))
+            .collect();
+        buffers.end_chunk(cv);
+        let column = lines.finish(&buffers.finish());
+        let values = column
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        (added, values)
+    }
+
     #[test]
     fn repeats_are_dropped_distinct_lines_kept() {
-        let mut lines = RawLines::with_capacity(4);
-        assert!(lines.insert("a long line, longer than twelve bytes"));
-        assert!(lines.insert("b"));
-        assert!(!lines.insert("a long line, longer than twelve bytes"));
-        assert!(!lines.insert("b"));
-        assert!(lines.insert(""));
-        assert!(!lines.insert(""));
-        assert_eq!(lines.len(), 3);
-        let column = lines.finish("raw_log");
-        let values: Vec<_> = column.str().unwrap().iter().map(Option::unwrap).collect();
-        assert_eq!(values, ["a long line, longer than twelve bytes", "b", ""]);
+        let long = "a long line, longer than twelve bytes";
+        let (added, values) = insert_all(&format!("{long}\nb\n{long}\nb\n"), |_| {});
+        assert_eq!(added, [true, true, false, false, true]);
+        assert_eq!(values, [long, "b", ""]);
     }
 
     #[test]
     fn lines_sharing_a_hash_are_compared_by_content() {
-        let mut lines = RawLines::with_capacity(4);
-        assert!(lines.insert("first"));
         // Pretend "second" and "third" hash like "first": a 64-bit collision.
-        for other in ["second", "third"] {
-            lines.first.insert(xxh3_64(other.as_bytes()), 0);
-        }
-        assert!(lines.insert("second"));
-        assert!(lines.insert("third"));
-        assert!(!lines.insert("second"));
-        assert!(!lines.insert("third"));
-        assert!(!lines.insert("first"));
-        assert_eq!(lines.len(), 3);
+        let (added, values) = insert_all("first\nsecond\nthird\nsecond\nthird\nfirst", |lines| {
+            for other in ["second", "third"] {
+                lines.first.insert(xxh3_64(other.as_bytes()), 0);
+            }
+        });
+        assert_eq!(added, [true, true, true, false, false, false]);
+        assert_eq!(values, ["first", "second", "third"]);
     }
 }

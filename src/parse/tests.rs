@@ -306,7 +306,7 @@ mod properties {
             let chunk = Chunk { file: Arc::from("f"), start: 0, end: data.len() as u64, data, oversize: vec![], marker: 0 };
             let mut builder = FrameBuilder::new(8);
             let mut enricher = Enricher::new(None);
-            builder.push_chunk(&chunk, &mut enricher);
+            builder.push_chunk(chunk, &mut enricher);
             let batch = builder.finish(0).unwrap();
             let stripped = |l: &[u8]| l.strip_suffix(b"\r").unwrap_or(l).to_vec();
             let accepted: Vec<Vec<u8>> = lines.iter().map(|l| stripped(l)).filter(|l| parse_line(l).is_ok()).collect();
