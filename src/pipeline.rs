@@ -24,7 +24,7 @@ pub const DEFAULT_BATCH_BYTES: usize = 64 << 20;
 
 /// DuckDB's memory limit unless told otherwise: with two batches in flight, keeps a run's
 /// peak RSS under 1 GiB whatever the backlog or the history.
-pub const DEFAULT_MEMORY_LIMIT: &str = "512MB";
+pub const DEFAULT_MEMORY_LIMIT: &str = "384MB";
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {

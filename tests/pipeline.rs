@@ -587,3 +587,39 @@ fn memory_limit_is_applied_and_a_bad_one_refused() {
     );
     assert_eq!(env.stored_lines().len(), 3);
 }
+
+/// A batch whose time span overlaps stored rows only in part: rows outside the stored span
+/// go straight in, rows inside it are checked against what is stored, line by line.
+#[test]
+fn a_batch_partly_inside_the_stored_time_span_is_deduplicated_exactly() {
+    let env = Env::new();
+    let at = |t: &str, path: &str| {
+        format!(
+            r#"10.0.0.9 - - [01/Nov/2026:{t} +0000] "GET {path} HTTP/1.1" 200 5 "-" "curl/8.0""#
+        )
+    };
+    let stored = [
+        at("10:00:00", "/a"),
+        at("10:00:05", "/b"),
+        at("10:00:09", "/c"),
+    ];
+    std::fs::write(env.logs().join("first.log"), stored.join("\n") + "\n").unwrap();
+    assert_eq!(env.run(&[])["inserted"], 3);
+
+    let second = [
+        at("09:59:59", "/before"), // before the stored span: new
+        at("10:00:05", "/b"),      // inside, stored already: duplicate
+        at("10:00:05", "/b2"),     // inside, same second, other line: new
+        at("10:00:09", "/c"),      // inside, stored already: duplicate
+        at("10:00:10", "/after"),  // after the stored span: new
+        at("10:00:10", "/after"),  // repeated within the batch: duplicate
+    ];
+    std::fs::write(env.logs().join("second.log"), second.join("\n") + "\n").unwrap();
+    let summary = env.run(&[]);
+    assert_eq!(summary["inserted"], 3, "{summary}");
+    assert_eq!(summary["duplicates"], 3, "{summary}");
+    let expected: BTreeSet<String> = stored.iter().chain(second.iter()).cloned().collect();
+    let got: BTreeSet<String> = env.stored_lines().into_iter().collect();
+    assert_eq!(got, expected);
+    assert_eq!(env.stored_lines().len(), expected.len());
+}
