@@ -68,7 +68,7 @@ out = [
     f"| weblog backfill peak RSS | {rss('backfill'):.0f} MiB | ≤ 1024 MiB: {check(rss('backfill') <= 1024)} |",
     f"| database size / raw log size | {db / 1e6:.1f} MB / {raw / 1e6:.1f} MB = {100 * db / raw:.0f}% | "
     f"≤ 60%: {check(db <= 0.6 * raw)} |",
-    f"| no-op run (nothing new; outputs refreshed) | {noop_ms:.0f} ms, {rss('noop'):.0f} MiB | "
+    f"| no-op run (nothing new; outputs already up to date) | {noop_ms:.0f} ms, {rss('noop'):.0f} MiB | "
     f"≤ 100 ms: {check(noop_ms <= 100)} |",
     f"| 10,000 new lines into an empty database | {span('inc_empty')} | |",
 ]
