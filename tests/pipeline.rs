@@ -505,13 +505,7 @@ fn a_run_with_nothing_new_leaves_outputs_alone_until_something_changes() {
     let log = env.logs().join("access.log");
     std::fs::write(&log, format!("{L1}\n{L3}\n")).unwrap();
     let first = env.run(&[]);
-    assert!(
-        first["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|o| o["unchanged"] == false)
-    );
+    assert!(all_rewritten(&first), "{first}");
     let csv = env.path("out/daily_visitors.csv");
     let modified = || std::fs::metadata(&csv).unwrap().modified().unwrap();
     let written_at = modified();
@@ -532,13 +526,7 @@ fn a_run_with_nothing_new_leaves_outputs_alone_until_something_changes() {
 
     // A different filter, a deleted file, or new rows: written again, and correct.
     let filtered = env.run(&["--from", "2026-11-02"]);
-    assert!(
-        filtered["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|o| o["unchanged"] == false)
-    );
+    assert!(all_rewritten(&filtered), "{filtered}");
     assert_eq!(csv_rows(&env.read_out("daily_visitors.csv")).len(), 1);
     env.run(&[]);
     std::fs::remove_file(&csv).unwrap();
@@ -553,18 +541,21 @@ fn a_run_with_nothing_new_leaves_outputs_alone_until_something_changes() {
     assert_eq!(csv_rows(&env.read_out("daily_visitors.csv")).len(), 2);
     append(&log, &format!("{L2}\n"));
     let grown = env.run(&[]);
-    assert!(
-        grown["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|o| o["unchanged"] == false)
-    );
+    assert!(all_rewritten(&grown), "{grown}");
     let requests: i64 = csv_rows(&env.read_out("daily_visitors.csv"))
         .iter()
         .map(|r| r["requests"].parse::<i64>().unwrap())
         .sum();
     assert_eq!(requests, 3);
+}
+
+/// Every output of a run summary was written anew (none left as it was).
+fn all_rewritten(summary: &serde_json::Value) -> bool {
+    summary["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["unchanged"] == false)
 }
 
 #[test]
