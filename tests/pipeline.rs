@@ -559,10 +559,10 @@ fn all_rewritten(summary: &serde_json::Value) -> bool {
 }
 
 #[test]
-fn memory_limit_is_applied_and_a_bad_one_refused() {
+fn a_bad_memory_limit_is_refused_and_a_small_one_still_runs() {
     let env = Env::new();
     std::fs::write(env.logs().join("access.log"), format!("{L1}\n{L2}\n{L3}\n")).unwrap();
-    // Small enough that DuckDB must honour it, and the run still completes.
+    // That DuckDB honours the limit is measured by `make bench` (peak RSS), not asserted here.
     let small = env.run(&["--memory-limit", "64MB"]);
     assert_eq!(small["inserted"], 3);
 
@@ -599,6 +599,7 @@ fn a_batch_partly_inside_the_stored_time_span_is_deduplicated_exactly() {
 
     let second = [
         at("09:59:59", "/before"), // before the stored span: new
+        at("10:00:00", "/a"),      // first second of the stored span, stored: duplicate
         at("10:00:05", "/b"),      // inside, stored already: duplicate
         at("10:00:05", "/b2"),     // inside, same second, other line: new
         at("10:00:09", "/c"),      // inside, stored already: duplicate
@@ -608,7 +609,7 @@ fn a_batch_partly_inside_the_stored_time_span_is_deduplicated_exactly() {
     std::fs::write(env.logs().join("second.log"), second.join("\n") + "\n").unwrap();
     let summary = env.run(&[]);
     assert_eq!(summary["inserted"], 3, "{summary}");
-    assert_eq!(summary["duplicates"], 3, "{summary}");
+    assert_eq!(summary["duplicates"], 4, "{summary}");
     let expected: BTreeSet<String> = stored.iter().chain(second.iter()).cloned().collect();
     let got: BTreeSet<String> = env.stored_lines().into_iter().collect();
     assert_eq!(got, expected);

@@ -302,9 +302,9 @@ impl Warehouse {
             // span of the stored rows that overlap the batch can be duplicates: only those are
             // anti-joined (hashing every raw line of a batch cost 17% of a backfill). DuckDB
             // prunes row groups by their min/max time for both queries.
-            let overlap: (Option<String>, Option<String>) = tx
+            let overlap: (Option<i64>, Option<i64>) = tx
                 .query_row(
-                    "SELECT min(time_local)::VARCHAR, max(time_local)::VARCHAR FROM logs
+                    "SELECT epoch_us(min(time_local)), epoch_us(max(time_local)) FROM logs
                      WHERE time_local BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ",
                     [timestamptz_literal(lo), timestamptz_literal(hi)],
                     |r| Ok((r.get(0)?, r.get(1)?)),
@@ -315,8 +315,11 @@ impl Warehouse {
                 )?;
             let (mut fresh, maybe_stored) = match overlap {
                 (Some(m), Some(n)) => {
-                    let (fresh, maybe) = split_by_time(&batch.logs, lo_hi_micros(&m, &n)?)?;
-                    (fresh, Some((maybe, m, n)))
+                    let (fresh, maybe) = split_by_time(&batch.logs, (m, n))?;
+                    (
+                        fresh,
+                        Some((maybe, timestamptz_literal(m), timestamptz_literal(n))),
+                    )
                 }
                 _ => (std::mem::take(&mut batch.logs), None),
             };
@@ -460,22 +463,6 @@ fn split_by_time(logs: &DataFrame, (lo, hi): (i64, i64)) -> Result<(DataFrame, D
         logs.filter(&outside).map_err(failed)?,
         logs.filter(&inside).map_err(failed)?,
     ))
-}
-
-/// `min(time_local)::VARCHAR`, `max(…)` as DuckDB prints them → µs since the epoch, UTC.
-fn lo_hi_micros(lo: &str, hi: &str) -> Result<(i64, i64)> {
-    let parse = |s: &str| {
-        chrono::DateTime::parse_from_str(&format!("{s}00"), "%Y-%m-%d %H:%M:%S%.f%z")
-            .or_else(|_| chrono::DateTime::parse_from_str(&format!("{s}00"), "%Y-%m-%d %H:%M:%S%z"))
-            .map(|t| t.timestamp_micros())
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Failed,
-                    format!("unexpected timestamp {s:?} from DuckDB: {e}"),
-                )
-            })
-    };
-    Ok((parse(lo)?, parse(hi)?))
 }
 
 /// A UTC instant as a literal DuckDB casts to TIMESTAMPTZ without the ICU extension.

@@ -317,3 +317,116 @@ mod properties {
         }
     }
 }
+
+/// The frame's text columns are views into the input chunks (and, for unescaped values, into
+/// a side buffer): across several chunks, every value must equal what `parse_line` returns
+/// for that line on its own, NULLs included.
+#[test]
+fn frame_text_columns_equal_the_parser_fields_across_chunks() {
+    use std::sync::Arc;
+
+    use crate::enrich::Enricher;
+    use crate::parse::FrameBuilder;
+    use crate::source::Chunk;
+
+    let chunks: [&[&str]; 2] = [
+        &[
+            r#"1.2.3.4 - alice [10/Oct/2000:13:55:36 -0700] "GET /a-long-path/of/more/than/twelve HTTP/1.0" 200 2326 "https://example.com/ref" "Mozilla/5.0 (X11; Linux x86_64) Firefox/145.0""#,
+            r#"::1 - - [10/Oct/2000:13:55:37 -0700] "GET /q?x=\x22quoted\x22&y=long-enough HTTP/1.1" 404 - "-" "-""#,
+            "not a log line at all",
+        ],
+        &[
+            r#"5.6.7.8 - - [10/Oct/2000:13:55:38 -0700] "POST /b HTTP/1.1" 201 7 "https://ex.am/\"esc\" referer" "curl/8.0""#,
+            r#"9.9.9.9 - - [10/Oct/2000:13:55:39 -0700] "\x16\x03\x01" 400 0 "-" "agent with \"escaped quotes\" inside""#,
+        ],
+    ];
+    let mut builder = FrameBuilder::new(2);
+    let mut enricher = Enricher::new(None);
+    let mut start = 0u64;
+    for lines in chunks {
+        let data: Vec<u8> = lines
+            .iter()
+            .flat_map(|l| format!("{l}\n").into_bytes())
+            .collect();
+        let end = start + data.len() as u64;
+        let chunk = Chunk {
+            file: Arc::from("some/longer/file/name.log"),
+            start,
+            end,
+            data,
+            oversize: vec![],
+            marker: 0,
+        };
+        builder.push_chunk(chunk, &mut enricher);
+        start = end;
+    }
+    let batch = builder.finish(0).unwrap();
+    let parsed: Vec<(&str, super::LogLine<'_>)> = chunks
+        .iter()
+        .flat_map(|c| c.iter())
+        .filter_map(|l| parse_line(l.as_bytes()).ok().map(|p| (*l, p)))
+        .collect();
+    assert_eq!(batch.logs.height(), parsed.len());
+    let column = |name: &str| -> Vec<Option<String>> {
+        let c = batch.logs.column(name).unwrap().str().unwrap().clone();
+        c.iter().map(|v| v.map(str::to_string)).collect()
+    };
+    let own = |v: Option<&str>| v.map(str::to_string);
+    let cow = |v: &Option<Cow<'_, str>>| v.as_deref().map(str::to_string);
+    for (name, want) in [
+        (
+            "raw_log",
+            parsed
+                .iter()
+                .map(|(l, _)| Some(l.to_string()))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "remote_addr",
+            parsed.iter().map(|(_, p)| own(p.remote_addr)).collect(),
+        ),
+        (
+            "remote_user",
+            parsed.iter().map(|(_, p)| own(p.remote_user)).collect(),
+        ),
+        (
+            "request_method",
+            parsed.iter().map(|(_, p)| cow(&p.request_method)).collect(),
+        ),
+        (
+            "request_path",
+            parsed.iter().map(|(_, p)| cow(&p.request_path)).collect(),
+        ),
+        (
+            "request_protocol",
+            parsed
+                .iter()
+                .map(|(_, p)| cow(&p.request_protocol))
+                .collect(),
+        ),
+        (
+            "http_referer",
+            parsed.iter().map(|(_, p)| cow(&p.http_referer)).collect(),
+        ),
+        (
+            "http_user_agent",
+            parsed
+                .iter()
+                .map(|(_, p)| cow(&p.http_user_agent))
+                .collect(),
+        ),
+        (
+            "source_file",
+            parsed
+                .iter()
+                .map(|_| Some("some/longer/file/name.log".to_string()))
+                .collect(),
+        ),
+    ] {
+        assert_eq!(column(name), want, "{name}");
+    }
+    // The escaped values really were unescaped (so they came from the side buffer).
+    let paths = column("request_path");
+    assert_eq!(paths[1].as_deref(), Some(r#"/q?x="quoted"&y=long-enough"#));
+    assert_eq!(batch.rejects.height(), 1);
+}
