@@ -143,3 +143,28 @@ fn terminal_output_carries_no_raw_control_characters() {
         "escaped, still readable"
     );
 }
+
+#[test]
+fn file_names_with_quotes_and_sql_are_checkpointed_like_any_other() {
+    let env = Env::new();
+    // The load stage writes checkpoint paths into SQL as quoted literals: a name made to
+    // break out of the quotes must stay a name.
+    let name = "it's \"odd\"'); DROP TABLE logs; --.log";
+    let path = env.logs().join(name);
+    let first: Vec<String> = (0..5).map(|n| entry("/a", "-", "curl/8.0", n)).collect();
+    std::fs::write(&path, first.join("\n") + "\n").unwrap();
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 5);
+    let more = entry("/b", "-", "curl/8.0", 9);
+    let mut all = first.clone();
+    all.push(more.clone());
+    std::fs::write(&path, all.join("\n") + "\n").unwrap();
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 1, "resumed from its checkpoint");
+    let stored: String = env
+        .db()
+        .query_row("SELECT path FROM checkpoints", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, path.display().to_string());
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 6);
+}

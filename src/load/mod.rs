@@ -1,24 +1,25 @@
 //! Stage 3: the DuckDB warehouse. Opens (and locks) the database, keeps its schema, and
 //! appends a parsed batch — new rows, rejects and checkpoints — in one transaction.
 
-mod arrow;
 pub mod lock;
+mod raw;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use duckdb::Connection;
-use duckdb::vtab::arrow::ArrowVTab;
 use polars::prelude::{BooleanChunked, DataFrame, PolarsError};
 
 use crate::enrich::Enricher;
 use crate::error::{Context, Error, ErrorKind, Result, one_line};
+use crate::export::sql_string;
 use crate::parse::ParsedBatch;
 use crate::source::Checkpoint;
 use crate::source::fingerprint::Head;
 
 pub use lock::LockFile;
+use raw::{RawConnection, RawDatabase};
 
 /// Bumped when the stored schema changes incompatibly; a database from a newer weblog is
 /// refused rather than half-understood.
@@ -32,7 +33,12 @@ const BUMP_DATA_VERSION: &str = "INSERT OR REPLACE INTO weblog_meta
      FROM weblog_meta WHERE key = 'data_version'";
 
 pub struct Warehouse {
+    // Field order is drop order: both connections close before the database.
+    /// For everything but loading: schema, rollups, outputs.
     conn: Connection,
+    /// The loader's own connection: commits run here, through DuckDB's C++ Arrow scan.
+    loader: RawConnection,
+    _db: RawDatabase,
     path: PathBuf,
     _lock: Option<LockFile>,
     /// The stored schema version when opened (older ones are upgraded by [`Self::upgrade`]).
@@ -56,7 +62,7 @@ impl Warehouse {
             })?;
         }
         let lock = LockFile::acquire(path, wait)?;
-        let conn = open_duckdb(path, false)?;
+        let (db, conn, loader) = open_duckdb(path, false)?;
         let size_like = memory_limit.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let valid =
             !size_like.is_empty() && size_like.bytes().all(|c| c.is_ascii_digit() || c == b'.');
@@ -71,6 +77,8 @@ impl Warehouse {
         }
         let wh = Warehouse {
             conn,
+            loader,
+            _db: db,
             path: path.to_path_buf(),
             _lock: Some(lock),
             stored_version: SCHEMA_VERSION,
@@ -80,12 +88,36 @@ impl Warehouse {
         Ok(wh)
     }
 
-    /// A scratch in-memory database, e.g. to read outputs back.
-    pub fn open_in_memory() -> Result<Warehouse> {
-        let conn = Connection::open_in_memory()
-            .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot start DuckDB: {e}")))?;
+    /// Open an existing database to read (`status`, `sql`): no lock file, no schema change.
+    /// DuckDB refuses while a run is writing to it (exit 75, try again).
+    pub fn open_read_only(path: &Path) -> Result<Warehouse> {
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::NoInput,
+                format!(
+                    "database {} does not exist (run `weblog run` first)",
+                    path.display()
+                ),
+            ));
+        }
+        let (db, conn, loader) = open_duckdb(path, true)?;
         Ok(Warehouse {
             conn,
+            loader,
+            _db: db,
+            path: path.to_path_buf(),
+            _lock: None,
+            stored_version: SCHEMA_VERSION,
+        })
+    }
+
+    /// A scratch in-memory database, e.g. to read outputs back.
+    pub fn open_in_memory() -> Result<Warehouse> {
+        let (db, conn, loader) = open_duckdb(Path::new(":memory:"), false)?;
+        Ok(Warehouse {
+            conn,
+            loader,
+            _db: db,
             path: PathBuf::from(":memory:"),
             _lock: None,
             stored_version: SCHEMA_VERSION,
@@ -165,30 +197,44 @@ impl Warehouse {
         };
         let mut frame = crate::parse::agent_frame(&agents, enricher)
             .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot build agent frame: {e}")))?;
-        let tx = self
-            .conn
-            .transaction()
-            .context(ErrorKind::Data, fail("cannot begin the upgrade"))?;
-        let reg = arrow::register(&mut frame)?;
-        tx.execute(
-            "UPDATE logs SET browser_family = u.browser_family, browser_major = u.browser_major,
-                 os_family = u.os_family, device_family = u.device_family, is_bot = u.is_bot
-             FROM arrow(?) u
-             WHERE logs.browser_family IS NULL
-               AND logs.http_user_agent IS NOT DISTINCT FROM u.http_user_agent",
-            [&reg],
-        )
-        .context(ErrorKind::Data, fail("cannot upgrade stored rows"))?;
-        drop(reg);
-        tx.execute(
-            "INSERT OR REPLACE INTO weblog_meta VALUES ('schema_version', ?)",
-            [SCHEMA_VERSION.to_string()],
-        )
-        .context(ErrorKind::Data, fail("cannot write schema version"))?;
-        tx.execute_batch(BUMP_DATA_VERSION)
-            .context(ErrorKind::Data, fail("cannot write the data version"))?;
-        tx.commit()
-            .context(ErrorKind::Data, fail("cannot commit the upgrade"))?;
+        let loader = &self.loader;
+        let agents = loader.scan("weblog_agents", &mut frame).map_err(|e| {
+            Error::new(
+                ErrorKind::Data,
+                format!("cannot upgrade stored rows ({db}): {e}"),
+            )
+        })?;
+        let upgrade = || -> std::result::Result<(), (&'static str, String)> {
+            loader
+                .execute("BEGIN TRANSACTION")
+                .map_err(|e| ("cannot begin the upgrade", e))?;
+            loader
+                .execute(&format!(
+                    "UPDATE logs SET browser_family = u.browser_family, browser_major = u.browser_major,
+                         os_family = u.os_family, device_family = u.device_family, is_bot = u.is_bot
+                     FROM {} u
+                     WHERE logs.browser_family IS NULL
+                       AND logs.http_user_agent IS NOT DISTINCT FROM u.http_user_agent",
+                    agents.table
+                ))
+                .map_err(|e| ("cannot upgrade stored rows", e))?;
+            loader
+                .execute(&format!(
+                    "INSERT OR REPLACE INTO weblog_meta VALUES ('schema_version', '{SCHEMA_VERSION}')"
+                ))
+                .map_err(|e| ("cannot write schema version", e))?;
+            loader
+                .execute(BUMP_DATA_VERSION)
+                .map_err(|e| ("cannot write the data version", e))?;
+            loader
+                .execute("COMMIT")
+                .map_err(|e| ("cannot commit the upgrade", e))?;
+            Ok(())
+        };
+        upgrade().map_err(|(what, e)| {
+            let _ = loader.execute("ROLLBACK");
+            Error::new(ErrorKind::Data, format!("{what} ({db}): {}", one_line(&e)))
+        })?;
         self.stored_version = SCHEMA_VERSION;
         Ok(())
     }
@@ -278,6 +324,35 @@ impl Warehouse {
         Ok(out)
     }
 
+    /// Record a run in `runs` (its own small transaction, after the batches').
+    pub fn record_run(
+        &self,
+        started_at: chrono::DateTime<chrono::Utc>,
+        summary: &crate::pipeline::RunSummary,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(summary).expect("summary serialises");
+        self.conn
+            .execute(
+                "INSERT INTO runs VALUES (?::TIMESTAMPTZ, current_timestamp, ?, ?, ?, ?, ?, ?, ?, ?)",
+                duckdb::params![
+                    started_at.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string(),
+                    summary.files.len() as i64,
+                    summary.lines_read as i64,
+                    summary.bytes_read as i64,
+                    summary.inserted as i64,
+                    summary.duplicates as i64,
+                    summary.rejected as i64,
+                    error,
+                    json
+                ],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot record the run in {}", self.path.display())
+            })?;
+        Ok(())
+    }
+
     /// Append the batch's new rows (its lines are distinct already; anti-joined here on
     /// `raw_log` against stored rows of the same time range), its rejects, and advance
     /// `checkpoints`, atomically.
@@ -288,141 +363,174 @@ impl Warehouse {
     ) -> Result<Committed> {
         crate::failpoint::hit("before-commit");
         let db = self.path.display().to_string();
-        let tx = self.conn.transaction().context(ErrorKind::Data, || {
-            format!("cannot begin a transaction on {db}")
-        })?;
-        let fail = |what: &'static str| {
-            let db = db.clone();
-            move || format!("{what} ({db})")
+        let fail = |what: &str, e: String| {
+            Error::new(
+                ErrorKind::Failed,
+                format!("{what} ({db}): {}", one_line(&e)),
+            )
         };
-        let mut committed = Committed::default();
-
+        let sql = &self.loader;
+        // Identical lines carry identical timestamps, so only batch rows inside the time span
+        // of the stored rows that overlap the batch can be duplicates: only those are
+        // anti-joined (hashing every raw line of a batch cost 17% of a backfill). DuckDB
+        // prunes row groups by their min/max time for both queries. Read before the
+        // transaction, like the views below: this process holds the write lock, nothing
+        // else writes.
+        let mut overlap = None;
         if let Some((lo, hi)) = batch.time_range {
-            // Identical lines carry identical timestamps, so only batch rows inside the time
-            // span of the stored rows that overlap the batch can be duplicates: only those are
-            // anti-joined (hashing every raw line of a batch cost 17% of a backfill). DuckDB
-            // prunes row groups by their min/max time for both queries.
-            let overlap: (Option<i64>, Option<i64>) = tx
-                .query_row(
+            let span = sql
+                .query(&format!(
                     "SELECT epoch_us(min(time_local)), epoch_us(max(time_local)) FROM logs
-                     WHERE time_local BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ",
-                    [timestamptz_literal(lo), timestamptz_literal(hi)],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .context(
-                    ErrorKind::Failed,
-                    fail("cannot look for stored rows in the batch's time range"),
-                )?;
-            let (mut fresh, maybe_stored) = match overlap {
-                (Some(m), Some(n)) => {
-                    let (fresh, maybe) = split_by_time(&batch.logs, (m, n))?;
-                    (
-                        fresh,
-                        Some((maybe, timestamptz_literal(m), timestamptz_literal(n))),
-                    )
-                }
-                _ => (std::mem::take(&mut batch.logs), None),
-            };
-            if let Some((mut maybe, m, n)) = maybe_stored {
-                let rows = arrow::register(&mut maybe)?;
-                tx.execute(
+                     WHERE time_local BETWEEN {} AND {}",
+                    timestamptz_literal(lo),
+                    timestamptz_literal(hi)
+                ))
+                .map_err(|e| fail("cannot look for stored rows in the batch's time range", e))?;
+            let bound = |i: usize| span.first()?.get(i)?.as_deref()?.parse::<i64>().ok();
+            if let (Some(m), Some(n)) = (bound(0), bound(1)) {
+                overlap = Some((m, n));
+            }
+        }
+        let (mut fresh, mut maybe) = match overlap {
+            Some(span) => {
+                let (fresh, maybe) = split_by_time(&batch.logs, span)
+                    .map_err(|e| fail("cannot split", e.message))?;
+                (fresh, maybe)
+            }
+            None => (std::mem::take(&mut batch.logs), DataFrame::empty()),
+        };
+        let view = |name: &str, frame: &mut DataFrame| {
+            (frame.height() > 0)
+                .then(|| sql.scan(name, frame))
+                .transpose()
+                .map_err(|e| fail("cannot hand the batch to DuckDB", e))
+        };
+        // Declared before the transaction, dropped (views removed) after it.
+        let fresh_view = view("weblog_fresh", &mut fresh)?;
+        let maybe_view = view("weblog_maybe", &mut maybe)?;
+        let rejects_view = view("weblog_rejects", &mut batch.rejects)?;
+
+        sql.execute("BEGIN TRANSACTION")
+            .map_err(|e| fail("cannot begin a transaction", e))?;
+        let statements = || -> std::result::Result<Committed, (&'static str, String)> {
+            let mut committed = Committed::default();
+            let insert = |e| ("cannot insert into logs", e);
+            if let (Some(v), Some((m, n))) = (&maybe_view, overlap) {
+                sql.execute(&format!(
                     "INSERT INTO logs BY NAME
-                     SELECT * FROM arrow(?) b
+                     SELECT * FROM {} b
                      WHERE NOT EXISTS (
                          SELECT 1 FROM logs s
-                         WHERE s.time_local BETWEEN ?::TIMESTAMPTZ AND ?::TIMESTAMPTZ
+                         WHERE s.time_local BETWEEN {} AND {}
                            AND s.raw_log = b.raw_log)",
-                    duckdb::params![&rows, m, n],
-                )
-                .context(ErrorKind::Failed, fail("cannot insert into logs"))?;
+                    v.table,
+                    timestamptz_literal(m),
+                    timestamptz_literal(n)
+                ))
+                .map_err(insert)?;
             }
-            // Straight into `logs`: staging in a temp table first lost large batches
-            // (DuckDB 2.0 dropped rows moved from an Arrow-fed temp table; see tests).
-            if fresh.height() > 0 {
-                let rows = arrow::register(&mut fresh)?;
-                tx.execute("INSERT INTO logs BY NAME SELECT * FROM arrow(?)", [&rows])
-                    .context(ErrorKind::Failed, fail("cannot insert into logs"))?;
+            if let Some(v) = &fresh_view {
+                sql.execute(&format!(
+                    "INSERT INTO logs BY NAME SELECT * FROM {}",
+                    v.table
+                ))
+                .map_err(insert)?;
             }
-            // The batch's rows are exactly those with its ingested_at; the scan is pruned to
-            // the row groups just written.
-            let mut stmt = tx
-                .prepare(
-                    "SELECT source_file, count(*) FROM logs WHERE ingested_at = ?::TIMESTAMPTZ GROUP BY ALL",
-                )
-                .context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
-            let counts = stmt
-                .query_map([timestamptz_literal(batch.ingested_at_us)], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-                })
-                .context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
-            for c in counts {
-                let (file, n) = c.context(ErrorKind::Failed, fail("cannot count inserted rows"))?;
-                committed.inserted.insert(file, n as u64);
+            if batch.time_range.is_some() {
+                // Fresh rows are all inserted; of the others, those the anti-join let through
+                // are this batch's rows (its own ingested_at) in the overlap span.
+                for (file, n) in rows_per_file(&fresh).map_err(|e| ("cannot count rows", e))? {
+                    *committed.inserted.entry(file).or_default() += n;
+                }
+                let this_batch = format!(
+                    "FROM logs WHERE ingested_at = {}",
+                    timestamptz_literal(batch.ingested_at_us)
+                );
+                if let (Some(_), Some((m, n))) = (&maybe_view, overlap) {
+                    let count = |e| ("cannot count inserted rows", e);
+                    for row in sql
+                        .query(&format!(
+                            "SELECT source_file, count(*) {this_batch}
+                               AND time_local BETWEEN {} AND {} GROUP BY ALL",
+                            timestamptz_literal(m),
+                            timestamptz_literal(n)
+                        ))
+                        .map_err(count)?
+                    {
+                        if let [Some(file), Some(n)] = &row[..] {
+                            let n = n.parse::<u64>().map_err(|e| count(e.to_string()))?;
+                            *committed.inserted.entry(file.clone()).or_default() += n;
+                        }
+                    }
+                }
+                sql.execute(&format!(
+                    "INSERT OR IGNORE INTO rollup_pending SELECT DISTINCT day {this_batch}"
+                ))
+                .map_err(|e| ("cannot record the days to refresh", e))?;
             }
-            drop(stmt);
-            tx.execute(
-                "INSERT OR IGNORE INTO rollup_pending
-                 SELECT DISTINCT day FROM logs WHERE ingested_at = ?::TIMESTAMPTZ",
-                [timestamptz_literal(batch.ingested_at_us)],
-            )
-            .context(ErrorKind::Failed, fail("cannot record the days to refresh"))?;
-        }
-
-        let n_rejects = batch.rejects.height();
-        if n_rejects > 0 {
-            let rejects = arrow::register(&mut batch.rejects)?;
-            tx.execute(
-                "INSERT INTO rejects BY NAME SELECT * FROM arrow(?)",
-                [&rejects],
-            )
-            .context(ErrorKind::Failed, fail("cannot insert into rejects"))?;
-            committed.rejects = n_rejects as u64;
-        }
-
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-                )
-                .context(ErrorKind::Failed, fail("cannot write checkpoints"))?;
-            for cp in checkpoints {
-                stmt.execute(duckdb::params![
-                    cp.path,
-                    cp.offset,
-                    cp.head.len,
-                    cp.head.hash,
-                    cp.marker,
-                    cp.size,
-                    cp.dev,
-                    cp.inode
-                ])
-                .context(ErrorKind::Failed, fail("cannot write checkpoints"))?;
+            if let Some(v) = &rejects_view {
+                sql.execute(&format!(
+                    "INSERT INTO rejects BY NAME SELECT * FROM {}",
+                    v.table
+                ))
+                .map_err(|e| ("cannot insert into rejects", e))?;
+                committed.rejects = batch.rejects.height() as u64;
             }
-        }
-        tx.execute_batch(BUMP_DATA_VERSION)
-            .context(ErrorKind::Failed, fail("cannot write the data version"))?;
+            if !checkpoints.is_empty() {
+                let rows: Vec<String> = checkpoints
+                    .iter()
+                    .map(|cp| {
+                        format!(
+                            "({}, {}, {}, {}, {}, {}, {}, {}, current_timestamp)",
+                            sql_string(&cp.path),
+                            cp.offset,
+                            cp.head.len,
+                            cp.head.hash,
+                            cp.marker,
+                            cp.size,
+                            cp.dev,
+                            cp.inode
+                        )
+                    })
+                    .collect();
+                sql.execute(&format!(
+                    "INSERT OR REPLACE INTO checkpoints VALUES {}",
+                    rows.join(", ")
+                ))
+                .map_err(|e| ("cannot write checkpoints", e))?;
+            }
+            sql.execute(BUMP_DATA_VERSION)
+                .map_err(|e| ("cannot write the data version", e))?;
+            Ok(committed)
+        };
+        let committed = statements().map_err(|(what, e)| {
+            let _ = sql.execute("ROLLBACK");
+            fail(what, e)
+        })?;
         crate::failpoint::hit("during-commit");
-        tx.commit().map_err(|e| {
+        sql.execute("COMMIT").map_err(|e| {
+            let _ = sql.execute("ROLLBACK");
             Error::new(
                 ErrorKind::Io,
-                format!("cannot commit to {db}: {}", one_line(&e.to_string())),
+                format!("cannot commit to {db}: {}", one_line(&e)),
             )
         })?;
+        drop((fresh_view, maybe_view, rejects_view));
         crate::failpoint::hit("after-commit");
         Ok(committed)
     }
 }
 
-fn open_duckdb(path: &Path, read_only: bool) -> Result<Connection> {
-    let config = duckdb::Config::default()
-        .access_mode(if read_only {
-            duckdb::AccessMode::ReadOnly
-        } else {
-            duckdb::AccessMode::ReadWrite
-        })
-        .map_err(|e| Error::new(ErrorKind::Failed, e.to_string()))?;
-    let conn = Connection::open_with_flags(path, config).map_err(|e| {
-        let msg = one_line(&e.to_string());
+/// The database, a duckdb-rs connection to it, and the loader's raw connection.
+fn open_duckdb(path: &Path, read_only: bool) -> Result<(RawDatabase, Connection, RawConnection)> {
+    let opened = RawDatabase::open(path, read_only).and_then(|db| {
+        // SAFETY: `db` is open, and outlives the connection (Warehouse's field order).
+        let conn = unsafe { Connection::open_from_raw(db.handle()) }.map_err(|e| e.to_string())?;
+        let loader = db.connect()?;
+        Ok((db, conn, loader))
+    });
+    opened.map_err(|e| {
+        let msg = one_line(&e);
         let kind = if msg.contains("Could not set lock") {
             ErrorKind::TempFail
         } else {
@@ -434,15 +542,35 @@ fn open_duckdb(path: &Path, read_only: bool) -> Result<Connection> {
             "cannot be opened (corrupt, or not a DuckDB database)"
         };
         Error::new(kind, format!("database {} {what}: {msg}", path.display()))
-    })?;
-    conn.register_table_function::<ArrowVTab>("arrow")
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Failed,
-                format!("cannot register arrow scan: {e}"),
-            )
-        })?;
-    Ok(conn)
+    })
+}
+
+/// How many rows of `logs` came from each source file.
+fn rows_per_file(logs: &DataFrame) -> std::result::Result<HashMap<String, u64>, String> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    if logs.height() == 0 {
+        return Ok(counts);
+    }
+    let files = logs
+        .column("source_file")
+        .and_then(|c| c.str().cloned())
+        .map_err(|e| e.to_string())?;
+    // Runs of one file are long (a batch reads file after file): count runs, not rows.
+    let mut run: Option<(&str, u64)> = None;
+    for f in files.iter().flatten() {
+        match &mut run {
+            Some((name, n)) if *name == f => *n += 1,
+            _ => {
+                if let Some((name, n)) = run.replace((f, 1)) {
+                    *counts.entry(name.to_string()).or_default() += n;
+                }
+            }
+        }
+    }
+    if let Some((name, n)) = run {
+        *counts.entry(name.to_string()).or_default() += n;
+    }
+    Ok(counts)
 }
 
 /// Rows of `logs` whose time_local is outside `[lo, hi]` (µs), and those inside it.
@@ -469,5 +597,6 @@ fn split_by_time(logs: &DataFrame, (lo, hi): (i64, i64)) -> Result<(DataFrame, D
 fn timestamptz_literal(micros: i64) -> String {
     let t =
         chrono::DateTime::from_timestamp_micros(micros).expect("parsed timestamps are in range");
-    t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()
+    t.format("'%Y-%m-%d %H:%M:%S%.6f+00'::TIMESTAMPTZ")
+        .to_string()
 }

@@ -67,3 +67,18 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE TABLE IF NOT EXISTS rollup_pending (
     day DATE PRIMARY KEY
 );
+
+-- One row per run (or watch pass) that got as far as opening the database; `error` is NULL
+-- when it succeeded, `summary` is its JSON summary (`weblog run --json`).
+CREATE TABLE IF NOT EXISTS runs (
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    files INTEGER NOT NULL,
+    lines BIGINT NOT NULL,
+    bytes BIGINT NOT NULL,
+    inserted BIGINT NOT NULL,
+    duplicates BIGINT NOT NULL,
+    rejects BIGINT NOT NULL,
+    error VARCHAR,
+    summary VARCHAR NOT NULL
+);
