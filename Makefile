@@ -5,7 +5,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO ?= cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run demo-logs test fuzz bench lint fmt clean-data geoip vendor-ua
+.PHONY: all build run watch demo-logs chromium logrotate test fuzz bench lint fmt clean-data geoip vendor-ua
 
 all: build
 
@@ -21,8 +21,32 @@ demo-logs: build
 run: demo-logs
 	$(WEBLOG) run
 
+# The article's continuous demo: the generator writes in real time (rotating between the two
+# files) while `weblog watch` ingests every 5 seconds and redraws. Ctrl-C stops both.
+watch: demo-logs
+	@$(WEBLOG) generate --follow --rate 5 & gen=$$!; \
+	trap 'kill $$gen 2>/dev/null' EXIT INT TERM; \
+	$(WEBLOG) watch --interval 5s
+
+# Headless Chromium for the dashboard's browser test (tests/dashboard.rs), Debian's package,
+# installed only when missing; without it that test is skipped, so a failure only warns.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else SUDO=false; fi; \
+		$$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; } || \
+		echo "warning: could not install chromium; the dashboard's browser test will be skipped" >&2; }
+
+# logrotate for tests/cron.rs, which runs the README's cron + logrotate example as written.
+logrotate:
+	@command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else SUDO=false; fi; \
+		$$SUDO apt-get install -y logrotate || { $$SUDO apt-get update && $$SUDO apt-get install -y logrotate; } || \
+		echo "warning: could not install logrotate; the cron example's test will be skipped" >&2; }
+
 # Unit, property and integration tests, then a bounded coverage-guided fuzz run of the parser.
-test:
+test: chromium logrotate
 	$(CARGO) test --release
 	FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) fuzz/run.sh
 

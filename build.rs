@@ -13,9 +13,11 @@ fn main() {
         ("BUILTIN_ROLLUPS", root.join("rollups")),
     ] {
         println!("cargo:rerun-if-changed={}", dir.display());
+        // A missing folder is a broken checkout, not "no outputs": fail the build.
         let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
         files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|x| x == "sql"));
         files.sort();
         writeln!(code, "pub const {constant}: &[(&str, &str)] = &[").unwrap();

@@ -1,114 +1,29 @@
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches};
 
+use weblog::cli::{Cli, Command, FileConfig, Format, GenerateArgs, RunArgs};
 use weblog::error::Result;
 use weblog::generate::{self, GenerateOptions};
 use weblog::load::Warehouse;
 use weblog::pipeline::{self, RunOptions};
-use weblog::report;
 use weblog::transform::OutputFilter;
-
-/// Incremental web access-log analytics: nginx/Apache logs → DuckDB → Parquet/CSV.
-#[derive(Parser)]
-#[command(name = "weblog", version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Ingest what was added to the logs since the last run, then refresh the outputs.
-    Run(RunArgs),
-    /// Write demo logs, rotating between log_a.txt and log_b.txt like the article's generator.
-    Generate(GenerateArgs),
-}
-
-#[derive(Args)]
-struct RunArgs {
-    /// Log files to read (glob patterns; repeat for several).
-    #[arg(
-        long = "logs",
-        value_name = "GLOB",
-        default_value = "data/logs/log_[ab].txt"
-    )]
-    logs: Vec<String>,
-    /// The DuckDB database (created if missing).
-    #[arg(long, value_name = "PATH", default_value = "data/weblog.duckdb")]
-    db: PathBuf,
-    /// Folder of output queries (`<name>.sql`); the built-in ones are used if it does not exist.
-    #[arg(long, value_name = "DIR", default_value = "sql")]
-    sql: PathBuf,
-    /// Folder for the outputs (`<name>.parquet` and `<name>.csv`).
-    #[arg(long, value_name = "DIR", default_value = "data/out")]
-    out: PathBuf,
-    /// Print the summary as one JSON object (for cron logs) instead of text and tables.
-    #[arg(long)]
-    json: bool,
-    /// Seconds to wait for another run holding the database before giving up (exit 75).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
-    wait: f64,
-    /// Outputs cover days from this date on (YYYY-MM-DD, the log's local date).
-    #[arg(long, value_name = "DATE")]
-    from: Option<chrono::NaiveDate>,
-    /// Outputs cover days up to this date, inclusive.
-    #[arg(long, value_name = "DATE")]
-    to: Option<chrono::NaiveDate>,
-    /// Outputs count human traffic only (bots excluded).
-    #[arg(long)]
-    humans_only: bool,
-    /// Your site's host name: left out of the referrers output (with its subdomains).
-    #[arg(long, value_name = "HOST")]
-    site_host: Option<String>,
-    /// Country database (.mmdb) for `country_code`; default data/geoip/country.mmdb if present.
-    #[arg(long, value_name = "PATH")]
-    geoip: Option<PathBuf>,
-    /// DuckDB's memory limit (e.g. 512MB, 2GB); beyond it, large queries spill to disk.
-    #[arg(long, value_name = "SIZE", default_value = pipeline::DEFAULT_MEMORY_LIMIT)]
-    memory_limit: String,
-    /// Input bytes parsed and committed per transaction (bounds memory).
-    #[arg(long, value_name = "BYTES", default_value_t = pipeline::DEFAULT_BATCH_BYTES, hide = true)]
-    batch_bytes: usize,
-}
-
-#[derive(Args)]
-struct GenerateArgs {
-    /// Folder for log_a.txt and log_b.txt.
-    #[arg(long, value_name = "DIR", default_value = "data/logs")]
-    dir: PathBuf,
-    /// Lines to write (ignored with --follow).
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    lines: u64,
-    /// Switch files after this many lines, truncating the file switched to.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    rotate_every: u64,
-    /// Random seed: the same seed and --start give the same logs.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    seed: u64,
-    /// First timestamp (RFC 3339). Default: continue after existing logs, else end near now.
-    #[arg(long, value_name = "RFC3339", value_parser = generate::parse_start)]
-    start: Option<chrono::DateTime<chrono::FixedOffset>>,
-    /// Mean requests per second of log time.
-    #[arg(long, value_name = "REQ_PER_S", default_value_t = 2.0)]
-    rate: f64,
-    /// Keep writing in real time until stopped (the article's continuous demo).
-    #[arg(long)]
-    follow: bool,
-}
+use weblog::{dashboard, metrics, progress, query, report, status, watch};
 
 /// Where `make geoip` puts the DB-IP country database.
 const DEFAULT_GEOIP: &str = "data/geoip/country.mmdb";
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Run(args) => run(args),
-        Command::Generate(args) => generate_logs(args),
-    };
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    init_tracing();
+    let (_, sub) = matches.subcommand().expect("a subcommand is required");
+    let result = weblog::cli::load_config(cli.config.as_deref())
+        .and_then(|config| dispatch(cli.command, sub, &config));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -118,16 +33,102 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: RunArgs) -> Result<()> {
-    let opts = RunOptions {
-        logs: args.logs,
-        db: args.db,
-        sql: args.sql,
-        out: args.out,
+/// `RUST_LOG=weblog=debug` shows what each stage did; by default only warnings.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Result<()> {
+    match command {
+        Command::Run(mut args) => {
+            config.apply_run(m, &mut args)?;
+            run(args)
+        }
+        Command::Watch(mut args) => {
+            config.apply_watch(m, &mut args)?;
+            let stop = watch::stop_on_signals()?;
+            let view = if std::io::stdout().is_terminal() && !args.run.json {
+                watch::View::Live
+            } else {
+                watch::View::Lines
+            };
+            watch::watch(
+                run_options(&args.run),
+                args.interval,
+                view,
+                args.run.metrics_file.as_deref(),
+                stop,
+            );
+            Ok(())
+        }
+        Command::Generate(args) => generate_logs(args),
+        Command::Report(mut args) => {
+            config.apply_report(m, &mut args);
+            let path = dashboard::write(&args.out)?;
+            eprintln!("wrote {}", path.display());
+            if args.open {
+                open_in_browser(&path);
+            }
+            Ok(())
+        }
+        Command::Sql(mut args) => {
+            config.apply_sql(m, &mut args);
+            let result = query::run(&args.db, &args.out, &args.query)?;
+            let format = match args.format {
+                Format::Table => query::Format::Table(args.max_rows),
+                Format::Csv => query::Format::Csv,
+                Format::Json => query::Format::Json,
+            };
+            emit(&query::render(&result, &format));
+            Ok(())
+        }
+        Command::Status(mut args) => {
+            config.apply_status(m, &mut args);
+            let s = status::gather(&args.db, &args.logs)?;
+            if args.json {
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string(&s).expect("serialises")
+                ));
+            } else {
+                emit(&status::text(&s));
+            }
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "weblog", &mut out);
+            emit(&String::from_utf8_lossy(&out));
+            Ok(())
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .expect("rendering to memory cannot fail");
+            emit(&String::from_utf8_lossy(&out));
+            Ok(())
+        }
+    }
+}
+
+fn run_options(args: &RunArgs) -> RunOptions {
+    let quiet = args.quiet || args.json;
+    RunOptions {
+        logs: args.logs.clone(),
+        db: args.db.clone(),
+        sql: args.sql.clone(),
+        out: args.out.clone(),
         wait: Duration::from_secs_f64(args.wait.max(0.0)),
         batch_bytes: args.batch_bytes,
-        memory_limit: args.memory_limit,
-        geoip: args.geoip.or_else(|| {
+        memory_limit: args.memory_limit.clone(),
+        geoip: args.geoip.clone().or_else(|| {
             let default = PathBuf::from(DEFAULT_GEOIP);
             default.exists().then_some(default)
         }),
@@ -135,19 +136,39 @@ fn run(args: RunArgs) -> Result<()> {
             from: args.from,
             to: args.to,
             humans_only: args.humans_only,
-            site_host: args.site_host,
+            site_host: args.site_host.clone(),
         },
-    };
-    let summary = pipeline::run(&opts)?;
+        stop: None,
+        progress: if quiet {
+            None
+        } else {
+            progress::Bar::for_stderr().map(|b| Arc::new(b) as Arc<dyn pipeline::Progress>)
+        },
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let started = Instant::now();
+    let result = pipeline::run(&run_options(&args));
+    if let Some(path) = &args.metrics_file {
+        metrics::write_for(path, &result, started.elapsed());
+    }
+    let summary = result?;
     for w in &summary.warnings {
         eprintln!("weblog: warning: {}", report::escape(w));
     }
     if args.json {
         emit(&format!("{}\n", report::summary_json(&summary)));
-    } else {
+    } else if !args.quiet {
         emit(&report::summary_text(&summary));
         let wh = Warehouse::open_in_memory()?;
         emit(&report::output_tables(wh.connection(), &summary)?);
+    }
+    if args.report {
+        let path = dashboard::write(&args.out)?;
+        if !args.quiet && !args.json {
+            eprintln!("wrote {}", path.display());
+        }
     }
     match summary.failure() {
         Some(e) => Err(e),
@@ -160,6 +181,21 @@ fn emit(text: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// Best effort: a missing opener is reported, not an error (the file is written).
+fn open_in_browser(path: &Path) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    if let Err(e) = std::process::Command::new(opener).arg(path).status() {
+        eprintln!(
+            "weblog: warning: cannot open {} with {opener}: {e}",
+            path.display()
+        );
+    }
 }
 
 fn generate_logs(args: GenerateArgs) -> Result<()> {

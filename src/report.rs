@@ -133,7 +133,7 @@ pub fn parquet_table(conn: &Connection, path: &Path, limit: usize) -> Result<Str
     Ok(table)
 }
 
-fn format_table(header: &[String], rows: &[Vec<String>]) -> String {
+pub fn format_table(header: &[String], rows: &[Vec<String>]) -> String {
     let width = |i: usize| {
         rows.iter()
             .map(|r| r[i].chars().count())
@@ -202,7 +202,7 @@ fn shown_path(path: &str) -> String {
         .unwrap_or_else(|| path.to_string())
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;

@@ -1,0 +1,333 @@
+//! `weblog report`: `<out>/report.html`, one self-contained page (inline CSS and SVG, no
+//! script, nothing fetched) drawn from the Parquet outputs of the last run. The warehouse is
+//! never opened (a run may hold its lock): an in-memory DuckDB reads the Parquet files.
+//! Every string that came from a log reaches the page through [`escape`].
+
+mod cards;
+mod html;
+mod svg;
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+
+use crate::error::{Error, ErrorKind, Result, one_line};
+use crate::export::sql_string;
+
+use cards::Daily;
+pub use html::escape;
+use html::group;
+
+/// The built-in outputs, in the order their tables are shown; others follow by name.
+const KNOWN: [&str; 13] = [
+    "daily_visitors",
+    "browser_counts",
+    "browser_counts_simple",
+    "top_pages",
+    "static_files",
+    "status_codes",
+    "countries",
+    "countries_daily",
+    "bots",
+    "referrers",
+    "not_found",
+    "hourly_traffic",
+    "daily_bandwidth",
+];
+
+/// Rows read per output: all of the per-day and per-hour ones (charts), a table's worth of
+/// the rest (they are sorted, so the charts' top ten are among them).
+const SERIES_ROWS: usize = 100_000;
+
+/// Write `<out_dir>/report.html` from the output files in `out_dir`; returns its path.
+pub fn write(out_dir: &Path) -> Result<PathBuf> {
+    let names = output_names(out_dir)?;
+    let conn = Connection::open_in_memory().map_err(|e| {
+        Error::new(
+            ErrorKind::Failed,
+            format!("cannot start DuckDB: {}", one_line(&e.to_string())),
+        )
+    })?;
+    let mut outputs = Vec::new();
+    let mut notices = Vec::new();
+    for name in names {
+        let path = out_dir.join(format!("{name}.parquet"));
+        let limit = if is_series(&name) {
+            SERIES_ROWS
+        } else {
+            html::TABLE_ROWS
+        };
+        match read_output(&conn, &name, &path, limit) {
+            Ok(o) => outputs.push(o),
+            Err(e) => notices.push(format!("{name}: {e}")),
+        }
+    }
+    if outputs.is_empty() {
+        return Err(Error::new(
+            ErrorKind::Data,
+            format!(
+                "no readable outputs in {}: {}",
+                out_dir.display(),
+                notices.join("; ")
+            ),
+        ));
+    }
+    let page = render(&outputs, &notices, out_dir);
+    write_atomically(out_dir, "report.html", page.as_bytes())
+}
+
+fn no_outputs(dir: &Path) -> Error {
+    Error::new(
+        ErrorKind::NoInput,
+        format!("no outputs in {}: run `weblog run` first", dir.display()),
+    )
+}
+
+/// Output names (`<name>.parquet` in `dir`): the built-in ones in their order, then others.
+fn output_names(dir: &Path) -> Result<Vec<String>> {
+    let entries = std::fs::read_dir(dir).map_err(|_| no_outputs(dir))?;
+    let mut found: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(".parquet")?;
+            (!stem.is_empty() && !stem.starts_with('.')).then(|| stem.to_string())
+        })
+        .collect();
+    if found.is_empty() {
+        return Err(no_outputs(dir));
+    }
+    found.sort_by_key(|n| {
+        (
+            KNOWN.iter().position(|k| k == n).unwrap_or(KNOWN.len()),
+            n.clone(),
+        )
+    });
+    Ok(found)
+}
+
+fn is_series(name: &str) -> bool {
+    matches!(
+        name,
+        "daily_visitors" | "daily_bandwidth" | "hourly_traffic"
+    )
+}
+
+struct Column {
+    name: String,
+    numeric: bool,
+    integer: bool,
+}
+
+/// One output read back: its columns, its first rows as text (NULL as `None`), its size.
+struct Output {
+    name: String,
+    columns: Vec<Column>,
+    rows: Vec<Vec<Option<String>>>,
+    total: u64,
+}
+
+impl Output {
+    fn col(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    fn text(&self, row: usize, col: usize) -> Option<&str> {
+        self.rows.get(row)?.get(col)?.as_deref()
+    }
+
+    fn num(&self, row: usize, col: usize) -> f64 {
+        self.text(row, col)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .unwrap_or(0.0)
+    }
+
+    /// A numeric column's values (NULL as 0), if the output has it.
+    fn series(&self, name: &str) -> Option<Vec<f64>> {
+        let c = self.col(name).filter(|c| self.columns[*c].numeric)?;
+        Some((0..self.rows.len()).map(|r| self.num(r, c)).collect())
+    }
+
+    /// A text column's values (NULL as `null`).
+    fn labels(&self, name: &str, null: &str) -> Option<Vec<String>> {
+        let c = self.col(name)?;
+        Some(
+            (0..self.rows.len())
+                .map(|r| self.text(r, c).unwrap_or(null).to_string())
+                .collect(),
+        )
+    }
+}
+
+fn read_output(conn: &Connection, name: &str, path: &Path, limit: usize) -> Result<Output> {
+    let fail = |e: duckdb::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "cannot read {}: {}",
+                path.display(),
+                one_line(&e.to_string())
+            ),
+        )
+    };
+    let source = format!("read_parquet({})", sql_string(&path.to_string_lossy()));
+    let mut stmt = conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {source}"))
+        .map_err(fail)?;
+    let columns: Vec<Column> = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(fail)?
+        .into_iter()
+        .map(|(name, ty)| {
+            let integer = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"]
+                .iter()
+                .any(|t| ty == *t || ty == format!("U{t}"));
+            let numeric = integer
+                || ["FLOAT", "DOUBLE", "REAL"].contains(&ty.as_str())
+                || ty.starts_with("DECIMAL");
+            Column {
+                name,
+                numeric,
+                integer,
+            }
+        })
+        .collect();
+    let total: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {source}"), [], |r| r.get(0))
+        .map_err(fail)?;
+    let mut rows = Vec::new();
+    if !columns.is_empty() {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT COLUMNS(*)::VARCHAR FROM {source} LIMIT {limit}"
+            ))
+            .map_err(fail)?;
+        let mut it = stmt.query([]).map_err(fail)?;
+        while let Some(row) = it.next().map_err(fail)? {
+            let cells = (0..columns.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(fail)?;
+            rows.push(cells);
+        }
+    }
+    Ok(Output {
+        name: name.to_string(),
+        columns,
+        rows,
+        total: total.max(0) as u64,
+    })
+}
+
+fn render(outputs: &[Output], notices: &[String], out_dir: &Path) -> String {
+    let get = |name: &str| outputs.iter().find(|o| o.name == name);
+    let daily = get("daily_visitors").and_then(Daily::from);
+    let range = daily
+        .as_ref()
+        .map(|d| d.days.clone())
+        .or_else(|| get("daily_bandwidth").and_then(|o| o.labels("day", "?")))
+        .filter(|days| !days.is_empty())
+        .map(|days| (days[0].clone(), days[days.len() - 1].clone(), days.len()));
+
+    let mut h = String::with_capacity(256 * 1024);
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    let range_text = match &range {
+        Some((a, b, _)) if a == b => a.clone(),
+        Some((a, b, _)) => format!("{a} – {b}"),
+        None => "all data".into(),
+    };
+    let _ = write!(
+        h,
+        "<title>Web traffic report · {}</title><style>{}</style></head><body>",
+        escape(&range_text),
+        html::CSS
+    );
+
+    // Header: what and when.
+    let generated = chrono::Local::now()
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string();
+    h.push_str("<header class=\"top\"><div class=\"wrap brand\"><div>");
+    h.push_str("<p class=\"eyebrow\">weblog · access-log report</p><h1>Web traffic report</h1>");
+    match &range {
+        Some((a, b, n)) => {
+            let _ = write!(
+                h,
+                "<p class=\"range\" id=\"range\"><strong>{}</strong> → <strong>{}</strong> · {} {}</p>",
+                escape(a),
+                escape(b),
+                group(*n as i64),
+                if *n == 1 { "day" } else { "days" }
+            );
+        }
+        None => {
+            h.push_str("<p class=\"range\" id=\"range\">Date range unknown (no daily output)</p>")
+        }
+    }
+    let _ = write!(
+        h,
+        "</div><div class=\"stamp\">{} outputs<br>generated {}</div></div></header>",
+        outputs.len(),
+        escape(&generated)
+    );
+
+    h.push_str("<main class=\"wrap\">");
+    cards::kpis(&mut h, daily.as_ref(), get("status_codes"));
+    for n in notices {
+        let _ = write!(h, "<div class=\"notice\">{}</div>", escape(n));
+    }
+    cards::grid(&mut h, daily.as_ref(), &get);
+
+    h.push_str("<h2 class=\"section\">Outputs</h2>");
+    let _ = write!(
+        h,
+        "<p class=\"section-note\">The first {} rows of each output; the full data is in the Parquet and CSV files next to this page.</p>",
+        html::TABLE_ROWS
+    );
+    h.push_str("<section class=\"tables\">");
+    for o in outputs {
+        h.push_str(&html::table_card(o));
+    }
+    h.push_str("</section></main>");
+
+    let _ = writeln!(
+        h,
+        "<footer class=\"wrap foot\">Generated by weblog {} on <span id=\"generated\">{}</span> from {} ({} outputs). Self-contained page: no scripts, nothing loaded from the network.</footer></body></html>",
+        env!("CARGO_PKG_VERSION"),
+        escape(&generated),
+        escape(&out_dir.display().to_string()),
+        outputs.len()
+    );
+    h
+}
+
+/// Write `dir/name` through a temporary file in the same folder, synced, then renamed, so
+/// a reader sees the old page or the new one. The temporary name follows the exports'
+/// (`.<name>.tmp-<pid>`), so a killed writer's leftover is cleaned up by the next run.
+fn write_atomically(dir: &Path, name: &str, data: &[u8]) -> Result<PathBuf> {
+    let target = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let cannot = |kind, e: std::io::Error| {
+        Error::new(kind, format!("cannot write {}: {e}", target.display()))
+    };
+    let mut file = File::create(&tmp).map_err(|e| cannot(ErrorKind::CantCreate, e))?;
+    let written = file
+        .write_all(data)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &target));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(cannot(ErrorKind::Io, e));
+    }
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(target)
+}
