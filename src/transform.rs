@@ -115,6 +115,20 @@ fn sql_error(origin: &str, e: duckdb::Error) -> Error {
 
 /// Bring every rollup up to date, in one transaction with emptying `rollup_pending`.
 pub fn refresh_rollups(conn: &Connection, rollups: &[SqlOutput]) -> Result<()> {
+    // Nothing pending and every rollup current: no transaction at all (the no-op run's case).
+    let pending: i64 = conn
+        .query_row("SELECT count(*) FROM rollup_pending", [], |r| r.get(0))
+        .map_err(|e| sql_error("rollups", e))?;
+    if pending == 0 {
+        let (hashes, tables) = rollup_state(conn)?;
+        let current = rollups.iter().all(|r| {
+            tables.contains(&format!("rollup_{}", r.name))
+                && hashes.get(&format!("rollup:{}", r.name)) == Some(&rollup_hash(r))
+        });
+        if current {
+            return Ok(());
+        }
+    }
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
     match refresh_in_transaction(conn, rollups) {
@@ -143,25 +157,16 @@ fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput]) -> Result<()
             .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [hi]))
             .map_err(|e| sql_error("rollups", e))?;
     }
+    let (stored_hashes, tables) = rollup_state(conn)?;
     for rollup in rollups {
         let table = format!("rollup_{}", rollup.name);
         let key = format!("rollup:{}", rollup.name);
-        let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(rollup.sql.as_bytes()));
-        let stored: Option<String> = conn
-            .query_row("SELECT value FROM weblog_meta WHERE key = ?", [&key], |r| {
-                r.get(0)
-            })
-            .ok();
-        let exists: bool = conn
-            .query_row(
-                "SELECT count(*) > 0 FROM duckdb_tables() WHERE NOT temporary AND table_name = ?",
-                [&table],
-                |r| r.get(0),
-            )
-            .map_err(|e| sql_error(&rollup.origin, e))?;
+        let hash = rollup_hash(rollup);
+        let stored = stored_hashes.get(&key);
+        let exists = tables.contains(&table);
         let query = strip_sql(&rollup.sql);
         let fail = |e| sql_error(&rollup.origin, e);
-        if !exists || stored.as_deref() != Some(hash.as_str()) {
+        if !exists || stored != Some(&hash) {
             // New or changed: compute every day.
             conn.execute_batch(&format!(
                 "CREATE OR REPLACE TEMP VIEW source_logs AS
@@ -201,6 +206,39 @@ fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput]) -> Result<()
     }
     conn.execute_batch("DELETE FROM rollup_pending")
         .map_err(|e| sql_error("rollups", e))
+}
+
+fn rollup_hash(rollup: &SqlOutput) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(rollup.sql.as_bytes()))
+}
+
+type RollupState = (
+    std::collections::HashMap<String, String>,
+    std::collections::HashSet<String>,
+);
+
+/// The SQL hash each rollup table was built from (`rollup:<name>` in weblog_meta), and the
+/// tables that exist: read once, not per rollup (those catalog queries were most of a
+/// no-op run).
+fn rollup_state(conn: &Connection) -> Result<RollupState> {
+    let fail = |e| sql_error("rollups", e);
+    let mut stmt = conn
+        .prepare("SELECT key, value FROM weblog_meta WHERE key LIKE 'rollup:%'")
+        .map_err(fail)?;
+    let hashes = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(fail)?
+        .collect::<duckdb::Result<_>>()
+        .map_err(fail)?;
+    let mut stmt = conn
+        .prepare("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")
+        .map_err(fail)?;
+    let tables = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(fail)?
+        .collect::<duckdb::Result<_>>()
+        .map_err(fail)?;
+    Ok((hashes, tables))
 }
 
 /// Set the filter variables and the macros output SQL uses.
