@@ -2,12 +2,13 @@
 import datetime
 import json
 import platform
+import re
 import statistics
 import subprocess
 import sys
 
 lines, raw, db, history, hist_raw, hist_db, runs = map(int, sys.argv[1:8])
-times_path, backfill_json = sys.argv[8:10]
+times_path, backfill_json, perf_txt = sys.argv[8:11]
 rows = {}
 for line in open(times_path):
     label, secs, rss = line.split()
@@ -80,4 +81,51 @@ if history:
         f"| the same 10,000 lines into {history:,} rows | {span('inc_history')} | |",
         f"| incremental cost, history / empty | {ratio:.2f}× | ≤ 1.5×: {check(ratio <= 1.5)} |",
     ]
+
+# Where a backfill's time goes: the stages as the run reports them, then perf's self time
+# grouped by what the code is, then the top symbols.
+stages = json.load(open(backfill_json))["stages_ms"]
+out += [
+    "",
+    "## Where the time goes",
+    "",
+    f"Stages of the last backfill (`stages_ms`; reading and parsing run on their own thread, beside "
+    f"loading): read+parse {stages['read_parse'] / 1000:.2f} s, load {stages['load'] / 1000:.2f} s, "
+    f"rollups {stages['rollups'] / 1000:.2f} s, outputs {stages['outputs'] / 1000:.2f} s.",
+    "",
+]
+GROUPS = [
+    ("DuckDB: string compression (FSST, dictionary) when writing", ("fsst", "dict_fsst", "DictFSST", "Dictionary")),
+    ("DuckDB: reading strings back (scans, rollups)", ("StringScan", "FetchString", "Uncompressed")),
+    ("DuckDB: hashing, aggregates, joins", ("Hash", "Aggregate", "Match", "Probe", "Join")),
+    ("DuckDB: Arrow import", ("Arrow", "SetVectorStringView")),
+    ("weblog: parse, dedupe, enrich", ("weblog::",)),
+    ("Polars / Arrow buffers", ("polars", "MutableBinaryView")),
+    ("user-agent regexes", ("regex", "ua_parser", "aho_corasick")),
+    ("memory and kernel (malloc, copies, page faults)", ("malloc", "free", "memmove", "memset", "memcpy", "[k]", "page_fault")),
+]
+rows_perf = []
+for line in open(perf_txt) if perf_txt else []:
+    parts = line.split(None, 2)
+    if len(parts) == 3 and parts[0].endswith("%"):
+        # perf pads the symbol column and appends empty sort columns: keep the name only.
+        sym = re.split(r"\s{2,}", parts[2].strip())[0]
+        rows_perf.append((float(parts[0][:-1]), parts[1], sym))
+if rows_perf:
+    shares = {}
+    for pct, dso, sym in rows_perf:
+        name = next((g for g, keys in GROUPS if any(k in sym or k in dso for k in keys)), None)
+        if name is None:
+            name = "DuckDB: other" if "duckdb" in dso.lower() or "duckdb::" in sym else "other"
+        shares[name] = shares.get(name, 0) + pct
+    out += ["Self time of one more backfill under `perf record -F 250`, grouped by symbol name:", "",
+            "| share | what |", "|---|---|"]
+    out += [f"| {v:.1f}% | {k} |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])]
+    out += ["", "Top symbols:", "", "| self | symbol |", "|---|---|"]
+    for pct, dso, sym in rows_perf[:15]:
+        sym = sym.replace("[.] ", "").replace("[k] ", "(kernel) ").replace("|", "\\|")
+        out.append(f"| {pct:.1f}% | `{sym[:110]}` |")
+    out += ["", "How to read it: `bench/NOTES.md`."]
+else:
+    out += ["No profile: `perf` could not sample on this machine."]
 print("\n".join(out))
