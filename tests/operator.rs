@@ -5,11 +5,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, daily_visitors, repo_sql};
+use common::{Env, append, daily_visitors, repo_sql};
 
 /// A combined-format line; every field chosen by the test.
 fn line(ip: &str, day: u32, second: u32, path: &str, agent: &str) -> String {
@@ -38,17 +38,6 @@ fn sample_lines() -> Vec<String> {
         .collect()
 }
 
-fn write_lines(path: &std::path::Path, lines: &[String]) {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    for l in lines {
-        writeln!(f, "{l}").unwrap();
-    }
-}
-
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -62,7 +51,7 @@ fn every_run_is_recorded_with_its_counts_and_error() {
     let env = Env::new();
     let log = env.logs().join("access.log");
     let lines = sample_lines();
-    write_lines(&log, &lines);
+    append(&log, &lines);
     env.run(&[]);
     // A second run: 5 new lines, 2 of them repeats of stored ones, and one malformed line.
     let mut more: Vec<String> = (100..103)
@@ -70,7 +59,7 @@ fn every_run_is_recorded_with_its_counts_and_error() {
         .collect();
     more.extend(lines[..2].iter().cloned());
     more.push("this is not a log line".into());
-    write_lines(&log, &more);
+    append(&log, &more);
     env.run(&[]);
     // A third run fails in one output query: recorded with its error.
     let bad_sql = env.path("badsql");
@@ -121,14 +110,14 @@ fn status_shows_lag_last_read_and_the_last_runs_rejects() {
     let log = env.logs().join("access.log");
     let mut lines = sample_lines();
     lines.push("garbage that is no log line".into());
-    write_lines(&log, &lines);
+    append(&log, &lines);
     env.run(&[]);
     let read_size = std::fs::metadata(&log).unwrap().len();
     let later = vec![line("10.0.0.7", 21, 500, "/later", CHROME)];
-    write_lines(&log, &later);
+    append(&log, &later);
     let appended = later[0].len() as u64 + 1;
     let other = env.logs().join("other.log");
-    write_lines(&other, &later);
+    append(&other, &later);
 
     let db = env.db_path();
     let out = env.weblog(&[
@@ -201,7 +190,7 @@ fn status_of_a_missing_database_is_one_clear_error() {
 fn sql_reads_tables_and_output_views_in_three_formats_and_never_writes() {
     let env = Env::new();
     let lines = sample_lines();
-    write_lines(&env.logs().join("access.log"), &lines);
+    append(&env.logs().join("access.log"), &lines);
     env.run(&[]);
     let db = env.db_path();
     let db = db.to_str().unwrap();
@@ -274,7 +263,7 @@ fn sql_reads_tables_and_output_views_in_three_formats_and_never_writes() {
 #[test]
 fn quiet_prints_nothing_and_metrics_follow_success_and_failure() {
     let env = Env::new();
-    write_lines(&env.logs().join("access.log"), &sample_lines());
+    append(&env.logs().join("access.log"), &sample_lines());
     let metrics = env.path("weblog.prom");
     let mut args = env.run_args();
     args.retain(|a| a != "--json");
@@ -360,7 +349,7 @@ fn quiet_prints_nothing_and_metrics_follow_success_and_failure() {
 #[test]
 fn a_config_file_mirrors_the_flags_and_the_command_line_wins() {
     let env = Env::new();
-    write_lines(&env.logs().join("access.log"), &sample_lines());
+    append(&env.logs().join("access.log"), &sample_lines());
     let toml = format!(
         "logs = [\"{}/*\"]\ndb = \"from-config.duckdb\"\nout = \"config-out\"\nsql = \"{}\"\njson = true\nmemory_limit = \"256MB\"\n",
         env.logs().display(),
@@ -446,13 +435,13 @@ fn completions_and_man_page_come_from_the_cli_definition() {
 #[test]
 fn rust_log_turns_on_stage_logging_and_it_is_silent_otherwise() {
     let env = Env::new();
-    write_lines(&env.logs().join("access.log"), &sample_lines());
+    append(&env.logs().join("access.log"), &sample_lines());
     let args = env.run_args();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let quiet = env.weblog_env(&args, &[("RUST_LOG", "")]);
     assert!(quiet.status.success());
     assert_eq!(stderr(&quiet), "");
-    write_lines(
+    append(
         &env.logs().join("access.log"),
         &[line("10.1.1.1", 22, 1, "/x", CHROME)],
     );
@@ -497,7 +486,7 @@ fn the_progress_bar_shows_on_a_terminal_only() {
             )
         })
         .collect();
-    write_lines(&env.logs().join("access.log"), &lines);
+    append(&env.logs().join("access.log"), &lines);
     let mut args = vec![env!("CARGO_BIN_EXE_weblog").to_string()];
     args.extend(env.run_args());
     args.retain(|a| a != "--json");
@@ -513,7 +502,7 @@ fn the_progress_bar_shows_on_a_terminal_only() {
     assert!(screen.contains("3000 lines"), "{screen}");
 
     // Not a terminal: the same run with the bar forced due shows none.
-    write_lines(
+    append(
         &env.logs().join("access.log"),
         &[line("10.9.9.9", 20, 1, "/z", CHROME)],
     );
@@ -564,7 +553,7 @@ fn watch_ingests_every_interval_and_stops_cleanly_on_sigterm_and_sigint() {
         let env = Env::new();
         let log = env.logs().join("access.log");
         let first = sample_lines();
-        write_lines(&log, &first);
+        append(&log, &first);
         let mut child = spawn_watch(&env, "200ms");
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         let out = child.stdout.take().unwrap();
@@ -592,7 +581,7 @@ fn watch_ingests_every_interval_and_stops_cleanly_on_sigterm_and_sigint() {
         let more: Vec<String> = (0..7)
             .map(|i| line("10.3.3.3", 21, 900 + i, "/more", CHROME))
             .collect();
-        write_lines(&log, &more);
+        append(&log, &more);
         wait_for("7 inserted");
         signal(&child, sig);
         assert_eq!(
@@ -609,7 +598,7 @@ fn watch_ingests_every_interval_and_stops_cleanly_on_sigterm_and_sigint() {
 #[test]
 fn watch_on_a_terminal_redraws_a_live_view() {
     let env = Env::new();
-    write_lines(&env.logs().join("access.log"), &sample_lines());
+    append(&env.logs().join("access.log"), &sample_lines());
     let mut args = vec![
         "timeout".to_string(),
         "--preserve-status".into(),
@@ -636,7 +625,7 @@ fn watch_on_a_terminal_redraws_a_live_view() {
 #[test]
 fn run_report_writes_the_dashboard_beside_the_outputs() {
     let env = Env::new();
-    write_lines(&env.logs().join("access.log"), &sample_lines());
+    append(&env.logs().join("access.log"), &sample_lines());
     env.run(&["--report"]);
     let html = std::fs::read_to_string(env.path("out/report.html")).unwrap();
     assert!(html.contains("<svg"));

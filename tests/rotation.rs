@@ -23,17 +23,6 @@ fn line(s: &str, n: usize) -> String {
     )
 }
 
-fn append(path: &Path, lines: &[String]) {
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
-    for l in lines {
-        writeln!(f, "{l}").unwrap();
-    }
-}
-
 fn lines(s: &str, range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|n| line(s, n)).collect()
 }

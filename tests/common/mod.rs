@@ -145,6 +145,19 @@ impl Env {
     }
 }
 
+/// Append `lines` to `path` (created if missing), each with a newline, as a server would.
+pub fn append(path: &Path, lines: &[String]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+}
+
 pub fn repo_sql() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sql")
 }
