@@ -71,7 +71,9 @@ DB=$(stat -c %s "$WORK/w.duckdb")
 # symbol. Skipped, and said so in RESULTS.md, where perf cannot sample.
 command -v perf >/dev/null || {
     say "installing linux-perf"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null 2>&1 || true
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }; } \
+        >/dev/null 2>&1 || say "linux-perf not installed: RESULTS.md will have no profile"
 }
 : >"$WORK/perf.txt"
 if command -v perf >/dev/null; then

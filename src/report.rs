@@ -190,7 +190,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Paths under the working folder are shown relative to it, as the user typed them.
-fn shown_path(path: &str) -> String {
+pub fn shown_path(path: &str) -> String {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Context, ErrorKind, Result};
 use crate::load::Warehouse;
-use crate::report::{escape, human_bytes};
+use crate::report::{escape, human_bytes, shown_path};
 use crate::source;
 
 #[derive(Debug, Serialize)]
@@ -225,7 +225,7 @@ pub fn text(s: &Status) -> String {
         let _ = writeln!(
             out,
             "  {}\n    {}, offset {}, size {}, lag {}, last read {}{}",
-            escape(&f.path),
+            escape(&shown_path(&f.path)),
             f.state,
             f.offset.map_or("-".into(), |o| o.to_string()),
             f.size.map_or("-".into(), human_bytes),
