@@ -26,9 +26,19 @@ pub struct QueryResult {
 pub fn run(db: &Path, out: &Path, sql: &str) -> Result<QueryResult> {
     let wh = Warehouse::open_read_only(db)?;
     let conn = wh.connection();
+    // A temp view would shadow a warehouse table of the same name (temp comes first in
+    // DuckDB's search path): an output named like a table (`logs`, say) gets no view.
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT table_name FROM duckdb_tables() UNION SELECT view_name FROM duckdb_views()",
+        )
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(|e| Error::new(ErrorKind::Data, one_line(&e.to_string())))?;
     for (name, parquet) in output_files(out) {
-        // Temporary: a read-only database gets no catalog changes. A table of the same name
-        // (a user output called `logs`, say) keeps its name; the view is skipped.
+        if tables.iter().any(|t| t.eq_ignore_ascii_case(&name)) {
+            continue;
+        }
+        // Temporary: a read-only database gets no catalog changes.
         let _ = conn.execute_batch(&format!(
             "CREATE TEMP VIEW \"{name}\" AS SELECT * FROM read_parquet({})",
             sql_string(&parquet)

@@ -255,6 +255,15 @@ fn sql_reads_tables_and_output_views_in_three_formats_and_never_writes() {
     assert_eq!(env.count("SELECT count(*) FROM logs"), 30);
     assert_eq!(env.count("SELECT count(*) FROM checkpoints"), 1);
 
+    // An output named like a warehouse table does not shadow it.
+    std::fs::copy(
+        env.path("out/daily_visitors.parquet"),
+        env.path("out/logs.parquet"),
+    )
+    .unwrap();
+    let n = sql("SELECT count(*) AS n FROM logs", "csv");
+    assert_eq!(stdout(&n), "n\n30\n", "{}", stderr(&n));
+
     let bad = sql("SELEC 1", "table");
     assert_eq!(bad.status.code(), Some(3));
     assert!(stderr(&bad).starts_with("weblog: error: "));
