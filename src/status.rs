@@ -134,9 +134,19 @@ fn files(wh: &Warehouse, logs: &[String]) -> Result<Vec<FileStatus>> {
                 (Some(c), Some(m)) => c.dev == m.dev() && c.inode == m.ino(),
                 _ => false,
             };
+            // A .gz is read whole and its offset counts decompressed bytes: it is current when
+            // its compressed size is the one recorded when it was read.
+            let gz = source::gz::is_gz(Path::new(&path));
             let (state, lag) = match (cp, size) {
                 (_, None) => ("missing", 0),
                 (None, Some(s)) => ("new", s),
+                (Some(c), Some(s)) if gz => {
+                    if s == c.size {
+                        ("continue", 0)
+                    } else {
+                        ("replaced", s)
+                    }
+                }
                 (Some(c), Some(s)) if same_inode && s >= c.offset => ("continue", s - c.offset),
                 (Some(_), Some(s)) => ("replaced", s),
             };

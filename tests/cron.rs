@@ -172,6 +172,28 @@ fn the_readme_cron_and_logrotate_setup_reads_every_line_once() {
         .query_row("SELECT count(*) FROM rejects", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rejects, 0);
+    // `status` on the same config: every file, the compressed one included, fully read.
+    let status = Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args([
+            "-c",
+            site.env.path("weblog.toml").to_str().unwrap(),
+            "status",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let files = status["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{status}");
+    for f in files {
+        assert_eq!(f["state"], "continue", "{f}");
+        assert_eq!(f["lag_bytes"], 0, "{f}");
+    }
     // The cron line's --report and the config's metrics file.
     assert!(site.env.path("lib/out/report.html").is_file());
     let metrics = std::fs::read_to_string(site.env.path("weblog.prom")).unwrap();
