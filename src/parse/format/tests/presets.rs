@@ -1,0 +1,537 @@
+//! Real lines for every preset (sources in the comments), every field checked by hand.
+
+use super::super::{Format, Parsed};
+use super::{micros, parse, reason, row, s};
+
+fn close(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+#[test]
+fn vhost_combined() {
+    // log2timeline/plaso test_data/apache_access.log, line 9 (Debian's vhost_combined).
+    let line = r#"plaso.log2timeline.net:443 10.1.1.2 - - [13/Jan/2018:19:31:17 +0000] "GET /wp-content/themes/darkmode/evil.php HTTP/1.1" 200 1063 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_8_2) AppleWebKit/537.11 (KHTML, like Gecko) Chrome/23.0.1271.6 Safari/537.11""#;
+    let l = row("vhost_combined", line);
+    assert_eq!(s(&l.vhost), Some("plaso.log2timeline.net"));
+    assert_eq!(l.server_port, Some(443));
+    assert_eq!(s(&l.remote_addr), Some("10.1.1.2"));
+    assert_eq!(l.remote_user, None);
+    assert_eq!(l.time.micros_utc, micros(2018, 1, 13, 19, 31, 17));
+    assert_eq!(s(&l.request_method), Some("GET"));
+    assert_eq!(
+        s(&l.request_path),
+        Some("/wp-content/themes/darkmode/evil.php")
+    );
+    assert_eq!(s(&l.request_protocol), Some("HTTP/1.1"));
+    assert_eq!(l.status, Some(200));
+    assert_eq!(l.body_bytes_sent, Some(1063));
+    assert_eq!(l.http_referer, None);
+    assert_eq!(
+        s(&l.http_user_agent),
+        Some(
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_8_2) AppleWebKit/537.11 (KHTML, like Gecko) Chrome/23.0.1271.6 Safari/537.11"
+        )
+    );
+    // The same line with the hostname the brief quotes.
+    let renamed = line.replace("plaso.log2timeline.net", "plaso.example.net");
+    let l = row("vhost_combined", &renamed);
+    assert_eq!(
+        (s(&l.vhost), l.server_port),
+        (Some("plaso.example.net"), Some(443))
+    );
+    // A combined line is no vhost_combined line, and the reverse.
+    assert!(matches!(
+        parse("vhost_combined", &line.as_bytes()[27..]),
+        Parsed::Reject(_)
+    ));
+    assert!(
+        reason("combined", line.as_bytes())
+            .starts_with("combined: expected ' - ' before $remote_user at byte 26")
+    );
+}
+
+#[test]
+fn combined_probes_with_unescaped_quotes() {
+    // log2timeline/plaso test_data/apache_access.log, lines 13-15 (common lines: no referer, agent).
+    let l = row(
+        "combined",
+        r#"1.2.3.4 - - [25/Apr/2021:06:15:33 +0000] "GET /aaaa.xxxx/SomeText?action=edit&template=<script>alert("text")</script> HTTP/1.0" 404 1164"#,
+    );
+    assert_eq!(
+        s(&l.request_path),
+        Some(r#"/aaaa.xxxx/SomeText?action=edit&template=<script>alert("text")</script>"#)
+    );
+    assert_eq!(s(&l.request_protocol), Some("HTTP/1.0"));
+    assert_eq!((l.status, l.body_bytes_sent), (Some(404), Some(1164)));
+    let l = row(
+        "common",
+        r#"1.2.3.4 - - [25/Apr/2021:06:15:33 +0000] "GET /$%7B("TextString"+"123456")%7D/actionChain1.action HTTP/1.0" 404 1164"#,
+    );
+    assert_eq!(
+        s(&l.request_path),
+        Some(r#"/$%7B("TextString"+"123456")%7D/actionChain1.action"#)
+    );
+    let l = row(
+        "common",
+        r#"192.168.0.64 - pyllyukko@EXAMPLE.COM [16/Nov/2019:09:46:42 +0200] "GET / HTTP/1.1" 200 8264"#,
+    );
+    assert_eq!(s(&l.remote_user), Some("pyllyukko@EXAMPLE.COM"));
+    assert_eq!(l.time.micros_utc, micros(2019, 11, 16, 7, 46, 42));
+    assert_eq!(l.time.local_hour, 9);
+    // The brief's probe, with an agent that has quotes of its own.
+    let l = row(
+        "combined",
+        r#"5.6.7.8 - - [17/May/2015:10:05:03 +0000] "GET /?t=<script>alert("x")</script> HTTP/1.0" 404 1164 "-" "Mozilla "quoted" agent""#,
+    );
+    assert_eq!(
+        s(&l.request_path),
+        Some(r#"/?t=<script>alert("x")</script>"#)
+    );
+    assert_eq!(l.status, Some(404));
+    assert_eq!(s(&l.http_user_agent), Some(r#"Mozilla "quoted" agent"#));
+}
+
+#[test]
+fn combined_proxied_address_lists_and_hostnames() {
+    // elastic/beats filebeat/module/nginx/access/test/test.log, lines 3 and 7.
+    let l = row(
+        "combined",
+        r#"10.0.0.2, 10.0.0.1, 85.181.35.98 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:49.0) Gecko/20100101 Firefox/49.0""#,
+    );
+    assert_eq!(s(&l.remote_addr), Some("10.0.0.2, 10.0.0.1, 85.181.35.98"));
+    assert_eq!(l.time.micros_utc, micros(2016, 12, 7, 10, 5, 7));
+    assert_eq!(s(&l.request_path), Some("/ocelot"));
+    assert_eq!((l.status, l.body_bytes_sent), (Some(200), Some(571)));
+    let l = row(
+        "combined",
+        r#"127.0.0.1 - - [12/Apr/2018:09:48:40 +0200] "" 400 0 "-" "-""#,
+    );
+    assert_eq!(
+        (l.request_method, l.status, l.body_bytes_sent),
+        (None, Some(400), Some(0))
+    );
+    // beats test-with-host.log, line 9, without its leading $host: a hostname as address.
+    let l = row(
+        "nginx-main",
+        r#"localhost - - [29/May/2017:19:02:48 +0000] "GET /test2 HTTP/1.1" 200 612 "-" "Mozilla/5.0 (Windows NT 6.1; rv:15.0) Gecko/20120716 Firefox/15.0a2" "-""#,
+    );
+    assert_eq!(s(&l.remote_addr), Some("localhost"));
+    // beats test.log line 5: a quoted list before the address is another format.
+    assert!(matches!(
+        parse(
+            "combined",
+            br#""10.5.102.222, 199.96.1.1, 204.246.1.1" 10.2.1.185 - - [22/Jan/2016:13:18:29 +0000] "GET /assets/xxxx?q=100 HTTP/1.1" 200 25507 "-" "Amazon CloudFront""#
+        ),
+        Parsed::Reject(_)
+    ));
+}
+
+#[test]
+fn nginx_main() {
+    // `docker logs` of the official nginx image, in a Docker tutorial (found by code search).
+    let line = r#"172.17.0.1 - - [10/Jul/2022:13:34:59 +0000] "GET / HTTP/1.1" 200 615 "-" "curl/7.81.0" "-""#;
+    let l = row("nginx-main", line);
+    assert_eq!(s(&l.remote_addr), Some("172.17.0.1"));
+    assert_eq!(l.time.micros_utc, micros(2022, 7, 10, 13, 34, 59));
+    assert_eq!(
+        (s(&l.request_method), s(&l.request_path)),
+        (Some("GET"), Some("/"))
+    );
+    assert_eq!((l.status, l.body_bytes_sent), (Some(200), Some(615)));
+    assert_eq!(
+        (s(&l.http_referer), s(&l.http_user_agent)),
+        (None, Some("curl/7.81.0"))
+    );
+    assert_eq!(l.x_forwarded_for, None);
+    let with_xff = line.replace(
+        r#""curl/7.81.0" "-""#,
+        r#""curl/7.81.0" "203.0.113.7, 10.0.0.1""#,
+    );
+    assert_eq!(
+        s(&row("nginx-main", &with_xff).x_forwarded_for),
+        Some("203.0.113.7, 10.0.0.1")
+    );
+    // Neither format reads the other's lines.
+    let at = line.find(r#"" "-""#).unwrap() + 1;
+    assert_eq!(
+        reason("combined", line.as_bytes()),
+        format!("combined: unexpected text after $http_user_agent at byte {at}")
+    );
+    let combined = &line[..line.len() - 4];
+    assert_eq!(
+        reason("nginx-main", combined.as_bytes()),
+        format!(
+            "nginx-main: expected '\" \"' before $http_x_forwarded_for at byte {}",
+            combined.len() - 1
+        )
+    );
+}
+
+#[test]
+fn ingress_nginx() {
+    // ingress-nginx controller logs quoted in a question about 502s (found by code search):
+    // three upstreams tried, so the upstream fields are lists.
+    let line = r#"192.168.105.1 - - [28/Nov/2024:03:02:09 +0000] "GET / HTTP/1.1" 502 150 "-" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:109.0) Gecko/20100101 Firefox/119.0" 270 0.000 [default-myapp-8888] [] 10.244.0.23:8888, 10.244.0.24:8888, 10.244.0.22:8888 0, 0, 0 0.000, 0.000, 0.000 502, 502, 502 231285d9b34e994d85b195dc8ff832ba"#;
+    let l = row("ingress-nginx", line);
+    assert_eq!(s(&l.remote_addr), Some("192.168.105.1"));
+    assert_eq!(l.time.micros_utc, micros(2024, 11, 28, 3, 2, 9));
+    assert_eq!((l.status, l.body_bytes_sent), (Some(502), Some(150)));
+    assert_eq!(l.request_length, Some(270));
+    assert!(close(l.request_time, 0.0));
+    assert!(close(l.upstream_response_time, 0.0));
+    // Another such log (a Kubernetes dashboard behind the default backend).
+    let l = row(
+        "ingress-nginx",
+        r#"192.168.65.4 - - [25/Aug/2023:16:19:14 +0000] "GET /runtime.134ad7745384bed8.js HTTP/2.0" 404 548 "https://dashboard.com/" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/116.0.0.0 Safari/537.36" 102 0.001 [upstream-default-backend] [] 127.0.0.1:8181 548 0.000 404 1fcd22e5f47201ab738f7b4b8b894551"#,
+    );
+    assert_eq!(s(&l.request_path), Some("/runtime.134ad7745384bed8.js"));
+    assert_eq!(s(&l.request_protocol), Some("HTTP/2.0"));
+    assert_eq!(s(&l.http_referer), Some("https://dashboard.com/"));
+    assert_eq!(l.request_length, Some(102));
+    assert!(close(l.request_time, 0.001));
+    assert!(close(l.upstream_response_time, 0.0));
+    // Constructed per the nginx docs: ", " between servers, " : " across internal redirects,
+    // "-" for a server that never answered.
+    let redirected = line
+        .replace(
+            "10.244.0.23:8888, 10.244.0.24:8888, 10.244.0.22:8888",
+            "10.0.0.1:80, 10.0.0.2:80 : 10.0.0.3:80",
+        )
+        .replace(
+            "0, 0, 0 0.000, 0.000, 0.000 502, 502, 502",
+            "0, 12 : 150 0.004, - : 0.020 502, 504 : 200",
+        );
+    let l = row("ingress-nginx", &redirected);
+    assert!(close(l.upstream_response_time, 0.024));
+    // A combined line is not an ingress line.
+    assert!(matches!(
+        parse(
+            "ingress-nginx",
+            &line.as_bytes()[..line.find(" 270").unwrap()]
+        ),
+        Parsed::Reject(_)
+    ));
+}
+
+#[test]
+fn traefik() {
+    // elastic/beats filebeat/module/traefik/access/test/test.log, line 1.
+    let l = row(
+        "traefik",
+        r#"192.168.33.1 - - [02/Oct/2017:20:22:07 +0000] "GET /ui/favicons/favicon-16x16.png HTTP/1.1" 304 0 "http://example.com/login" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/61.0.3163.100 Safari/537.36" 262 "Host-host-1" "http://172.19.0.3:5601" 2ms"#,
+    );
+    assert_eq!(s(&l.remote_addr), Some("192.168.33.1"));
+    assert_eq!(l.time.micros_utc, micros(2017, 10, 2, 20, 22, 7));
+    assert_eq!(s(&l.request_path), Some("/ui/favicons/favicon-16x16.png"));
+    assert_eq!((l.status, l.body_bytes_sent), (Some(304), Some(0)));
+    assert_eq!(s(&l.http_referer), Some("http://example.com/login"));
+    assert!(close(l.request_time, 0.002));
+    // Line 2 lost the closing quote of its router name: two quoted fields became one.
+    let broken = br#"85.181.35.98 - - [02/Oct/2017:20:22:08 +0000] "GET /ui/favicons/favicon.ico HTTP/1.1" 304 0 "http://example.com/login" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/61.0.3163.100 Safari/537.36" 271 "Host-host1 "http://172.19.0.3:5601" 3ms"#;
+    let why = reason("traefik", broken);
+    assert!(
+        why.starts_with("traefik: expected '\" \"' before backend-url"),
+        "{why}"
+    );
+    // Traefik Hub's getting-started docs (journalctl output): IPv6 loopback, an https backend.
+    let l = row(
+        "traefik",
+        r#"::1 - - [09/Oct/2024:15:14:35 +0000] "GET /whoami HTTP/1.1" 200 462 "-" "-" 1 "whoami@consulcatalog" "https://192.168.64.3:21001" 61ms"#,
+    );
+    assert_eq!(
+        (s(&l.remote_addr), l.status, l.body_bytes_sent),
+        (Some("::1"), Some(200), Some(462))
+    );
+    assert_eq!(
+        (l.http_referer.as_deref(), l.http_user_agent.as_deref()),
+        (None, None)
+    );
+    assert!(close(l.request_time, 0.061));
+    // A gateway timeout in a Traefik question (found by code search): 29970ms.
+    let l = row(
+        "traefik",
+        r#"10.255.0.2 - - [02/Oct/2019:02:47:34 +0000] "GET /portainer HTTP/1.1" 504 15 "-" "-" 2 "portainer@docker" "http://10.255.0.141:9000" 29970ms"#,
+    );
+    assert!(close(l.request_time, 29.97));
+}
+
+#[test]
+fn caddy() {
+    // caddy-log-exporter (go.xsfx.dev), internal/server test "00": a real Caddy access line.
+    let line = r#"{"level":"info","ts":1726651920.3685553,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"x.x.x.x","remote_port":"50440","client_ip":"x.x.x.x","proto":"HTTP/2.0","method":"GET","host":"foo.tld","uri":"/prometheus/cadvisor/src/commit/09f63dbfd2b38e76c204c8809fb4c2d1c9ad5879/vendor/github.com/golang/snappy/decode.go","headers":{"User-Agent":["facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"],"Accept":["*/*"]},"tls":{"resumed":false,"version":772,"cipher_suite":4865,"proto":"h2","server_name":"git.xsfx.dev"}},"bytes_read":0,"user_id":"","duration":0.003550188,"size":0,"status":200,"resp_headers":{"Server":["Caddy"],"Alt-Svc":["h3=\":443\"; ma=2592000"],"Content-Length":[""]}}"#;
+    let l = row("caddy", line);
+    assert_eq!(l.time.micros_utc, micros(2024, 9, 18, 9, 32, 0) + 368_555);
+    assert_eq!(
+        (l.time.local_day, l.time.local_hour),
+        (super::days_from_civil(2024, 9, 18), 9)
+    );
+    assert_eq!(s(&l.remote_addr), Some("x.x.x.x"));
+    assert_eq!(s(&l.request_protocol), Some("HTTP/2.0"));
+    assert_eq!(s(&l.request_method), Some("GET"));
+    assert_eq!(s(&l.vhost), Some("foo.tld"));
+    assert_eq!(
+        s(&l.request_path),
+        Some(
+            "/prometheus/cadvisor/src/commit/09f63dbfd2b38e76c204c8809fb4c2d1c9ad5879/vendor/github.com/golang/snappy/decode.go"
+        )
+    );
+    assert_eq!(
+        s(&l.http_user_agent),
+        Some("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)")
+    );
+    assert_eq!(l.http_referer, None);
+    assert_eq!(s(&l.ssl_protocol), Some("TLSv1.3"));
+    assert!(close(l.request_time, 0.003550188));
+    assert_eq!(
+        (
+            l.body_bytes_sent,
+            l.status,
+            l.request_length,
+            l.remote_user.as_deref()
+        ),
+        (Some(0), Some(200), Some(0), None)
+    );
+    // Behind `docker compose logs`.
+    let prefixed = format!("caddy-1  | {line}");
+    assert_eq!(row("caddy", &prefixed).status, Some(200));
+    // A Go test of a Caddy log reader (found by code search): the host carries the port.
+    let l = row(
+        "caddy",
+        r#"{"level":"info","ts":1790507096.371178,"logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"130.12.180.117","remote_port":"22700","client_ip":"130.12.180.117","proto":"HTTP/2.0","method":"GET","host":"just-dashboard.com:443","uri":"/.env","headers":{"User-Agent":["Mozilla/5.0"],"Accept-Encoding":["gzip"]}},"bytes_read":0,"user_id":"","duration":0.011442643,"size":2873,"status":404}"#,
+    );
+    assert_eq!(
+        (s(&l.vhost), l.server_port, l.status),
+        (Some("just-dashboard.com"), Some(443), Some(404))
+    );
+    assert_eq!(l.time.micros_utc, micros(2026, 9, 27, 11, 4, 56) + 371_178);
+    // Caddy's own runtime messages share the stream: not requests, not rejects.
+    for other in [
+        r#"{"level":"info","ts":1646861401.52,"logger":"tls.cache.maintenance","msg":"started background certificate maintenance","cache":"0xc0004a2a80"}"#,
+        r#"{"level":"info","ts":1646861401.53,"msg":"serving initial configuration"}"#,
+    ] {
+        assert_eq!(parse("caddy", other.as_bytes()), Parsed::Skip);
+    }
+    // An ISO `ts` (time_format iso8601) and a Go duration string.
+    let l = row(
+        "caddy",
+        r#"{"ts":"2024-08-03T13:14:17+02:00","logger":"http.log.access.log0","msg":"handled request","request":{"remote_ip":"1.2.3.4","method":"GET","uri":"/index.php"},"duration":"1.5ms","status":200}"#,
+    );
+    assert_eq!(l.time.micros_utc, micros(2024, 8, 3, 11, 14, 17));
+    assert_eq!(l.time.local_hour, 13);
+    assert!(close(l.request_time, 0.0015));
+    assert!(reason("caddy", b"not json").starts_with("caddy: not a JSON object"));
+}
+
+/// plaso's IIS 6 file, then (a rotation later, in the same file) its IIS 10 columns.
+const IIS_FILE: &str = "#Software: Microsoft Internet Information Services 6.0
+#Version: 1.0
+#Date: 2013-07-30 00:00:00
+#Fields: date time s-sitename s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status sc-substatus sc-win32-status 
+2013-07-30 00:00:03 SOME1234NAME 10.10.10.100 GET /some/path/something.jpg whichServer=WEBSOS2 80 - 10.10.10.100 CFSCHEDULE 200 0 0
+2013-07-30 00:00:08 SOME1234NAME 10.10.10.100 GET /something.jpg - 80 - 22.22.22.200 - 200 0 0
+#Software: Microsoft Internet Information Services 10.0
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken
+2021-04-01 00:00:21 111.111.111.111 GET /foo/bar/baz.asp - 80 - 222.222.222.222 Mozilla/5.0+(Windows+NT+5.1)+AppleWebKit/537.36+(KHTML,+like+Gecko)+Chrome/35.0.2309.372+Safari/537.36 http://111.111.111.111/ 200 0 0 65";
+
+#[test]
+fn w3c_fields_change_mid_file() {
+    // log2timeline/plaso test_data/iis.log (IIS 6) and test_data/iis10.log (IIS 10).
+    let format = Format::compile("w3c").unwrap();
+    let mut p = format.parser(None);
+    let lines: Vec<&str> = IIS_FILE.lines().collect();
+    assert!(
+        reason("w3c", lines[4].as_bytes()).contains("w3c: no #Fields: directive before this line")
+    );
+    for l in &lines[..4] {
+        assert_eq!(p.parse(l.as_bytes()), Parsed::Skip);
+    }
+    let Parsed::Row(r) = p.parse(lines[4].as_bytes()) else {
+        panic!()
+    };
+    assert_eq!(r.time.micros_utc, micros(2013, 7, 30, 0, 0, 3));
+    assert_eq!(s(&r.request_method), Some("GET"));
+    assert_eq!(
+        s(&r.request_path),
+        Some("/some/path/something.jpg?whichServer=WEBSOS2")
+    );
+    assert_eq!(
+        (r.server_port, s(&r.remote_addr)),
+        (Some(80), Some("10.10.10.100"))
+    );
+    assert_eq!(
+        (s(&r.http_user_agent), r.status, r.request_time),
+        (Some("CFSCHEDULE"), Some(200), None)
+    );
+    let Parsed::Row(r) = p.parse(lines[5].as_bytes()) else {
+        panic!()
+    };
+    assert_eq!(
+        (s(&r.request_path), r.http_user_agent.as_deref()),
+        (Some("/something.jpg"), None)
+    );
+    // The new columns take over; a checkpoint saves them.
+    assert_eq!(p.parse(lines[6].as_bytes()), Parsed::Skip);
+    assert_eq!(p.parse(lines[7].as_bytes()), Parsed::Skip);
+    let state = p.state().unwrap().to_owned();
+    assert!(state.starts_with("#Fields: date time s-ip") && state.ends_with("time-taken"));
+    for parser in [&mut p, &mut format.parser(Some(&state))] {
+        let Parsed::Row(r) = parser.parse(lines[8].as_bytes()) else {
+            panic!()
+        };
+        assert_eq!(r.time.micros_utc, micros(2021, 4, 1, 0, 0, 21));
+        assert_eq!(s(&r.remote_addr), Some("222.222.222.222"));
+        assert_eq!(s(&r.request_path), Some("/foo/bar/baz.asp"));
+        assert_eq!(
+            s(&r.http_user_agent),
+            Some(
+                "Mozilla/5.0 (Windows NT 5.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/35.0.2309.372 Safari/537.36"
+            )
+        );
+        assert_eq!(s(&r.http_referer), Some("http://111.111.111.111/"));
+        assert_eq!(r.status, Some(200));
+        assert!(close(r.request_time, 0.065));
+    }
+    // Found by fuzzing: a method column that is no method is NULL, as in request lines.
+    let odd = "2021-04-01 00:00:21 111.111.111.111 \tGET /foo/bar/baz.asp - 80 - 222.222.222.222 - - 200 0 0 65";
+    let Parsed::Row(r) = p.parse(odd.as_bytes()) else {
+        panic!()
+    };
+    assert_eq!(
+        (r.request_method, s(&r.request_path)),
+        (None, Some("/foo/bar/baz.asp"))
+    );
+    // The old column count no longer fits.
+    assert!(matches!(p.parse(lines[4].as_bytes()), Parsed::Reject(_)));
+}
+
+#[test]
+fn aws_alb() {
+    // log2timeline/plaso test_data/aws_elb_access.log, lines 1 and 3 (ALB, 2020 fields).
+    let l = row(
+        "aws-alb",
+        r#"https 2020-01-11T16:55:20.356586Z app/production-web/jf29fj2198ejf922 192.168.1.10:44325 192.168.1.123:32869 0.013 0.164 0.000 200 200 391 107999 "GET https://www.domain.name:443/ HTTP/1.1" "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; WOW64; Trident/6.0)" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789123 "XXXXXXX" "www.domain.name" "arn:aws:abc:us-east-2:234567891234:certificate" 2 2020-01-11T16:55:19.624000Z "waf,forward" "-" "-" "192.168.1.123:32869" "200" "-" "-""#,
+    );
+    assert_eq!(s(&l.remote_addr), Some("192.168.1.10"));
+    assert_eq!(l.time.micros_utc, micros(2020, 1, 11, 16, 55, 20) + 356_586);
+    assert!(close(l.request_time, 0.177));
+    assert!(close(l.upstream_response_time, 0.164));
+    assert_eq!(
+        (l.status, l.request_length, l.body_bytes_sent),
+        (Some(200), Some(391), Some(107_999))
+    );
+    assert_eq!(
+        (s(&l.request_method), s(&l.request_path)),
+        (Some("GET"), Some("/"))
+    );
+    assert_eq!(
+        (s(&l.vhost), l.server_port),
+        (Some("www.domain.name"), Some(443))
+    );
+    assert_eq!(s(&l.request_protocol), Some("HTTP/1.1"));
+    assert_eq!(
+        s(&l.http_user_agent),
+        Some("Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.1; WOW64; Trident/6.0)")
+    );
+    assert_eq!(s(&l.ssl_protocol), Some("TLSv1.2"));
+    let l = row(
+        "aws-alb",
+        r#"h2 2020-01-11T16:55:34.397124Z app/production-web/jf29fj2198ejf922 192.168.1.10:55753 192.168.1.123:32869 0.005 0.008 0.000 301 301 35 290 "GET https://www.domain.name:443/images/test.png?v=5 HTTP/2.0" "Mozilla/5.0 (iPhone; CPU iPhone OS 14_4_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148  Safari//ncdkkdmsgvtxrndqffyfatjvbytwlqak" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789123:targetgroup/dev-abc/13ff1ec1f13456f1 "XXXXXXX" "www.domain.name" "arn:aws:abc:us-east-2:234567891234:certificate/a246f123-221c-56a1-d3bc-c01860f9f16e" 2 2020-01-11T16:55:34.384000Z "waf,forward" "-" "-" "192.168.1.123:32869" "301" "-" "-""#,
+    );
+    assert_eq!(s(&l.request_path), Some("/images/test.png?v=5"));
+    assert_eq!(s(&l.request_protocol), Some("HTTP/2.0"));
+    assert_eq!(l.status, Some(301));
+    // No target answered: -1 times are skipped, `-` statuses are NULL.
+    let l = row(
+        "aws-alb",
+        r#"http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - -1 -1 -1 - - 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" "-" "-""#,
+    );
+    assert_eq!(
+        (l.request_time, l.upstream_response_time, l.status),
+        (None, None, None)
+    );
+    assert_eq!(
+        (s(&l.vhost), l.server_port, l.ssl_protocol.as_deref()),
+        (Some("www.example.com"), Some(80), None)
+    );
+    // plaso's classic ELB lines (no type field) are another format.
+    assert!(matches!(
+        parse(
+            "aws-alb",
+            br#"2021-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#
+        ),
+        Parsed::Reject(_)
+    ));
+}
+
+#[test]
+fn cloudfront() {
+    // elastic/integrations packages/aws/data_stream/cloudfront_logs/_dev/test/pipeline/
+    // test-cloudfront.log: its header, its IPv6 line and its error line.
+    let header = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end";
+    let ipv6 = "2019-12-04\t21:02:31\tLAX1\t392\t2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/78.0.3904.108%20Safari/537.36\t-\t-\tHit\tk6WGMNkEzR5BEM_SaF47gjtX9zBDO2m349OY2an0QPEaUum1ZOLrow==\td111111abcdef8.cloudfront.net\thttps\t23\t0.000\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.000\tHit\ttext/html\t78\t-\t-";
+    let error = "2019-12-13\t22:36:27\tSEA19-C1\t900\t89.160.20.112\tGET\td111111abcdef8.cloudfront.net\t/favicon.ico\t502\thttp://www.example.com/\tMozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)%20AppleWebKit/537.36%20(KHTML,%20like%20Gecko)%20Chrome/78.0.3904.108%20Safari/537.36\t-\t-\tError\t1pkpNfBQ39sYMnjjUQjmH2w1wdJnbHYTbag21o_3OfcQgPzdL2RSSQ==\twww.example.com\thttp\t675\t0.102\t-\t-\t-\tError\tHTTP/1.1\t-\t-\t25260\t0.102\tOriginDnsError\ttext/html\t507\t-\t-";
+    let format = Format::compile("cloudfront").unwrap();
+    let mut p = format.parser(None);
+    for h in header.lines() {
+        assert_eq!(p.parse(h.as_bytes()), Parsed::Skip);
+    }
+    let Parsed::Row(l) = p.parse(ipv6.as_bytes()) else {
+        panic!()
+    };
+    assert_eq!(l.time.micros_utc, micros(2019, 12, 4, 21, 2, 31));
+    assert_eq!(
+        s(&l.remote_addr),
+        Some("2a02:cf40:add:4002:91f2:a9b2:e09a:6fc6")
+    );
+    assert_eq!(
+        (s(&l.request_method), s(&l.request_path)),
+        (Some("GET"), Some("/index.html"))
+    );
+    assert_eq!(
+        (l.status, l.body_bytes_sent, l.request_length),
+        (Some(200), Some(392), Some(23))
+    );
+    assert_eq!(
+        s(&l.http_user_agent),
+        Some(
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36"
+        )
+    );
+    assert_eq!(
+        (s(&l.vhost), s(&l.cache_status), s(&l.ssl_protocol)),
+        (
+            Some("d111111abcdef8.cloudfront.net"),
+            Some("Hit"),
+            Some("TLSv1.2")
+        )
+    );
+    assert_eq!(s(&l.request_protocol), Some("HTTP/2.0"));
+    assert!(close(l.request_time, 0.0));
+    let Parsed::Row(l) = p.parse(error.as_bytes()) else {
+        panic!()
+    };
+    assert_eq!(
+        (l.status, s(&l.http_referer), s(&l.vhost)),
+        (
+            Some(502),
+            Some("http://www.example.com/"),
+            Some("www.example.com")
+        )
+    );
+    assert_eq!(
+        (s(&l.cache_status), l.ssl_protocol.as_deref()),
+        (Some("Error"), None)
+    );
+    assert!(close(l.request_time, 0.102));
+    // claygregory/node-cloudfront-log-parser test/fixtures/web-1-0-2019-12.txt: the AWS docs
+    // example, agent encoded twice (%2520), read without a header by the default columns.
+    let docs = "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0%2520(Windows%2520NT%252010.0;%2520Win64;%2520x64)%2520AppleWebKit/537.36%2520(KHTML,%2520like%2520Gecko)%2520Chrome/78.0.3904.108%2520Safari/537.36\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-";
+    let l = row("cloudfront", docs);
+    assert_eq!(s(&l.remote_addr), Some("192.0.2.100"));
+    assert!(
+        s(&l.http_user_agent)
+            .unwrap()
+            .starts_with("Mozilla/5.0%20(Windows%20NT%2010.0;")
+    );
+    assert!(close(l.request_time, 0.001));
+}

@@ -1,0 +1,503 @@
+//! Property tests: the ported ones of the old parser, and random formats that must read back
+//! the values they were rendered from.
+
+use proptest::prelude::*;
+
+use super::super::{Format, LogLine, MAX_LINE_BYTES, PRESETS, Parsed};
+use super::{borrowed_from_line, days_from_civil};
+
+use super::REAL_LINE as REAL;
+
+/// What every accepted row must satisfy, whatever the format.
+pub(super) fn check_row(line: &[u8], r: &LogLine<'_>) -> Result<(), TestCaseError> {
+    prop_assert!(line.len() <= MAX_LINE_BYTES + 1);
+    prop_assert!(
+        borrowed_from_line(line, r),
+        "a borrowed field is not part of the line"
+    );
+    prop_assert!(
+        (super::super::time::MIN_MICROS..=super::super::time::MAX_MICROS)
+            .contains(&r.time.micros_utc)
+    );
+    prop_assert!(r.time.local_hour <= 23);
+    let (y, _, _) = super::super::civil_from_days(r.time.local_day);
+    prop_assert!((1..=9999).contains(&y));
+    if let Some(s) = r.status {
+        prop_assert!((0..=999).contains(&s));
+    }
+    for v in [r.body_bytes_sent, r.request_length].into_iter().flatten() {
+        prop_assert!(v >= 0);
+    }
+    if let Some(p) = r.server_port {
+        prop_assert!((0..=65_535).contains(&p));
+    }
+    for t in [r.request_time, r.upstream_response_time]
+        .into_iter()
+        .flatten()
+    {
+        prop_assert!(t.is_finite() && t >= 0.0);
+    }
+    Ok(())
+}
+
+fn all_presets() -> Vec<Format> {
+    PRESETS
+        .iter()
+        .map(|p| Format::compile(p).unwrap())
+        .collect()
+}
+
+/// A field that is not `-` (which means NULL).
+fn field() -> impl Strategy<Value = String> {
+    "[a-zA-Z0-9][a-zA-Z0-9/._~%-]{0,39}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, .. ProptestConfig::default() })]
+
+    /// Arbitrary bytes under every preset: never a panic; a row holds together, a reject says why.
+    #[test]
+    fn any_bytes_parse_or_are_rejected(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        for format in all_presets() {
+            match format.parser(None).parse(&bytes) {
+                Parsed::Row(r) => check_row(&bytes, &r)?,
+                Parsed::Reject(r) => prop_assert!(!r.reason().is_empty()),
+                Parsed::Skip => {}
+            }
+        }
+    }
+
+    /// Mutations of a real line (the shape fuzzers find bugs in): never a panic, and the
+    /// same answer twice.
+    #[test]
+    fn mutated_real_lines_never_panic(cuts in proptest::collection::vec((0usize..300, any::<u8>()), 0..8)) {
+        let mut line = REAL.to_vec();
+        for (at, byte) in cuts {
+            let at = at % (line.len() + 1);
+            if byte % 3 == 0 && at < line.len() { line.remove(at); } else { line.insert(at, byte); }
+        }
+        let format = Format::compile("combined").unwrap();
+        let first = format.parser(None).parse(&line);
+        if let Parsed::Row(r) = &first {
+            check_row(&line, r)?;
+        }
+        prop_assert_eq!(first, format.parser(None).parse(&line));
+    }
+
+    /// Well-formed lines give their fields back.
+    #[test]
+    fn generated_lines_round_trip(
+        a in 1u8..255, b in 0u8..255, path in field(), status in 100i32..600,
+        bytes in 0i64..10_000_000_000, day in 1i32..29, hour in 0i32..24, agent in field()
+    ) {
+        let text = format!(
+            "{a}.{b}.0.1 - - [{day:02}/Feb/2026:{hour:02}:00:00 +0000] \"GET /{path} HTTP/1.1\" {status} {bytes} \"-\" \"{agent}\""
+        );
+        let Parsed::Row(l) = Format::compile("combined").unwrap().parser(None).parse(text.as_bytes()) else {
+            return Err(TestCaseError::fail(text));
+        };
+        let addr = format!("{a}.{b}.0.1");
+        prop_assert_eq!(l.remote_addr.as_deref(), Some(addr.as_str()));
+        let want_path = format!("/{path}");
+        prop_assert_eq!(l.request_path.as_deref(), Some(want_path.as_str()));
+        prop_assert_eq!(l.status, Some(status));
+        prop_assert_eq!(l.body_bytes_sent, Some(bytes));
+        prop_assert_eq!(l.http_user_agent.as_deref(), Some(agent.as_str()));
+        prop_assert_eq!(l.time.local_day, days_from_civil(2026, 2, day));
+        prop_assert_eq!(l.time.local_hour as i32, hour);
+    }
+
+    /// A file of arbitrary lines: each line is a row or a reject (never a skip, under a format
+    /// with no directives), and a parser carries nothing from one line to the next.
+    #[test]
+    fn every_line_is_a_row_or_a_reject(
+        lines in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_map(|b| if b == b'\n' { b' ' } else { b }), 0..120), 0..40)
+    ) {
+        let format = Format::compile("combined").unwrap();
+        let mut file = format.parser(None);
+        let (mut rows, mut rejects) = (0, 0);
+        for line in &lines {
+            let answer = file.parse(line);
+            match &answer {
+                Parsed::Row(_) => rows += 1,
+                Parsed::Reject(_) => rejects += 1,
+                Parsed::Skip => prop_assert!(false, "a skip under combined"),
+            }
+            prop_assert_eq!(&answer, &format.parser(None).parse(line));
+        }
+        prop_assert_eq!(rows + rejects, lines.len());
+        prop_assert!(file.state().is_none());
+    }
+}
+
+/// One field of a random format: how nginx and Apache spell it, and how a value is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Addr,
+    User,
+    TimeLocal,
+    TimeIso,
+    Request,
+    Status,
+    Bytes,
+    Referer,
+    Agent,
+    Host,
+    Port,
+    ReqTime,
+    ReqLen,
+    Xff,
+    Ssl,
+    Cache,
+    Upstream,
+}
+
+const OPTIONAL: &[Kind] = &[
+    Kind::Addr,
+    Kind::User,
+    Kind::Status,
+    Kind::Bytes,
+    Kind::Referer,
+    Kind::Agent,
+    Kind::Host,
+    Kind::Port,
+    Kind::ReqTime,
+    Kind::ReqLen,
+    Kind::Xff,
+    Kind::Ssl,
+    Kind::Cache,
+    Kind::Upstream,
+];
+
+#[derive(Clone, Debug)]
+struct Values {
+    addr: [u8; 4],
+    user: Option<String>,
+    date: (i32, u32, u32),
+    hms: (u32, u32, u32),
+    offset_min: i32,
+    method: &'static str,
+    path: String,
+    query: Option<String>,
+    proto: &'static str,
+    status: i32,
+    bytes: i64,
+    referer: Option<String>,
+    /// The agent, and whether it carries a quote (written escaped).
+    agent: (String, bool),
+    host: String,
+    port: i32,
+    ms: u32,
+    len: i64,
+    xff: ([u8; 4], [u8; 4]),
+    ssl: &'static str,
+    cache: &'static str,
+    upstream: (u32, u32),
+}
+
+fn values() -> impl Strategy<Value = Values> {
+    let a = (
+        any::<[u8; 4]>(),
+        proptest::option::of("[a-z][a-z0-9._@]{0,11}"),
+        (1970i32..2100, 1u32..13, 1u32..29),
+        (0u32..24, 0u32..60, 0u32..60),
+        -14 * 60..=14 * 60,
+        prop::sample::select(vec!["GET", "POST", "HEAD", "PROPFIND"]),
+        "(/[a-zA-Z0-9._~%-]{0,12}){1,3}",
+        proptest::option::of("[a-z]{1,5}=[a-zA-Z0-9%]{0,8}(&[a-z]{1,3}=[0-9]{1,3})?"),
+        prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1", "HTTP/2.0"]),
+        100i32..600,
+    );
+    let b = (
+        0i64..1_000_000_000_000_000,
+        proptest::option::of("https?://[a-z]{1,10}\\.example/[a-z0-9/]{0,10}"),
+        ("[A-Za-z][A-Za-z0-9/.;:() _-]{0,40}", any::<bool>()),
+        "[a-z]{1,10}\\.example",
+        1i32..65_536,
+        0u32..100_000,
+        0i64..1_000_000_000,
+        (any::<[u8; 4]>(), any::<[u8; 4]>()),
+        prop::sample::select(vec!["TLSv1.2", "TLSv1.3"]),
+        prop::sample::select(vec!["HIT", "MISS", "EXPIRED"]),
+        (0u32..5000, 0u32..5000),
+    );
+    (a, b).prop_map(|(a, b)| Values {
+        addr: a.0,
+        user: a.1,
+        date: a.2,
+        hms: a.3,
+        offset_min: a.4,
+        method: a.5,
+        path: a.6,
+        query: a.7,
+        proto: a.8,
+        status: a.9,
+        bytes: b.0,
+        referer: b.1,
+        agent: (b.2.0.trim_end().to_owned() + "x", b.2.1),
+        host: b.3,
+        port: b.4,
+        ms: b.5,
+        len: b.6,
+        xff: b.7,
+        ssl: b.8,
+        cache: b.9,
+        upstream: b.10,
+    })
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn ip(a: [u8; 4]) -> String {
+    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
+}
+
+impl Values {
+    fn target(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        }
+    }
+
+    fn offset(&self, colon: bool) -> String {
+        let sign = if self.offset_min < 0 { '-' } else { '+' };
+        let m = self.offset_min.abs();
+        if colon {
+            format!("{sign}{:02}:{:02}", m / 60, m % 60)
+        } else {
+            format!("{sign}{:02}{:02}", m / 60, m % 60)
+        }
+    }
+
+    /// (nginx spec, Apache spec or None, the value as written).
+    fn render(
+        &self,
+        k: Kind,
+        apache_escapes: bool,
+    ) -> (&'static str, Option<&'static str>, String) {
+        let (y, mo, d) = self.date;
+        let (h, mi, s) = self.hms;
+        let agent = if self.agent.1 {
+            let q = if apache_escapes { "\\\"" } else { "\\x22" };
+            format!("{} {q}q{q}", self.agent.0)
+        } else {
+            self.agent.0.clone()
+        };
+        match k {
+            Kind::Addr => ("$remote_addr", Some("%h"), ip(self.addr)),
+            Kind::User => (
+                "$remote_user",
+                Some("%u"),
+                self.user.clone().unwrap_or_else(|| "-".into()),
+            ),
+            Kind::TimeLocal => (
+                "[$time_local]",
+                Some("%t"),
+                format!(
+                    "[{d:02}/{}/{y:04}:{h:02}:{mi:02}:{s:02} {}]",
+                    MONTHS[mo as usize - 1],
+                    self.offset(false)
+                ),
+            ),
+            Kind::TimeIso => (
+                "$time_iso8601",
+                Some("%{%Y-%m-%dT%H:%M:%S%z}t"),
+                format!(
+                    "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}",
+                    self.offset(!apache_escapes)
+                ),
+            ),
+            Kind::Request => (
+                "\"$request\"",
+                Some("\"%r\""),
+                format!("\"{} {} {}\"", self.method, self.target(), self.proto),
+            ),
+            Kind::Status => ("$status", Some("%>s"), self.status.to_string()),
+            Kind::Bytes => ("$body_bytes_sent", Some("%B"), self.bytes.to_string()),
+            Kind::Referer => (
+                "\"$http_referer\"",
+                Some("\"%{Referer}i\""),
+                format!("\"{}\"", self.referer.clone().unwrap_or_else(|| "-".into())),
+            ),
+            Kind::Agent => (
+                "\"$http_user_agent\"",
+                Some("\"%{User-agent}i\""),
+                format!("\"{agent}\""),
+            ),
+            Kind::Host => ("$host", Some("%v"), self.host.clone()),
+            Kind::Port => ("$server_port", Some("%p"), self.port.to_string()),
+            Kind::ReqTime if apache_escapes => {
+                ("", Some("%D"), (self.ms as u64 * 1000).to_string())
+            }
+            Kind::ReqTime => (
+                "$request_time",
+                None,
+                format!("{}.{:03}", self.ms / 1000, self.ms % 1000),
+            ),
+            Kind::ReqLen => ("$request_length", Some("%I"), self.len.to_string()),
+            Kind::Xff => (
+                "\"$http_x_forwarded_for\"",
+                Some("\"%{X-Forwarded-For}i\""),
+                format!("\"{}, {}\"", ip(self.xff.0), ip(self.xff.1)),
+            ),
+            Kind::Ssl => (
+                "$ssl_protocol",
+                Some("%{SSL_PROTOCOL}e"),
+                self.ssl.to_owned(),
+            ),
+            Kind::Cache => ("$upstream_cache_status", None, self.cache.to_owned()),
+            Kind::Upstream => (
+                "$upstream_response_time",
+                None,
+                format!(
+                    "{}.{:03}, {}.{:03}",
+                    self.upstream.0 / 1000,
+                    self.upstream.0 % 1000,
+                    self.upstream.1 / 1000,
+                    self.upstream.1 % 1000
+                ),
+            ),
+        }
+    }
+
+    fn check(&self, k: Kind, r: &LogLine<'_>) -> Result<(), TestCaseError> {
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+        match k {
+            Kind::Addr => {
+                let want = ip(self.addr);
+                prop_assert_eq!(r.remote_addr.as_deref(), Some(want.as_str()));
+            }
+            Kind::User => prop_assert_eq!(r.remote_user.as_deref(), self.user.as_deref()),
+            Kind::TimeLocal | Kind::TimeIso => {
+                let (y, mo, d) = self.date;
+                let (h, mi, s) = self.hms;
+                let day = days_from_civil(y, mo as i32, d as i32);
+                let local = day as i64 * 86_400 + (h * 3600 + mi * 60 + s) as i64;
+                prop_assert_eq!(
+                    r.time.micros_utc,
+                    (local - self.offset_min as i64 * 60) * 1_000_000
+                );
+                prop_assert_eq!((r.time.local_day, r.time.local_hour as u32), (day, h));
+            }
+            Kind::Request => {
+                prop_assert_eq!(r.request_method.as_deref(), Some(self.method));
+                let want = self.target();
+                prop_assert_eq!(r.request_path.as_deref(), Some(want.as_str()));
+                prop_assert_eq!(r.request_protocol.as_deref(), Some(self.proto));
+            }
+            Kind::Status => prop_assert_eq!(r.status, Some(self.status)),
+            Kind::Bytes => prop_assert_eq!(r.body_bytes_sent, Some(self.bytes)),
+            Kind::Referer => prop_assert_eq!(r.http_referer.as_deref(), self.referer.as_deref()),
+            Kind::Agent => {
+                let want = if self.agent.1 {
+                    format!("{} \"q\"", self.agent.0)
+                } else {
+                    self.agent.0.clone()
+                };
+                prop_assert_eq!(r.http_user_agent.as_deref(), Some(want.as_str()));
+            }
+            Kind::Host => prop_assert_eq!(r.vhost.as_deref(), Some(self.host.as_str())),
+            Kind::Port => prop_assert_eq!(r.server_port, Some(self.port)),
+            Kind::ReqTime => prop_assert!(
+                close(r.request_time, self.ms as f64 / 1000.0),
+                "{:?}",
+                r.request_time
+            ),
+            Kind::ReqLen => prop_assert_eq!(r.request_length, Some(self.len)),
+            Kind::Xff => {
+                let want = format!("{}, {}", ip(self.xff.0), ip(self.xff.1));
+                prop_assert_eq!(r.x_forwarded_for.as_deref(), Some(want.as_str()));
+            }
+            Kind::Ssl => prop_assert_eq!(r.ssl_protocol.as_deref(), Some(self.ssl)),
+            Kind::Cache => prop_assert_eq!(r.cache_status.as_deref(), Some(self.cache)),
+            Kind::Upstream => prop_assert!(close(
+                r.upstream_response_time,
+                (self.upstream.0 + self.upstream.1) as f64 / 1000.0
+            )),
+        }
+        Ok(())
+    }
+}
+
+/// A random format: a time, the request, and some other fields in a random order.
+fn layout(apache: bool) -> impl Strategy<Value = (Vec<Kind>, Vec<&'static str>)> {
+    let optional: Vec<Kind> = OPTIONAL
+        .iter()
+        .copied()
+        .filter(|k| !apache || !matches!(k, Kind::Cache | Kind::Upstream))
+        .collect();
+    (
+        prop::sample::subsequence(optional, 0..=8),
+        prop::sample::select(vec![Kind::TimeLocal, Kind::TimeIso]),
+        prop::collection::vec(prop::sample::select(vec![" ", " | ", " - ", "\t"]), 12),
+    )
+        .prop_flat_map(|(mut kinds, time, seps)| {
+            kinds.push(time);
+            kinds.push(Kind::Request);
+            (Just(kinds).prop_shuffle(), Just(seps))
+        })
+}
+
+fn round_trip(
+    apache: bool,
+    kinds: &[Kind],
+    seps: &[&str],
+    v: &Values,
+) -> Result<(), TestCaseError> {
+    let (mut spec, mut line) = (String::new(), String::new());
+    for (i, &k) in kinds.iter().enumerate() {
+        let (nginx, apache_spec, written) = v.render(k, apache);
+        if i > 0 {
+            spec.push_str(seps[i]);
+            line.push_str(seps[i]);
+        }
+        spec.push_str(if apache {
+            apache_spec.unwrap_or("")
+        } else {
+            nginx
+        });
+        line.push_str(&written);
+    }
+    let format = Format::compile(&spec).map_err(TestCaseError::fail)?;
+    prop_assert_eq!(
+        format.name(),
+        if apache {
+            "apache LogFormat"
+        } else {
+            "nginx log_format"
+        }
+    );
+    match format.parser(None).parse(line.as_bytes()) {
+        Parsed::Row(r) => {
+            check_row(line.as_bytes(), &r)?;
+            for &k in kinds {
+                v.check(k, &r).map_err(|e| {
+                    TestCaseError::fail(format!("{k:?}: {e}\n  format: {spec}\n  line:   {line}"))
+                })?;
+            }
+        }
+        other => {
+            return Err(TestCaseError::fail(format!(
+                "{other:?}\n  format: {spec}\n  line:   {line}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20_000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_nginx_formats_read_back_their_values((kinds, seps) in layout(false), v in values()) {
+        round_trip(false, &kinds, &seps, &v)?;
+    }
+
+    #[test]
+    fn random_apache_formats_read_back_their_values((kinds, seps) in layout(true), v in values()) {
+        round_trip(true, &kinds, &seps, &v)?;
+    }
+}

@@ -1,0 +1,209 @@
+//! W3C extended log files (IIS and CDNs) and CloudFront standard logs: columns named by a
+//! `#Fields:` directive, which can change in the middle of a file. The active directive is
+//! the parser's state, saved with the file's checkpoint.
+
+use std::borrow::Cow;
+
+use super::slots::{Decode, FieldError, Finish, Slots, Var, apply};
+use super::{Parsed, Reject};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Flavor {
+    /// Space-separated, `time-taken` in milliseconds, `+` for spaces in the agent.
+    W3c,
+    /// Tab-separated, `time-taken` in seconds, values URL-encoded.
+    CloudFront,
+}
+
+/// CloudFront's columns when a file has no `#Fields:` header (AWS "Standard log file fields").
+const CLOUDFRONT_FIELDS: &str = "#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) \
+    cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type \
+    x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol \
+    ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port \
+    time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start \
+    sc-range-end";
+
+/// Without a header, older CloudFront lines stop after `time-taken` or a later column.
+const CLOUDFRONT_MIN_COLUMNS: usize = 19;
+
+struct Column {
+    name: Box<str>,
+    var: Var,
+    decode: Decode,
+}
+
+pub(super) struct Columns {
+    flavor: Flavor,
+    fields_line: Option<String>,
+    columns: Vec<Column>,
+    /// CloudFront's default columns are in use (no header seen): shorter lines are older ones.
+    defaulted: bool,
+}
+
+impl Columns {
+    pub fn new(flavor: Flavor, state: Option<&str>) -> Columns {
+        let mut c = Columns {
+            flavor,
+            fields_line: None,
+            columns: Vec::new(),
+            defaulted: false,
+        };
+        if let Some(fields) = state.and_then(|s| s.strip_prefix("#Fields:")) {
+            c.set_fields(fields);
+        }
+        c
+    }
+
+    pub fn state(&self) -> Option<&str> {
+        self.fields_line.as_deref()
+    }
+
+    fn set_fields(&mut self, names: &str) {
+        let names: Vec<&str> = names.split_whitespace().collect();
+        let has_host_header = names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case("x-host-header"));
+        self.columns = names
+            .iter()
+            .map(|n| {
+                let (mut var, decode) = column(self.flavor, n);
+                // CloudFront: cs(Host) is the distribution's domain, x-host-header the site's.
+                if self.flavor == Flavor::CloudFront
+                    && has_host_header
+                    && n.eq_ignore_ascii_case("cs(host)")
+                {
+                    var = Var::Skip;
+                }
+                Column {
+                    name: (*n).into(),
+                    var,
+                    decode,
+                }
+            })
+            .collect();
+        self.fields_line = Some(format!("#Fields: {}", names.join(" ")));
+        self.defaulted = false;
+    }
+
+    pub fn parse<'a>(&mut self, name: &str, line: &'a str) -> Parsed<'a> {
+        if let Some(directive) = line.strip_prefix('#') {
+            if let Some(fields) = directive.strip_prefix("Fields:") {
+                self.set_fields(fields);
+            }
+            return Parsed::Skip;
+        }
+        if self.columns.is_empty() && self.flavor == Flavor::CloudFront {
+            self.set_fields(&CLOUDFRONT_FIELDS["#Fields:".len()..]);
+            // Only an explicit header is state worth saving: a resumed parser defaults too.
+            self.fields_line = None;
+            self.defaulted = true;
+        }
+        let defaulted = self.defaulted;
+        if self.columns.is_empty() {
+            return Parsed::Reject(Reject::new(
+                name,
+                "no #Fields: directive before this line",
+                Some(0),
+            ));
+        }
+        let sep = match self.flavor {
+            Flavor::W3c => b' ',
+            Flavor::CloudFront => b'\t',
+        };
+        let b = line.as_bytes();
+        let mut slots = Slots::default();
+        let (mut start, mut n) = (0, 0);
+        let mut end_ok = false;
+        loop {
+            let end = memchr::memchr(sep, &b[start..]).map_or(b.len(), |i| start + i);
+            let Some(col) = self.columns.get(n) else {
+                return Parsed::Reject(Reject::new(
+                    name,
+                    &format!(
+                        "more columns than the {} of #Fields: at byte {start}",
+                        self.columns.len()
+                    ),
+                    Some(start),
+                ));
+            };
+            let value = Cow::Borrowed(&line[start..end]);
+            if let Err(e) = apply(&col.var, col.decode, value, &mut slots) {
+                let shown: String = line[start..end].chars().take(60).collect();
+                let detail = match e {
+                    FieldError::Invalid => {
+                        format!("invalid {} \"{shown}\" at byte {start}", col.name)
+                    }
+                    FieldError::OutOfRange => {
+                        format!("{} \"{shown}\" at byte {start} out of range", col.name)
+                    }
+                };
+                return Parsed::Reject(Reject::new(name, &detail, Some(start)));
+            }
+            n += 1;
+            if defaulted && n >= CLOUDFRONT_MIN_COLUMNS {
+                end_ok = true;
+            }
+            if end == b.len() {
+                break;
+            }
+            start = end + 1;
+        }
+        if n != self.columns.len() && !end_ok {
+            return Parsed::Reject(Reject::new(
+                name,
+                &format!(
+                    "{n} columns where #Fields: names {} at byte {}",
+                    self.columns.len(),
+                    b.len()
+                ),
+                Some(b.len()),
+            ));
+        }
+        match slots.finish(line) {
+            Ok(row) => Parsed::Row(row),
+            Err(Finish::NoTime) => {
+                Parsed::Reject(Reject::new(name, "no date and time columns", None))
+            }
+            Err(Finish::TimeRange) => {
+                Parsed::Reject(Reject::new(name, "time outside the years 1 to 9999", None))
+            }
+        }
+    }
+}
+
+fn column(flavor: Flavor, name: &str) -> (Var, Decode) {
+    let cf = flavor == Flavor::CloudFront;
+    let text = if cf { Decode::Percent } else { Decode::None };
+    let var = match name.to_ascii_lowercase().as_str() {
+        "date" => Var::Date,
+        "time" => Var::TimeOfDay,
+        "c-ip" => Var::RemoteAddr,
+        "cs-username" => Var::RemoteUser,
+        "cs-method" => Var::Method,
+        "cs-uri-stem" => Var::Path,
+        "cs-uri-query" => Var::Query,
+        "cs-uri" => Var::RequestUri,
+        "cs-version" | "cs-protocol-version" => Var::Protocol,
+        "sc-status" => Var::Status,
+        "sc-bytes" => Var::BodyBytes {
+            dash_is_zero: false,
+        },
+        "cs-bytes" => Var::RequestLength,
+        "time-taken" if cf => Var::RequestTime(1.0),
+        "time-taken" => Var::RequestTime(1e-3),
+        "cs(user-agent)" => {
+            return (
+                Var::UserAgent,
+                if cf { Decode::Percent } else { Decode::Plus },
+            );
+        }
+        "cs(referer)" => return (Var::Referer, text),
+        "cs-host" | "cs(host)" | "x-host-header" => Var::Vhost,
+        "s-port" => Var::ServerPort,
+        "x-forwarded-for" | "cs(x-forwarded-for)" => return (Var::XForwardedFor, text),
+        "ssl-protocol" => Var::SslProtocol,
+        "x-edge-result-type" => Var::CacheStatus,
+        _ => Var::Skip,
+    };
+    (var, Decode::None)
+}
