@@ -1,4 +1,5 @@
-//! Embeds `sql/*.sql` (outputs) and `sql/rollups/*.sql` (per-day aggregates) in the binary,
+//! Embeds `sql/*.sql` (outputs), `sql/rollups/*.sql` (per-day aggregates) and `sql/lib/*.sql`
+//! (shared macros and source rows) in the binary,
 //! so an installed `weblog` works from cron in any directory; a `--sql` folder, when present,
 //! takes their place.
 
@@ -11,6 +12,7 @@ fn main() {
     for (constant, dir) in [
         ("BUILTIN_SQL", root.clone()),
         ("BUILTIN_ROLLUPS", root.join("rollups")),
+        ("BUILTIN_LIB", root.join("lib")),
     ] {
         println!("cargo:rerun-if-changed={}", dir.display());
         // A missing folder is a broken checkout, not "no outputs": fail the build.

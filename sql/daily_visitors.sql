@@ -10,5 +10,5 @@ SELECT
     human_requests,
     bytes_sent
 FROM rollup_daily
-WHERE in_range(day)
+WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost)
 ORDER BY day

@@ -4,6 +4,6 @@ SELECT
     sum(pick(requests, human_requests))::BIGINT AS requests,
     sum(pick(visitors, human_visitors))::BIGINT AS visitors
 FROM rollup_hourly
-WHERE in_range(day)
+WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost)
 GROUP BY hour
 ORDER BY hour

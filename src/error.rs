@@ -7,6 +7,8 @@ use std::fmt;
 pub enum ErrorKind {
     /// Anything not classified below.
     Failed,
+    /// A bad flag value or config setting, found before anything was touched (as clap's).
+    Usage,
     /// Database corrupt, unreadable or written by a newer weblog (EX_DATAERR).
     Data,
     /// A named log file is missing or unreadable (EX_NOINPUT).
@@ -25,6 +27,7 @@ impl ErrorKind {
     pub fn exit_code(self) -> i32 {
         match self {
             ErrorKind::Failed => 1,
+            ErrorKind::Usage => 2,
             ErrorKind::Sql => 3,
             ErrorKind::Data => 65,
             ErrorKind::NoInput => 66,

@@ -1,12 +1,20 @@
 //! Crash and delay points for the fault-injection tests. `WEBLOG_FAILPOINT=<name>` aborts the
 //! process there, as a SIGKILL would; `WEBLOG_FAILPOINT=<name>:pause=<ms>` sleeps there, so a
 //! test can hold a run at an exact stage (e.g. to start a second, overlapping run).
+//! `WEBLOG_FAILPOINT=poison:<text>` makes the loader hand DuckDB a value it refuses (a NULL
+//! time) for every row whose line contains `<text>`, as a parser bug would: the test of the
+//! guarantee that rows the database refuses are set aside and the rest committed.
+
+use polars::prelude::{DataFrame, Int64Chunked, IntoColumn, TimeUnit};
+
+fn spec() -> Option<String> {
+    std::env::var_os("WEBLOG_FAILPOINT").map(|s| s.to_string_lossy().into_owned())
+}
 
 pub fn hit(name: &str) {
-    let Some(spec) = std::env::var_os("WEBLOG_FAILPOINT") else {
+    let Some(spec) = spec() else {
         return;
     };
-    let spec = spec.to_string_lossy();
     let (point, action) = spec.split_once(':').unwrap_or((&spec, "abort"));
     if point != name {
         return;
@@ -18,4 +26,38 @@ pub fn hit(name: &str) {
             std::process::abort();
         }
     }
+}
+
+/// With `poison:<text>`: NULL `time_local` in the rows of `logs` whose raw line has `<text>`.
+pub fn poison(logs: &mut DataFrame) {
+    let Some(spec) = spec() else {
+        return;
+    };
+    let Some(text) = spec.strip_prefix("poison:") else {
+        return;
+    };
+    let (Ok(raw), Ok(time)) = (logs.column("raw_log"), logs.column("time_local")) else {
+        return;
+    };
+    let Ok(raw) = raw.str() else {
+        return;
+    };
+    let Ok(time) = time.datetime() else {
+        return;
+    };
+    let poisoned: Int64Chunked = time
+        .physical()
+        .iter()
+        .zip(raw.iter())
+        .map(|(t, line)| {
+            if line.is_some_and(|l| l.contains(text)) {
+                None
+            } else {
+                t
+            }
+        })
+        .collect();
+    let mut poisoned = poisoned.into_datetime(TimeUnit::Microseconds, None);
+    poisoned.rename("time_local".into());
+    let _ = logs.with_column(poisoned.into_column());
 }

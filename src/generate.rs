@@ -1,7 +1,7 @@
 //! The demo log generator: the article's `log_a.txt`/`log_b.txt` rotation, made
 //! deterministic (seeded) and realistic (returning visitors, today's browsers, crawlers,
-//! sessions with assets and referrers, plausible statuses and sizes, slightly
-//! out-of-order timestamps).
+//! visits with reading pauses, bounces, assets, search and campaign arrivals, plausible
+//! statuses and sizes, slightly out-of-order timestamps).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -207,15 +207,33 @@ const ASSETS: &[(&str, u32)] = &[
     ("/favicon.ico", 6),
 ];
 
+/// Where a visit comes from: none, a search engine (with its query), a link elsewhere.
 const REFERRERS: &[(&str, u32)] = &[
     ("-", 40),
-    ("https://www.google.com/", 30),
-    ("https://www.bing.com/", 5),
+    ("https://www.google.com/search?q=duckdb+log+analytics", 14),
+    ("https://www.google.com/", 12),
+    ("https://www.google.de/", 3),
+    ("https://www.bing.com/search?q=nginx+visitors+per+day", 5),
     ("https://duckduckgo.com/", 5),
+    ("https://search.brave.com/search?q=rust+log+parser", 1),
+    ("https://yandex.ru/search/?text=access+log", 1),
     ("https://news.ycombinator.com/", 4),
     ("https://www.reddit.com/r/dataengineering/", 3),
     ("https://t.co/", 2),
     ("https://github.com/", 3),
+];
+
+/// Landing-page query strings of marketing campaigns (a few visits arrive through them).
+const CAMPAIGNS: &[(&str, u32)] = &[
+    (
+        "utm_source=newsletter&utm_medium=email&utm_campaign=december",
+        5,
+    ),
+    (
+        "utm_source=twitter&utm_medium=social&utm_campaign=launch",
+        3,
+    ),
+    ("utm_source=google&utm_medium=cpc&utm_campaign=brand", 2),
 ];
 
 const SITE: &str = "https://www.example.com";
@@ -226,13 +244,31 @@ struct Visitor {
     bot: bool,
 }
 
+/// A visit under way: who, the page they are on, how many more pages they will see, and
+/// when they will ask for the next one (µs since the epoch).
+struct Visit {
+    who: usize,
+    page: String,
+    pages_left: u32,
+    next_at: i64,
+}
+
+/// A request the generator has decided on: who asks for what, from where.
+struct Request {
+    who: usize,
+    path: String,
+    referer: String,
+    asset: bool,
+}
+
 struct Generator {
     rng: Rng,
     visitors: Vec<Visitor>,
     /// Cumulative Zipf-like weights over `visitors`: a few return often, most rarely.
     cumulative: Vec<f64>,
-    /// Current session: visitor index and the page it is on.
-    session: Option<(usize, &'static str)>,
+    visits: Vec<Visit>,
+    /// The page assets still to be fetched after the last page view, with its time.
+    assets: Vec<(Request, i64)>,
 }
 
 impl Generator {
@@ -286,7 +322,8 @@ impl Generator {
             rng,
             visitors,
             cumulative,
-            session: None,
+            visits: Vec::new(),
+            assets: Vec::new(),
         }
     }
 
@@ -298,33 +335,120 @@ impl Generator {
             .min(self.visitors.len() - 1)
     }
 
-    /// One log line at `time`.
-    fn line(&mut self, time: &DateTime<FixedOffset>) -> String {
-        let continuing = self.session.filter(|_| self.rng.chance(0.6));
-        let (who, path, referer): (usize, &str, String) = match continuing {
-            Some((who, page)) if !self.visitors[who].bot && self.rng.chance(0.65) => {
-                (who, *self.rng.pick(ASSETS), format!("{SITE}{page}"))
+    /// Seconds until a visitor asks for the next page: mostly reading time, sometimes a
+    /// long pause (past the 30-minute visit timeout now and then); crawlers are quick.
+    fn think_seconds(&mut self, bot: bool) -> f64 {
+        let u = self.rng.unit();
+        if bot {
+            1.0 + u * 6.0
+        } else if self.rng.chance(0.72) {
+            4.0 + u * 90.0
+        } else if self.rng.chance(0.85) {
+            90.0 + u * 600.0
+        } else {
+            1_860.0 + u * 1_800.0
+        }
+    }
+
+    /// The next request at `now` (µs): an asset of the page just viewed, the next page of a
+    /// visit whose reader is ready, or the landing page of a new visit. Returns the request
+    /// and its own time (an asset follows its page within a second).
+    fn next(&mut self, now: i64) -> (Request, i64) {
+        if let Some(asset) = self.assets.pop() {
+            return asset;
+        }
+        // A visit whose next page is due (the earliest), unless it has waited too long.
+        self.visits
+            .retain(|v| v.pages_left > 0 && now - v.next_at < 3_600_000_000);
+        let due = (0..self.visits.len())
+            .filter(|&i| self.visits[i].next_at <= now)
+            .min_by_key(|&i| self.visits[i].next_at);
+        let (who, path, referer) = match due {
+            Some(i) if self.rng.chance(0.9) => {
+                let who = self.visits[i].who;
+                let next = self.rng.pick(PAGES).to_string();
+                let referer = format!("{SITE}{}", self.visits[i].page);
+                let think = self.think_seconds(self.visitors[who].bot);
+                let v = &mut self.visits[i];
+                v.page = next.clone();
+                v.pages_left -= 1;
+                v.next_at = now + (think * 1e6) as i64;
+                (who, next, referer)
             }
-            Some((who, page)) => {
-                let next = *self.rng.pick(PAGES);
-                self.session = Some((who, next));
-                (who, next, format!("{SITE}{page}"))
-            }
-            None => {
+            _ => {
                 let who = self.pick_visitor();
-                let page = *self.rng.pick(PAGES);
-                self.session = Some((who, page));
-                let referer = if self.visitors[who].bot {
+                let bot = self.visitors[who].bot;
+                let mut page = self.rng.pick(PAGES).to_string();
+                let referer = if bot {
                     "-".to_string()
                 } else {
                     self.rng.pick(REFERRERS).to_string()
                 };
+                if !bot && !page.contains('?') && self.rng.chance(0.08) {
+                    page = format!("{page}?{}", self.rng.pick(CAMPAIGNS));
+                }
+                // Four in ten human visits see one page; the others a few, crawlers many.
+                let more = if bot {
+                    3 + self.rng.below(20) as u32
+                } else if self.rng.chance(0.42) {
+                    0
+                } else {
+                    1 + self.rng.below(3) as u32 + self.rng.below(4) as u32
+                };
+                let think = self.think_seconds(bot);
+                self.visits.push(Visit {
+                    who,
+                    page: page.clone(),
+                    pages_left: more,
+                    next_at: now + (think * 1e6) as i64,
+                });
                 (who, page, referer)
             }
         };
-        let is_asset = path.starts_with("/assets/") || path == "/favicon.ico";
-        let missing = matches!(path, "/wp-login.php" | "/.env");
-        let (method, path) = if path == "/contact" && self.rng.chance(0.3) {
+        if !self.visitors[who].bot && !path.ends_with(".xml") && !path.ends_with(".txt") {
+            // Assets of the page (fewer once cached), fetched right after it.
+            let n = if referer.starts_with(SITE) {
+                self.rng.below(2)
+            } else {
+                2 + self.rng.below(4)
+            };
+            for k in 0..n {
+                let asset = Request {
+                    who,
+                    path: self.rng.pick(ASSETS).to_string(),
+                    referer: format!("{SITE}{path}"),
+                    asset: true,
+                };
+                self.assets.push((asset, now + 50_000 * (n - k) as i64));
+            }
+        }
+        (
+            Request {
+                who,
+                path,
+                referer,
+                asset: false,
+            },
+            now,
+        )
+    }
+
+    /// One log line at about `time`.
+    fn line(&mut self, time: &DateTime<FixedOffset>) -> String {
+        let (req, at) = self.next(time.timestamp_micros());
+        let time = DateTime::from_timestamp_micros(at)
+            .map(|t| t.with_timezone(time.offset()))
+            .unwrap_or(*time);
+        let Request {
+            who,
+            path,
+            referer,
+            asset: is_asset,
+        } = req;
+        let path = path.as_str();
+        let page = path.split('?').next().unwrap_or(path);
+        let missing = matches!(page, "/wp-login.php" | "/.env");
+        let (method, path) = if page == "/contact" && self.rng.chance(0.3) {
             ("POST", path)
         } else if self.rng.chance(0.01) {
             ("HEAD", path)
@@ -358,7 +482,7 @@ impl Generator {
             }
         };
         let v = &self.visitors[who];
-        let user = if path == "/docs/configuration" && self.rng.chance(0.2) {
+        let user = if page == "/docs/configuration" && self.rng.chance(0.2) {
             "alice"
         } else {
             "-"

@@ -21,6 +21,8 @@ pub mod progress;
 pub mod query;
 pub mod report;
 pub mod source;
+pub mod sql_text;
 pub mod status;
+pub mod summary;
 pub mod transform;
 pub mod watch;

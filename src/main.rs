@@ -2,28 +2,38 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use weblog::cli::{Cli, Command, FileConfig, Format, GenerateArgs, RunArgs};
+use weblog::cli::{Cli, Command, Format, GenerateArgs, Invocation, RunArgs, config};
 use weblog::error::Result;
 use weblog::generate::{self, GenerateOptions};
 use weblog::load::Warehouse;
 use weblog::pipeline::{self, RunOptions};
-use weblog::transform::OutputFilter;
 use weblog::{dashboard, metrics, progress, query, report, status, watch};
 
-/// Where `make geoip` puts the DB-IP country database.
-const DEFAULT_GEOIP: &str = "data/geoip/country.mmdb";
-
 fn main() -> ExitCode {
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cmd = Cli::command();
+    let first = match cmd.clone().try_get_matches_from(&args) {
+        Ok(m) => m,
+        Err(e) => match weblog::cli::usage_error_line(&e) {
+            Some(line) => {
+                eprintln!("weblog: error: {}", report::escape(&line));
+                return ExitCode::from(2);
+            }
+            None => e.exit(),
+        },
+    };
     init_tracing();
-    let (_, sub) = matches.subcommand().expect("a subcommand is required");
-    let result = weblog::cli::load_config(cli.config.as_deref())
-        .and_then(|config| dispatch(cli.command, sub, &config));
+    let explicit = first.get_one::<PathBuf>("config").cloned();
+    let result = config::load(explicit.as_deref()).and_then(|file| {
+        let merged = config::merge(&cmd, &args, first.clone(), file.as_ref())?;
+        let invocation = Invocation::new(&first, file);
+        let cli = Cli::from_arg_matches(&merged).unwrap_or_else(|e| e.exit());
+        dispatch(cli.command, &invocation)
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -44,14 +54,10 @@ fn init_tracing() {
         .init();
 }
 
-fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Result<()> {
+fn dispatch(command: Command, invocation: &Invocation) -> Result<()> {
     match command {
-        Command::Run(mut args) => {
-            config.apply_run(m, &mut args)?;
-            run(args)
-        }
-        Command::Watch(mut args) => {
-            config.apply_watch(m, &mut args)?;
+        Command::Run(args) => run(args, invocation),
+        Command::Watch(args) => {
             let stop = watch::stop_on_signals()?;
             let view = if std::io::stdout().is_terminal() && !args.run.json {
                 watch::View::Live
@@ -59,7 +65,7 @@ fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Resu
                 watch::View::Lines
             };
             watch::watch(
-                run_options(&args.run),
+                run_options(&args.run, invocation)?,
                 args.interval,
                 view,
                 args.run.metrics_file.as_deref(),
@@ -68,8 +74,7 @@ fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Resu
             Ok(())
         }
         Command::Generate(args) => generate_logs(args),
-        Command::Report(mut args) => {
-            config.apply_report(m, &mut args);
+        Command::Report(args) => {
             let path = dashboard::write(&args.out)?;
             eprintln!("wrote {}", path.display());
             if args.open {
@@ -77,8 +82,7 @@ fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Resu
             }
             Ok(())
         }
-        Command::Sql(mut args) => {
-            config.apply_sql(m, &mut args);
+        Command::Sql(args) => {
             let result = query::run(&args.db, &args.out, &args.query)?;
             let format = match args.format {
                 Format::Table => query::Format::Table(args.max_rows),
@@ -88,9 +92,9 @@ fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Resu
             emit(&query::render(&result, &format));
             Ok(())
         }
-        Command::Status(mut args) => {
-            config.apply_status(m, &mut args);
-            let s = status::gather(&args.db, &args.logs)?;
+        Command::Status(args) => {
+            let sources = invocation.sources(&args.logs, "auto")?;
+            let s = status::gather(&args.db, &sources)?;
             if args.json {
                 emit(&format!(
                     "{}\n",
@@ -118,38 +122,18 @@ fn dispatch(command: Command, m: &clap::ArgMatches, config: &FileConfig) -> Resu
     }
 }
 
-fn run_options(args: &RunArgs) -> RunOptions {
-    let quiet = args.quiet || args.json;
-    RunOptions {
-        logs: args.logs.clone(),
-        db: args.db.clone(),
-        sql: args.sql.clone(),
-        out: args.out.clone(),
-        wait: Duration::from_secs_f64(args.wait.max(0.0)),
-        batch_bytes: args.batch_bytes,
-        memory_limit: args.memory_limit.clone(),
-        geoip: args.geoip.clone().or_else(|| {
-            let default = PathBuf::from(DEFAULT_GEOIP);
-            default.exists().then_some(default)
-        }),
-        filter: OutputFilter {
-            from: args.from,
-            to: args.to,
-            humans_only: args.humans_only,
-            site_host: args.site_host.clone(),
-        },
-        stop: None,
-        progress: if quiet {
-            None
-        } else {
-            progress::Bar::for_stderr().map(|b| Arc::new(b) as Arc<dyn pipeline::Progress>)
-        },
+fn run_options(args: &RunArgs, invocation: &Invocation) -> Result<RunOptions> {
+    let mut opts = args.options(invocation)?;
+    if !(args.quiet || args.json) {
+        opts.progress =
+            progress::Bar::for_stderr().map(|b| Arc::new(b) as Arc<dyn weblog::parse::Progress>);
     }
+    Ok(opts)
 }
 
-fn run(args: RunArgs) -> Result<()> {
+fn run(args: RunArgs, invocation: &Invocation) -> Result<()> {
     let started = Instant::now();
-    let result = pipeline::run(&run_options(&args));
+    let result = pipeline::run(&run_options(&args, invocation)?);
     if let Some(path) = &args.metrics_file {
         metrics::write_for(path, &result, started.elapsed());
     }

@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::RunSummary;
+use crate::error::{Error, Result};
+use crate::summary::RunSummary;
 
 /// What a run left behind: its summary when it got that far, and its error if any.
 pub struct RunOutcome<'a> {
@@ -102,7 +102,7 @@ pub fn write(path: &Path, outcome: &RunOutcome) -> Result<()> {
             );
         }
     }
-    write_atomically(path, &m.text)
+    crate::export::write_bytes_atomically(path, m.text.as_bytes())
 }
 
 #[derive(Default)]
@@ -141,30 +141,6 @@ fn previous_value(path: &Path, name: &str) -> Option<f64> {
     let text = std::fs::read_to_string(path).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-}
-
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let fail = |e: std::io::Error| {
-        Error::new(
-            ErrorKind::CantCreate,
-            format!("cannot write metrics file {}: {e}", path.display()),
-        )
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.as_deref().unwrap_or("metrics"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::pipeline::Progress;
+use crate::parse::Progress;
 
 /// Runs shorter than this show no bar (WEBLOG_PROGRESS_DELAY_MS overrides it).
 const SHOW_AFTER: Duration = Duration::from_millis(1500);

@@ -7,9 +7,9 @@ use std::path::Path;
 use duckdb::types::{TimeUnit, Value};
 
 use crate::error::{Error, ErrorKind, Result, one_line};
-use crate::export::sql_string;
 use crate::load::Warehouse;
 use crate::report::{escape, format_table};
+use crate::sql_text::string_literal;
 
 pub enum Format {
     /// Aligned text, at most this many rows.
@@ -41,7 +41,7 @@ pub fn run(db: &Path, out: &Path, sql: &str) -> Result<QueryResult> {
         // Temporary: a read-only database gets no catalog changes.
         let _ = conn.execute_batch(&format!(
             "CREATE TEMP VIEW \"{name}\" AS SELECT * FROM read_parquet({})",
-            sql_string(&parquet)
+            string_literal(&parquet)
         ));
     }
     let fail = |e: duckdb::Error| Error::new(ErrorKind::Sql, one_line(&e.to_string()));

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use duckdb::Connection;
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::export::sql_string;
-use crate::pipeline::RunSummary;
+use crate::error::Result;
+use crate::summary::RunSummary;
 
 /// Outputs shown after a run, when they exist.
-pub const SHOWN_OUTPUTS: [(&str, &str); 2] = [
+pub const SHOWN_OUTPUTS: [(&str, &str); 3] = [
     ("daily_visitors", "Daily visitors"),
+    ("visits", "Visits"),
     ("browser_counts", "Browsers"),
 ];
 
@@ -25,9 +25,13 @@ pub fn summary_text(s: &RunSummary) -> String {
     let mut out = String::new();
     for f in &s.files {
         let start = f.start.map(|r| r.as_str()).unwrap_or("empty");
+        let format = f
+            .format
+            .as_deref()
+            .map_or(String::new(), |n| format!(", {}", short(n)));
         let _ = write!(
             out,
-            "{}: {} ({start} at {}), {} lines, {} inserted, {} duplicates, {} rejected",
+            "{}: {} ({start} at {}{format}), {} lines, {} inserted, {} duplicates, {} rejected",
             escape(&shown_path(&f.path)),
             human_bytes(f.bytes_read),
             f.start_offset,
@@ -36,6 +40,9 @@ pub fn summary_text(s: &RunSummary) -> String {
             f.duplicates,
             f.rejected
         );
+        if f.skipped > 0 {
+            let _ = write!(out, ", {} not requests", f.skipped);
+        }
         if let Some(e) = &f.error {
             let _ = write!(out, " — error: {}", escape(e));
         }
@@ -61,6 +68,31 @@ pub fn summary_text(s: &RunSummary) -> String {
             }
         }
     }
+    if let Some(lake) = &s.lake {
+        match &lake.error {
+            None => {
+                let _ = writeln!(
+                    out,
+                    "lake: {} batches ({} rows, {} files) written to {}, up to batch {}",
+                    lake.batches,
+                    lake.rows,
+                    lake.files,
+                    escape(&shown_path(&lake.lake)),
+                    lake.mark
+                );
+            }
+            Some(e) => {
+                let _ = writeln!(out, "lake: error: {}", escape(e));
+            }
+        }
+    }
+    if let Some(host) = &s.site_host_detected {
+        let _ = writeln!(
+            out,
+            "referrers: {} taken as the site's own host (it refers most requests; --site-host to set it)",
+            escape(host)
+        );
+    }
     if let Some(credit) = &s.geoip_attribution {
         let _ = writeln!(out, "countries: {credit}");
     }
@@ -72,6 +104,17 @@ pub fn summary_text(s: &RunSummary) -> String {
         let _ = writeln!(out, "outputs: {ok} written to {}", s.out_dir.display());
     }
     out
+}
+
+/// A format as shown in a line of text: a pasted format string cut short.
+fn short(format: &str) -> String {
+    let one_line = crate::error::one_line(format);
+    if one_line.chars().count() > 40 {
+        let cut: String = one_line.chars().take(37).collect();
+        escape(&format!("{cut}…"))
+    } else {
+        escape(&one_line)
+    }
 }
 
 /// The shown outputs as text tables, read back from their Parquet files.
@@ -96,39 +139,20 @@ pub fn output_tables(conn: &Connection, summary: &RunSummary) -> Result<String> 
 
 /// Up to `limit` rows of a Parquet file as an aligned text table.
 pub fn parquet_table(conn: &Connection, path: &Path, limit: usize) -> Result<String> {
-    let fail = |e: duckdb::Error| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot read {}: {e}", path.display()),
-        )
-    };
-    let source = format!("read_parquet({})", sql_string(&path.to_string_lossy()));
-    let total: i64 = conn
-        .query_row(&format!("SELECT count(*) FROM {source}"), [], |r| r.get(0))
-        .map_err(fail)?;
-    let mut stmt = conn
-        .prepare(&format!(
-            "SELECT COLUMNS(*)::VARCHAR FROM {source} LIMIT {limit}"
-        ))
-        .map_err(fail)?;
-    let mut rows_iter = stmt.query([]).map_err(fail)?;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    while let Some(row) = rows_iter.next().map_err(fail)? {
-        let n = row.as_ref().column_count();
-        let mut cells = Vec::with_capacity(n);
-        for i in 0..n {
-            let v: Option<String> = row.get(i).map_err(fail)?;
-            cells.push(v.map(|v| escape(&v)).unwrap_or_else(|| "NULL".into()));
-        }
-        rows.push(cells);
-    }
-    let header: Vec<String> = rows_iter
-        .as_ref()
-        .map(|s| s.column_names())
-        .unwrap_or_default();
+    let p = crate::export::preview(conn, path, limit)?;
+    let header: Vec<String> = p.columns.into_iter().map(|(name, _)| name).collect();
+    let rows: Vec<Vec<String>> = p
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| v.as_deref().map_or_else(|| "NULL".into(), escape))
+                .collect()
+        })
+        .collect();
     let mut table = format_table(&header, &rows);
-    if total as usize > rows.len() {
-        let _ = writeln!(table, "({} of {total} rows shown)", rows.len());
+    if p.total as usize > rows.len() {
+        let _ = writeln!(table, "({} of {} rows shown)", rows.len(), p.total);
     }
     Ok(table)
 }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use duckdb::Connection;
@@ -24,8 +23,18 @@ pub struct FileStatus {
     pub size: Option<u64>,
     /// Bytes the next run will read.
     pub lag_bytes: u64,
-    /// "continue", "new", or "replaced" (another file now has this name: read from its start).
+    /// What the next run will do: "continue", "new", "moved" (continues the checkpoint of
+    /// `moved_from`), "truncated", "replaced" or "rewritten" (read from the start),
+    /// "waiting" (no complete line yet) or "missing".
     pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// The log format the file was read with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The most frequent reasons its lines were set aside, with their counts (the byte
+    /// where each line failed left out, so that alike lines group).
+    pub top_rejects: Vec<(String, i64)>,
     pub last_read: Option<String>,
     pub seconds_since_read: Option<i64>,
 }
@@ -41,7 +50,19 @@ pub struct Status {
     pub rejects: i64,
     pub runs: i64,
     pub files: Vec<FileStatus>,
+    /// Each Parquet lake the warehouse feeds (`run --lake`).
+    pub lakes: Vec<LakeStatus>,
     pub last_run: Option<LastRun>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LakeStatus {
+    pub lake: String,
+    /// The last committed batch the lake holds.
+    pub mark: i64,
+    /// Committed batches, and their rows, not in the lake yet (the next `--lake` run's).
+    pub pending_batches: u64,
+    pub pending_rows: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,7 +79,7 @@ pub struct LastRun {
     pub reject_sample: Vec<(String, i64, String, String)>,
 }
 
-pub fn gather(db: &Path, logs: &[String]) -> Result<Status> {
+pub fn gather(db: &Path, sources: &[crate::source::SourceSpec]) -> Result<Status> {
     let wh = Warehouse::open_read_only(db)?;
     let conn = wh.connection();
     let what = || format!("cannot read {}", db.display());
@@ -94,13 +115,52 @@ pub fn gather(db: &Path, logs: &[String]) -> Result<Status> {
         last_day,
         rejects,
         runs,
-        files: files(&wh, logs)?,
+        files: files(&wh, sources)?,
+        lakes: wh
+            .lakes()?
+            .into_iter()
+            .map(|(lake, mark, pending_batches, pending_rows)| LakeStatus {
+                lake,
+                mark,
+                pending_batches,
+                pending_rows,
+            })
+            .collect(),
         last_run: if runs > 0 { last_run(conn)? } else { None },
     })
 }
 
-fn files(wh: &Warehouse, logs: &[String]) -> Result<Vec<FileStatus>> {
+fn files(wh: &Warehouse, sources: &[crate::source::SourceSpec]) -> Result<Vec<FileStatus>> {
     let stored = wh.checkpoints()?;
+    let mut top_rejects: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+    {
+        let what = || "cannot read the rejects".to_string();
+        let mut stmt = wh
+            .connection()
+            .prepare(
+                "SELECT source_file, why, n FROM (
+                     SELECT source_file, why, n,
+                            row_number() OVER (PARTITION BY source_file ORDER BY n DESC, why) AS rank
+                     FROM (SELECT source_file, regexp_replace(reason, ' at byte [0-9]+', '', 'g') AS why,
+                                  count(*) AS n
+                           FROM rejects GROUP BY 1, 2))
+                 WHERE rank <= 3 ORDER BY source_file, n DESC, why",
+            )
+            .context(ErrorKind::Data, what)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .context(ErrorKind::Data, what)?;
+        for row in rows {
+            let (file, why, n) = row.context(ErrorKind::Data, what)?;
+            top_rejects.entry(file).or_default().push((why, n));
+        }
+    }
     let read_at: BTreeMap<String, (String, i64)> = {
         let mut stmt = wh
             .connection()
@@ -118,8 +178,8 @@ fn files(wh: &Warehouse, logs: &[String]) -> Result<Vec<FileStatus>> {
             .context(ErrorKind::Data, || "cannot read checkpoints".into())?
     };
     // The files the patterns match now, then those only the checkpoints remember.
-    let (found, _) = source::discover(logs).unwrap_or_default();
-    let mut paths: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+    let (found, _) = source::discover(sources).unwrap_or_default();
+    let mut paths: Vec<String> = found.iter().map(|f| source::key(&f.path)).collect();
     let mut remembered: Vec<&String> = stored.keys().filter(|k| !paths.contains(k)).collect();
     remembered.sort();
     paths.extend(remembered.into_iter().cloned());
@@ -127,28 +187,17 @@ fn files(wh: &Warehouse, logs: &[String]) -> Result<Vec<FileStatus>> {
     Ok(paths
         .into_iter()
         .map(|path| {
-            let meta = std::fs::metadata(&path).ok();
             let cp = stored.get(&path);
-            let size = meta.as_ref().map(|m| m.len());
-            let same_inode = match (cp, &meta) {
-                (Some(c), Some(m)) => c.dev == m.dev() && c.inode == m.ino(),
-                _ => false,
-            };
-            // A .gz is read whole and its offset counts decompressed bytes: it is current when
-            // its compressed size is the one recorded when it was read.
-            let gz = source::gz::is_gz(Path::new(&path));
-            let (state, lag) = match (cp, size) {
+            let size = std::fs::metadata(&path).ok().map(|m| m.len());
+            // The decision the next run will make (source::identify), not a guess from sizes.
+            let next = size
+                .is_some()
+                .then(|| source::identify(Path::new(&path), &stored).ok().flatten())
+                .flatten();
+            let (state, lag) = match (&next, size) {
                 (_, None) => ("missing", 0),
-                (None, Some(s)) => ("new", s),
-                (Some(c), Some(s)) if gz => {
-                    if s == c.size {
-                        ("continue", 0)
-                    } else {
-                        ("replaced", s)
-                    }
-                }
-                (Some(c), Some(s)) if same_inode && s >= c.offset => ("continue", s - c.offset),
-                (Some(_), Some(s)) => ("replaced", s),
+                (None, Some(_)) => ("waiting", 0),
+                (Some(r), Some(_)) => (r.reason.as_str(), r.lag()),
             };
             let (last_read, since) = read_at
                 .get(&path)
@@ -159,6 +208,9 @@ fn files(wh: &Warehouse, logs: &[String]) -> Result<Vec<FileStatus>> {
                 size,
                 lag_bytes: lag,
                 state,
+                moved_from: next.and_then(|r| r.moved_from),
+                format: cp.and_then(|c| c.format.clone()),
+                top_rejects: top_rejects.remove(&path).unwrap_or_default(),
                 last_read,
                 seconds_since_read: since,
                 path,
@@ -234,9 +286,13 @@ pub fn text(s: &Status) -> String {
     for f in &s.files {
         let _ = writeln!(
             out,
-            "  {}\n    {}, offset {}, size {}, lag {}, last read {}{}",
+            "  {}\n    {}{}, offset {}, size {}, lag {}, last read {}{}",
             escape(&shown_path(&f.path)),
             f.state,
+            f.moved_from.as_ref().map_or(String::new(), |m| format!(
+                " (from {})",
+                escape(&shown_path(m))
+            )),
             f.offset.map_or("-".into(), |o| o.to_string()),
             f.size.map_or("-".into(), human_bytes),
             human_bytes(f.lag_bytes),
@@ -245,6 +301,22 @@ pub fn text(s: &Status) -> String {
             f.identity
                 .as_ref()
                 .map_or(String::new(), |i| format!(", identity {i}"))
+        );
+        if let Some(format) = &f.format {
+            let _ = writeln!(out, "    format {}", escape(format));
+        }
+        for (why, n) in &f.top_rejects {
+            let _ = writeln!(out, "    {n} rejected: {}", escape(why));
+        }
+    }
+    for l in &s.lakes {
+        let _ = writeln!(
+            out,
+            "\nlake: {}\n    batches up to {} written; {} batches ({} rows) not yet",
+            escape(&shown_path(&l.lake)),
+            l.mark,
+            l.pending_batches,
+            l.pending_rows
         );
     }
     match &s.last_run {

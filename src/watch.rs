@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::export::sql_string;
-use crate::pipeline::{self, RunOptions, RunSummary};
+use crate::export;
+use crate::pipeline::{self, RunOptions};
 use crate::report::escape;
+use crate::summary::RunSummary;
 
 /// Redraw a screen (a terminal) or print one line per pass (a pipe or a file).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -119,30 +120,43 @@ impl Glance {
         let Ok(conn) = duckdb::Connection::open_in_memory() else {
             return g;
         };
-        let file = |name: &str| out.join(format!("{name}.parquet"));
-        let daily = file("daily_visitors");
-        if daily.is_file() {
-            g.today = conn
-                .query_row(
-                    &format!(
-                        "SELECT day::VARCHAR, unique_visitors, requests FROM read_parquet({})
-                         ORDER BY day DESC LIMIT 1",
-                        sql_string(&daily.to_string_lossy())
-                    ),
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .ok();
-        }
-        let browsers = file("browser_counts");
-        if browsers.is_file()
-            && let Ok(mut stmt) = conn.prepare(&format!(
-                "SELECT browser, requests FROM read_parquet({}) ORDER BY requests DESC LIMIT 5",
-                sql_string(&browsers.to_string_lossy())
-            ))
-            && let Ok(rows) = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let read = |name: &str, limit| {
+            let path = out.join(format!("{name}.parquet"));
+            path.is_file()
+                .then(|| export::preview(&conn, &path, limit).ok())
+                .flatten()
+        };
+        let column =
+            |p: &export::Preview, name: &str| p.columns.iter().position(|(c, _)| c == name);
+        let number = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        // daily_visitors is in day order: its last row is the latest day.
+        if let Some(p) = read("daily_visitors", 1_000_000)
+            && let (Some(d), Some(v), Some(r)) = (
+                column(&p, "day"),
+                column(&p, "unique_visitors"),
+                column(&p, "requests"),
+            )
+            && let Some(last) = p.rows.last()
         {
-            g.browsers = rows.filter_map(|r| r.ok()).collect();
+            g.today = Some((
+                last[d].clone().unwrap_or_default(),
+                number(&last[v]),
+                number(&last[r]),
+            ));
+        }
+        // browser_counts is ordered by requests, most first.
+        if let Some(p) = read("browser_counts", 5)
+            && let (Some(b), Some(r)) = (column(&p, "browser"), column(&p, "requests"))
+        {
+            g.browsers = p
+                .rows
+                .iter()
+                .map(|row| (row[b].clone().unwrap_or_default(), number(&row[r])))
+                .collect();
         }
         g
     }

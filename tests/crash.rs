@@ -8,11 +8,15 @@ mod common;
 use std::collections::BTreeSet;
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use weblog::generate::Rng;
+
+/// How `std::process::abort` (a failpoint) ends a process.
+const SIGABRT: i32 = 6;
 
 fn line(n: u64) -> String {
     format!(
@@ -84,15 +88,35 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
                 failpoints[(round / 5) % failpoints.len()],
             );
         }
+        let aborts = round % 5 == 4;
         let mut child = cmd.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(rng.below(600)));
         match child.try_wait().unwrap() {
             Some(status) if status.success() => completed += 1,
-            Some(_) => kills += 1, // aborted at its failpoint
+            // Only a failpoint may end a run early, and only by aborting: any other exit
+            // would be a run that failed by itself.
+            Some(status) => {
+                assert!(
+                    aborts && status.signal() == Some(SIGABRT),
+                    "round {round}: the run ended with {status:?} on its own"
+                );
+                kills += 1;
+            }
             None => {
                 child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                kills += 1;
+                let status = child.wait().unwrap();
+                // It may have finished (or aborted) between the check and the kill.
+                assert!(
+                    status.success()
+                        || status.signal() == Some(9)
+                        || (aborts && status.signal() == Some(SIGABRT)),
+                    "round {round}: {status:?}"
+                );
+                if status.success() {
+                    completed += 1;
+                } else {
+                    kills += 1;
+                }
             }
         }
         round += 1;
@@ -135,7 +159,13 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
             .unwrap_or_else(|e| panic!("{name} unreadable: {e}"));
         rows.entry(stem).or_default().push(n);
     }
-    assert!(rows.len() >= 13, "{rows:?}");
+    let names: Vec<&String> = rows.keys().collect();
+    let expected = repo_outputs();
+    assert_eq!(
+        names,
+        expected.iter().collect::<Vec<_>>(),
+        "every output of sql/ is there"
+    );
     for (output, counts) in &rows {
         assert!(
             counts.len() == 2 && counts[0] == counts[1],

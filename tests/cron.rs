@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Env, repo_sql};
+use common::{Env, repo_sql, tool_missing};
 
 fn example(name: &str) -> String {
     std::fs::read_to_string(
@@ -125,7 +125,7 @@ impl Site {
 #[test]
 fn the_readme_cron_and_logrotate_setup_reads_every_line_once() {
     let Some(logrotate) = logrotate() else {
-        eprintln!("SKIPPED: logrotate is not installed (make test installs Debian's logrotate)");
+        tool_missing("logrotate is not installed (make test installs Debian's logrotate)");
         return;
     };
     let mut site = Site {

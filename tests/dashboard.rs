@@ -777,9 +777,9 @@ fn demo_env() -> Env {
 #[test]
 fn report_renders_in_headless_chromium() {
     let Some(bin) = find_chromium() else {
-        eprintln!(
-            "SKIPPED: chromium not installed (no chromium, chromium-browser or google-chrome on PATH; \
-             `make chromium` installs Debian's package)"
+        tool_missing(
+            "chromium not installed (no chromium, chromium-browser or google-chrome on PATH; \
+             `make chromium` installs Debian's package)",
         );
         return;
     };

@@ -197,10 +197,10 @@ fn database_from_a_newer_weblog_is_refused() {
     write_log(&env, &LINES);
     env.run(&[]);
     {
+        // A newer weblog's database: a later version, and (say) its runs table gone.
         let conn = duckdb::Connection::open(env.db_path()).unwrap();
-        conn.execute(
-            "UPDATE weblog_meta SET value = '999' WHERE key = 'schema_version'",
-            [],
+        conn.execute_batch(
+            "UPDATE weblog_meta SET value = '999' WHERE key = 'schema_version'; DROP TABLE runs;",
         )
         .unwrap();
     }
@@ -208,6 +208,78 @@ fn database_from_a_newer_weblog_is_refused() {
     assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
     assert!(stderr(&out).contains("newer weblog"));
     assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+    // Refused before anything was written: this weblog's schema was not applied to it.
+    assert_eq!(
+        env.count("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'runs'"),
+        0,
+        "the refused database was written to"
+    );
+    // Likewise a newer checkpoint format.
+    {
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute_batch(
+            "UPDATE weblog_meta SET value = '3' WHERE key = 'schema_version';
+             INSERT OR REPLACE INTO weblog_meta VALUES ('checkpoint_format', '99');",
+        )
+        .unwrap();
+    }
+    let out = run_with(&env, &run_args(&env), None);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("checkpoint format 99"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_database_that_is_not_weblogs_is_refused_untouched() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    {
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute_batch("CREATE TABLE invoices (id INTEGER); INSERT INTO invoices VALUES (1);")
+            .unwrap();
+    }
+    let out = run_with(&env, &run_args(&env), None);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a weblog database"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.count("SELECT count(*) FROM duckdb_tables()"), 1);
+}
+
+#[test]
+fn a_lock_file_left_by_a_dead_run_never_names_it() {
+    let env = Env::new();
+    write_log(&env, &LINES);
+    env.run(&[]);
+    let lock = env.path("w.duckdb.lock");
+    // A finished run leaves no name behind.
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), "");
+    // A killed run's pid (long gone), while another program holds the lock.
+    std::fs::write(&lock, "pid 4194000").unwrap();
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock)
+        .unwrap();
+    held.lock().unwrap();
+    let out = run_with(&env, &run_args(&env), None);
+    drop(held);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("another process holds it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("4194000"),
+        "named a dead pid: {}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -302,7 +374,7 @@ fn disk_full_while_exporting_fails_cleanly_and_keeps_the_data() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root); disk-full export untested");
+        tool_missing("cannot mount a tmpfs here (needs root); disk-full export untested");
         return;
     }
     let out = env.run_replacing("--out", Some(&out_dir.display().to_string()));

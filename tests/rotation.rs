@@ -248,3 +248,138 @@ fn compressed_rotations_are_recognised_and_new_archives_read_whole() {
     assert_eq!(num(&s, "lines_read"), 0);
     env.assert_stored_exactly(&all);
 }
+
+/// `status` as JSON, for the files in `env`'s log folder.
+fn status(env: &Env) -> serde_json::Value {
+    let pattern = format!("{}/*", env.logs().display());
+    let db = env.db_path().display().to_string();
+    let out = env.weblog(&["status", "--logs", &pattern, "--db", &db, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn status_says_what_the_next_run_does_after_a_copytruncate_that_grew_back() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(&log, &lines("a", 0..50));
+    env.run(&[]);
+    // copytruncate: the content copied aside, the file emptied (same inode) and written
+    // past its old size by the server.
+    std::fs::copy(&log, env.logs().join("access.log.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines("b", 0..90));
+    let size = std::fs::metadata(&log).unwrap().len();
+    let st = status(&env);
+    let entry = |name: &str| {
+        st["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} in {st}"))
+            .clone()
+    };
+    assert_eq!(entry("access.log")["state"], "replaced", "{st}");
+    assert_eq!(
+        entry("access.log")["lag_bytes"],
+        size,
+        "all of it will be read"
+    );
+    assert_eq!(entry("access.log.1")["state"], "moved", "{st}");
+    assert_eq!(entry("access.log.1")["lag_bytes"], 0);
+    // And that is what the run does.
+    let s = env.run(&[]);
+    assert_eq!(file_entry(&s, "access.log")["start"], "replaced");
+    assert_eq!(file_entry(&s, "access.log")["bytes_read"], size);
+    assert_eq!(file_entry(&s, "access.log.1")["start"], "moved");
+    assert_eq!(file_entry(&s, "access.log.1")["bytes_read"], 0);
+    assert_eq!(num(&s, "inserted"), 90);
+    let after = status(&env);
+    for f in after["files"].as_array().unwrap() {
+        assert_eq!(f["state"], "continue", "{f}");
+        assert_eq!(f["lag_bytes"], 0, "{f}");
+    }
+}
+
+#[test]
+fn a_rejected_line_read_again_from_a_rewritten_file_is_stored_once() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let bad = "this is not an access log line".to_string();
+    append(&log, &[line("a", 0), bad.clone(), line("a", 1)]);
+    let first = env.run(&[]);
+    assert_eq!(num(&first, "rejected"), 1);
+    // Rewritten under the same name: the same first line, different bytes later, so it is
+    // read again from the start, the bad line with it.
+    std::fs::write(&log, "").unwrap();
+    append(
+        &log,
+        &[line("a", 0), bad.clone(), line("a", 2), line("a", 3)],
+    );
+    let second = env.run(&[]);
+    assert_eq!(file_entry(&second, "access.log")["start"], "rewritten");
+    assert_eq!(num(&second, "inserted"), 2);
+    assert_eq!(
+        env.count("SELECT count(*) FROM rejects"),
+        1,
+        "the reject is stored once"
+    );
+}
+
+#[test]
+fn checkpoints_keep_the_fingerprint_parameters_they_were_made_with() {
+    use xxhash_rust::xxh3::xxh3_64;
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(&log, &lines("a", 0..20));
+    env.run(&[]);
+    let conn = duckdb::Connection::open(env.db_path()).unwrap();
+    let (offset, marker_len): (u64, u64) = conn
+        .query_row(r#"SELECT "offset", marker_len FROM checkpoints"#, [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(marker_len, 64, "recorded with the checkpoint");
+    // As a weblog built with other parameters would have written it: a 10-byte head and a
+    // 16-byte marker. This weblog must check it with those, not its own.
+    let old_params = |conn: &duckdb::Connection| {
+        let bytes = std::fs::read(&log).unwrap();
+        let offset: u64 = conn
+            .query_row(r#"SELECT "offset" FROM checkpoints"#, [], |r| r.get(0))
+            .unwrap();
+        let head = xxh3_64(&bytes[..10]);
+        let marker = xxh3_64(&bytes[offset as usize - 16..offset as usize]);
+        conn.execute_batch(&format!(
+            "UPDATE checkpoints SET head_len = 10, head_hash = {head}, marker = {marker}, marker_len = 16"
+        ))
+        .unwrap();
+        offset
+    };
+    old_params(&conn);
+    drop(conn);
+    append(&log, &lines("a", 20..25));
+    let s = env.run(&[]);
+    assert_eq!(file_entry(&s, "access.log")["start"], "continue");
+    assert_eq!(file_entry(&s, "access.log")["start_offset"], offset);
+    assert_eq!(num(&s, "lines_read"), 5);
+    // Renamed and replaced, it is still recognised under its new name by those parameters.
+    let conn = duckdb::Connection::open(env.db_path()).unwrap();
+    let offset = old_params(&conn);
+    drop(conn);
+    append(&log, &lines("a", 25..30));
+    std::fs::rename(&log, env.logs().join("access.log.1")).unwrap();
+    append(&log, &lines("b", 0..3));
+    let s = env.run(&[]);
+    assert_eq!(file_entry(&s, "access.log.1")["start"], "moved", "{s}");
+    assert_eq!(file_entry(&s, "access.log.1")["start_offset"], offset);
+    assert_eq!(num(&s, "lines_read"), 8, "{s}");
+}

@@ -1,9 +1,11 @@
 -- Per day and browser family (uap-core), humans only: crawlers are in `bots`.
 SELECT
     day,
+    all_vhosts,
+    for_vhost,
     browser_family AS browser,
     count(*) AS requests,
-    count(DISTINCT remote_addr) AS visitors
+    count(DISTINCT client_addr) AS visitors
 FROM source_logs
 WHERE is_human
 GROUP BY ALL

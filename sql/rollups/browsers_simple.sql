@@ -19,9 +19,11 @@ WITH agents AS (
     FROM agents
 )
 SELECT
-    day,
-    coalesce(browser, 'Other') AS browser,
+    s.day,
+    s.all_vhosts,
+    s.for_vhost,
+    coalesce(c.browser, 'Other') AS browser,
     count(*) AS requests,
-    count(DISTINCT remote_addr) AS visitors
-FROM source_logs LEFT JOIN classified USING (http_user_agent)
+    count(DISTINCT s.client_addr) AS visitors
+FROM source_logs s LEFT JOIN classified c ON s.http_user_agent = c.http_user_agent
 GROUP BY ALL

@@ -1,10 +1,12 @@
 -- Per day and country (NULL: no GeoIP database, or an address it does not know).
 SELECT
     day,
+    all_vhosts,
+    for_vhost,
     country_code,
     count(*) AS requests,
     count(*) FILTER (WHERE is_human) AS human_requests,
-    count(DISTINCT remote_addr) AS visitors,
-    count(DISTINCT remote_addr) FILTER (WHERE is_human) AS human_visitors
+    count(DISTINCT client_addr) AS visitors,
+    count(DISTINCT client_addr) FILTER (WHERE is_human) AS human_visitors
 FROM source_logs
 GROUP BY ALL

@@ -1,6 +1,8 @@
 -- Per day: paths answered 404 (query string kept: it is often what is broken).
 SELECT
     day,
+    all_vhosts,
+    for_vhost,
     request_path AS path,
     count(*) AS requests,
     count(*) FILTER (WHERE is_human) AS human_requests

@@ -6,17 +6,20 @@ WITH paths AS (
     SELECT
         request_path,
         split_part(request_path, '?', 1) AS path,
-        regexp_matches(lower(split_part(request_path, '?', 1)),
-            '\.(css|js|mjs|map|png|jpe?g|gif|svg|webp|avif|ico|bmp|woff2?|ttf|otf|eot)$') AS is_static
+        is_static_path(request_path) AS is_static
     FROM paths
 )
 SELECT
-    day,
-    path,
-    is_static,
+    s.day,
+    s.all_vhosts,
+    s.for_vhost,
+    c.path,
+    c.is_static,
     count(*) AS requests,
-    count(*) FILTER (WHERE is_human) AS human_requests,
-    count(DISTINCT remote_addr) AS visitors,
-    count(DISTINCT remote_addr) FILTER (WHERE is_human) AS human_visitors
-FROM source_logs JOIN classified USING (request_path)
+    count(*) FILTER (WHERE s.is_human) AS human_requests,
+    count(*) FILTER (WHERE s.is_human AND NOT c.is_static AND is_page_request(s.request_method, s.status))
+        AS human_pageviews,
+    count(DISTINCT s.client_addr) AS visitors,
+    count(DISTINCT s.client_addr) FILTER (WHERE s.is_human) AS human_visitors
+FROM source_logs s JOIN classified c ON s.request_path = c.request_path
 GROUP BY ALL

@@ -1,11 +1,15 @@
--- Per day and referring site (the referer's host, lower-cased).
+-- Per day and referring site (the referer's host, lower-cased). `internal`: the referer is
+-- the requested site itself (its host is the request's virtual host).
 SELECT
     day,
-    lower(regexp_extract(http_referer, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1)) AS site,
+    all_vhosts,
+    for_vhost,
+    url_host(http_referer) AS site,
+    coalesce(url_host(http_referer) = lower(vhost), false) AS internal,
     count(*) AS requests,
     count(*) FILTER (WHERE is_human) AS human_requests,
-    count(DISTINCT remote_addr) AS visitors,
-    count(DISTINCT remote_addr) FILTER (WHERE is_human) AS human_visitors
+    count(DISTINCT client_addr) AS visitors,
+    count(DISTINCT client_addr) FILTER (WHERE is_human) AS human_visitors
 FROM source_logs
-WHERE regexp_extract(http_referer, '^[A-Za-z][A-Za-z0-9+.-]*://([^/:?#]+)', 1) <> ''
+WHERE url_host(http_referer) IS NOT NULL
 GROUP BY ALL

@@ -1,6 +1,8 @@
 -- Per day and status code.
 SELECT
     day,
+    all_vhosts,
+    for_vhost,
     status,
     count(*) AS requests,
     count(*) FILTER (WHERE is_human) AS human_requests

@@ -1,15 +1,138 @@
-//! The command line (clap derive) and the optional config file that mirrors it. Kept in the
-//! library so that shell completions and the man page are generated from the same definition.
+//! The command line (clap derive) and the optional config file that mirrors it
+//! ([`config`]). Kept in the library so that shell completions and the man page are
+//! generated from the same definition. Every value is checked here, by clap's value parsers
+//! ([`values`]), before anything is opened.
 
-use std::path::{Path, PathBuf};
+pub mod config;
+pub mod values;
+
+/// A clap error as one line: its message and any tip, without the usage block (errors are one
+/// line, as every other weblog error). Help and version requests are not errors: None.
+pub fn usage_error_line(e: &clap::Error) -> Option<String> {
+    use clap::error::ErrorKind as K;
+    if matches!(
+        e.kind(),
+        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return None;
+    }
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    Some(parts.join("; "))
+}
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline;
+use crate::pipeline::{self, RunOptions, Source};
+use crate::source::SourceSpec;
+use crate::transform::{OutputFilter, RollupParams};
+
+/// Where `make geoip` puts the DB-IP country database, used when it exists.
+pub const DEFAULT_GEOIP: &str = "data/geoip/country.mmdb";
+
+/// What a command needs besides its flags: the config file, and whether `--logs` came from
+/// the command line (which then wins over the file's `[[source]]` tables).
+#[derive(Debug, Default)]
+pub struct Invocation {
+    pub config: Option<config::ConfigFile>,
+    pub logs_on_command_line: bool,
+}
+
+impl Invocation {
+    /// `first`: the command line parsed on its own, before the config file's settings.
+    pub fn new(first: &ArgMatches, config: Option<config::ConfigFile>) -> Self {
+        let logs_on_command_line = first.subcommand().is_some_and(|(_, m)| {
+            m.ids().any(|id| id == "logs")
+                && m.value_source("logs") == Some(clap::parser::ValueSource::CommandLine)
+        });
+        Invocation {
+            config,
+            logs_on_command_line,
+        }
+    }
+
+    /// The log sources: `--logs` with `--format`, or the config's `[[source]]` tables.
+    pub fn sources(&self, logs: &[String], format: &str) -> Result<Vec<SourceSpec>> {
+        let from_config = match (&self.config, self.logs_on_command_line) {
+            (Some(c), false) => config::sources(c, format)?,
+            _ => Vec::new(),
+        };
+        if !from_config.is_empty() {
+            return Ok(from_config);
+        }
+        Ok(vec![SourceSpec {
+            logs: logs.to_vec(),
+            format: format.to_string(),
+            vhost: None,
+            host: None,
+        }])
+    }
+}
+
+impl RunArgs {
+    /// The pipeline's options from these flags (progress and stop are the caller's).
+    pub fn options(&self, invocation: &Invocation) -> Result<RunOptions> {
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
+        {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!("--from {from} is after --to {to}: no day is in range"),
+            ));
+        }
+        let sources = invocation
+            .sources(&self.logs, &self.format)?
+            .into_iter()
+            .map(|spec| {
+                let format = (spec.format != "auto")
+                    .then(|| crate::parse::Format::compile(&spec.format))
+                    .transpose()
+                    .map_err(|e| Error::new(ErrorKind::Usage, e))?;
+                Ok(Source { spec, format })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let trusted = self.trusted_proxies.clone().unwrap_or_default().0;
+        Ok(RunOptions {
+            sources,
+            client: crate::enrich::ClientResolver::new(self.client_ip, trusted),
+            db: self.db.clone(),
+            sql: self.sql.clone(),
+            out: self.out.clone(),
+            wait: self.wait,
+            batch_bytes: self.batch_bytes,
+            memory_limit: self.memory_limit.clone(),
+            host: self.host.clone().unwrap_or_else(values::this_host),
+            lake: self.lake.clone(),
+            geoip: self.geoip.clone().or_else(|| {
+                let default = PathBuf::from(DEFAULT_GEOIP);
+                default.exists().then_some(default)
+            }),
+            filter: OutputFilter {
+                from: self.from,
+                to: self.to,
+                humans_only: self.humans_only,
+                site_hosts: self.site_host.clone(),
+                vhost: self.vhost.clone(),
+            },
+            rollups: RollupParams {
+                visit_timeout: self.visit_timeout,
+            },
+            stop: None,
+            progress: None,
+        })
+    }
+}
 
 /// Incremental web access-log analytics: nginx/Apache logs → DuckDB → Parquet/CSV.
 #[derive(Parser)]
@@ -55,6 +178,19 @@ pub struct RunArgs {
         default_value = "data/logs/log_[ab].txt"
     )]
     pub logs: Vec<String>,
+    /// How the logs are written: `auto` (recognised per file), a preset (combined, common,
+    /// vhost_combined, nginx-main, ingress-nginx, traefik, caddy, w3c, aws-alb, cloudfront),
+    /// or your nginx `log_format` / Apache `LogFormat` string, pasted as it is.
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = values::log_format)]
+    pub format: String,
+    /// Where the visitor's address comes from: the connecting address, or X-Forwarded-For
+    /// when the connecting address is a trusted proxy (see --trusted-proxies).
+    #[arg(long, value_name = "FROM", value_enum, default_value = "remote-addr")]
+    pub client_ip: crate::enrich::ClientIp,
+    /// Proxies (load balancers) to see through, as CIDR blocks: `10.0.0.0/8,2001:db8::/32`.
+    /// With --client-ip x-forwarded-for and none given: loopback and private networks.
+    #[arg(long, value_name = "CIDR,…", value_parser = crate::enrich::client::parse_cidrs)]
+    pub trusted_proxies: Option<crate::enrich::client::Cidrs>,
     /// The DuckDB database (created if missing).
     #[arg(long, value_name = "PATH", default_value = "data/weblog.duckdb")]
     pub db: PathBuf,
@@ -76,9 +212,10 @@ pub struct RunArgs {
     /// Also write the HTML dashboard (`<out>/report.html`).
     #[arg(long)]
     pub report: bool,
-    /// Seconds to wait for another run holding the database before giving up (exit 75).
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
-    pub wait: f64,
+    /// How long to wait for another run holding the database before giving up (exit 75):
+    /// seconds, or `30s`, `2m`…
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = values::wait)]
+    pub wait: Duration,
     /// Outputs cover days from this date on (YYYY-MM-DD, the log's local date).
     #[arg(long, value_name = "DATE")]
     pub from: Option<chrono::NaiveDate>,
@@ -88,24 +225,40 @@ pub struct RunArgs {
     /// Outputs count human traffic only (bots excluded).
     #[arg(long)]
     pub humans_only: bool,
-    /// Your site's host name: left out of the referrers output (with its subdomains).
+    /// Your site's host name (repeat for several): referrers from it and its subdomains are
+    /// internal, left out of `referrers`. Default: each request's virtual host, else the host
+    /// that refers most of the requests.
+    #[arg(long, value_name = "HOST", value_parser = values::host)]
+    pub site_host: Vec<String>,
+    /// Outputs cover this virtual host (site) only.
     #[arg(long, value_name = "HOST")]
-    pub site_host: Option<String>,
+    pub vhost: Option<String>,
+    /// A visit ends after this long without a request from its visitor (e.g. 30m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = values::interval)]
+    pub visit_timeout: Duration,
     /// Country database (.mmdb) for `country_code`; default data/geoip/country.mmdb if present.
     #[arg(long, value_name = "PATH")]
     pub geoip: Option<PathBuf>,
     /// DuckDB's memory limit (e.g. 512MB, 2GB); beyond it, large queries spill to disk.
-    #[arg(long, value_name = "SIZE", default_value = pipeline::DEFAULT_MEMORY_LIMIT)]
+    #[arg(long, value_name = "SIZE", default_value = pipeline::DEFAULT_MEMORY_LIMIT, value_parser = values::memory_limit)]
     pub memory_limit: String,
-    /// Input bytes parsed and committed per transaction (bounds memory).
-    #[arg(long, value_name = "BYTES", default_value_t = pipeline::DEFAULT_BATCH_BYTES, hide = true)]
+    /// The web server these logs come from, stored with every row (default: this machine's
+    /// host name); lines are deduplicated per host.
+    #[arg(long, value_name = "NAME", value_parser = values::host)]
+    pub host: Option<String>,
+    /// Also append every committed row to this Parquet lake (DIR/logs/day=…/host=…/), exactly
+    /// once, for Spark or any Parquet reader (see the README's "Scaling out").
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Input bytes parsed and committed per transaction (bounds memory), e.g. 64MB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = values::batch_bytes, hide = true)]
     pub batch_bytes: usize,
 }
 
 #[derive(Args)]
 pub struct WatchArgs {
     /// Time between passes: `5s`, `500ms`, `2m`, or plain seconds.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = values::interval)]
     pub interval: Duration,
     #[command(flatten)]
     pub run: RunArgs,
@@ -120,7 +273,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub lines: u64,
     /// Switch files after this many lines, truncating the file switched to.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value = "100", value_parser = values::positive)]
     pub rotate_every: u64,
     /// Random seed: the same seed and --start give the same logs.
     #[arg(long, value_name = "S", default_value_t = 1)]
@@ -129,7 +282,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "RFC3339", value_parser = crate::generate::parse_start)]
     pub start: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// Mean requests per second of log time.
-    #[arg(long, value_name = "REQ_PER_S", default_value_t = 2.0)]
+    #[arg(long, value_name = "REQ_PER_S", default_value = "2", value_parser = values::rate)]
     pub rate: f64,
     /// Keep writing in real time until stopped (the article's continuous demo).
     #[arg(long)]
@@ -184,183 +337,4 @@ pub struct StatusArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `5s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration like 5s, 500ms or 2m"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown unit {other:?} (use ms, s, m or h)")),
-    };
-    if !(secs > 0.0 && secs.is_finite()) {
-        return Err("the interval must be more than zero".into());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// The config file: every key optional, named as the long flag with `_` for `-`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    logs: Option<Vec<String>>,
-    db: Option<PathBuf>,
-    sql: Option<PathBuf>,
-    out: Option<PathBuf>,
-    json: Option<bool>,
-    quiet: Option<bool>,
-    metrics_file: Option<PathBuf>,
-    report: Option<bool>,
-    wait: Option<f64>,
-    /// Dates as text (YYYY-MM-DD), checked when applied.
-    from: Option<String>,
-    to: Option<String>,
-    humans_only: Option<bool>,
-    site_host: Option<String>,
-    geoip: Option<PathBuf>,
-    memory_limit: Option<String>,
-    interval: Option<String>,
-}
-
-/// The config named by `-c`, else ./weblog.toml if present, else none.
-pub fn load_config(explicit: Option<&Path>) -> Result<FileConfig> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let default = PathBuf::from("weblog.toml");
-            if !default.is_file() {
-                return Ok(FileConfig::default());
-            }
-            default
-        }
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::new(
-            ErrorKind::NoInput,
-            format!("cannot read config {}: {e}", path.display()),
-        )
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        Error::new(
-            ErrorKind::Failed,
-            format!(
-                "config {}: {}",
-                path.display(),
-                crate::error::one_line(&e.to_string())
-            ),
-        )
-    })
-}
-
-/// True when the flag was not given on the command line (so the config may set it).
-fn unset(m: &ArgMatches, id: &str) -> bool {
-    !matches!(m.value_source(id), Some(ValueSource::CommandLine))
-}
-
-macro_rules! fill {
-    ($m:expr, $args:expr, $cfg:expr, $($field:ident),+ $(,)?) => {
-        $(if unset($m, stringify!($field)) {
-            if let Some(v) = &$cfg.$field {
-                $args.$field = v.clone().into();
-            }
-        })+
-    };
-}
-
-impl FileConfig {
-    /// Fill in `run`'s flags that the command line left at their defaults.
-    pub fn apply_run(&self, m: &ArgMatches, args: &mut RunArgs) -> Result<()> {
-        fill!(
-            m,
-            args,
-            self,
-            logs,
-            db,
-            sql,
-            out,
-            json,
-            quiet,
-            report,
-            wait,
-            humans_only,
-            memory_limit
-        );
-        macro_rules! fill_opt {
-            ($($field:ident),+) => {
-                $(if unset(m, stringify!($field)) && self.$field.is_some() {
-                    args.$field = self.$field.clone();
-                })+
-            };
-        }
-        fill_opt!(metrics_file, site_host, geoip);
-        let date = |key: &str, v: &str| {
-            v.parse::<chrono::NaiveDate>().map_err(|_| {
-                Error::new(
-                    ErrorKind::Failed,
-                    format!("config {key}: {v:?} is not a date (YYYY-MM-DD)"),
-                )
-            })
-        };
-        if unset(m, "from")
-            && let Some(v) = &self.from
-        {
-            args.from = Some(date("from", v)?);
-        }
-        if unset(m, "to")
-            && let Some(v) = &self.to
-        {
-            args.to = Some(date("to", v)?);
-        }
-        Ok(())
-    }
-
-    pub fn apply_watch(&self, m: &ArgMatches, args: &mut WatchArgs) -> Result<()> {
-        self.apply_run(m, &mut args.run)?;
-        if unset(m, "interval")
-            && let Some(i) = &self.interval
-        {
-            args.interval = parse_duration(i)
-                .map_err(|e| Error::new(ErrorKind::Failed, format!("config interval: {e}")))?;
-        }
-        Ok(())
-    }
-
-    pub fn apply_sql(&self, m: &ArgMatches, args: &mut SqlArgs) {
-        fill!(m, args, self, db, out);
-    }
-
-    pub fn apply_status(&self, m: &ArgMatches, args: &mut StatusArgs) {
-        fill!(m, args, self, logs, db, json);
-    }
-
-    pub fn apply_report(&self, m: &ArgMatches, args: &mut ReportArgs) {
-        fill!(m, args, self, out);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_as_written() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("").is_err());
-    }
 }

@@ -125,10 +125,11 @@ pub fn grid<'a>(h: &mut String, daily: Option<&Daily>, get: &dyn Fn(&str) -> Opt
         "Most requested missing paths",
         AMBER,
     );
+    super::visits::cards(h, get);
     h.push_str("</section>");
 }
 
-fn kpi(h: &mut String, id: &str, label: &str, raw: f64, value: &str, sub: &str) {
+pub(super) fn kpi(h: &mut String, id: &str, label: &str, raw: f64, value: &str, sub: &str) {
     let _ = write!(
         h,
         "<div class=\"kpi\" id=\"kpi-{id}\" data-value=\"{raw}\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"sub\">{}</div></div>",
@@ -222,7 +223,7 @@ pub fn kpis(h: &mut String, daily: Option<&Daily>, statuses: Option<&Output>) {
     }
 }
 
-fn card_open(h: &mut String, id: &str, wide: bool, title: &str, note: &str) {
+pub(super) fn card_open(h: &mut String, id: &str, wide: bool, title: &str, note: &str) {
     let _ = write!(
         h,
         "<div class=\"card{}\" id=\"chart-{id}\"><h2>{}</h2><p class=\"note\">{}</p>",
@@ -455,8 +456,23 @@ fn ranking(
     note: &str,
     color: &'static str,
 ) {
+    ranking_by(h, o, label, "requests", title, note, color, count);
+}
+
+/// A top-ten horizontal bar chart of `label` by the column `value`, if the output has both.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ranking_by(
+    h: &mut String,
+    o: Option<&Output>,
+    label: &str,
+    value: &str,
+    title: &str,
+    note: &str,
+    color: &'static str,
+    fmt: fn(f64) -> String,
+) {
     let Some(o) = o else { return };
-    let (Some(lc), Some(rc)) = (o.col(label), o.col("requests")) else {
+    let (Some(lc), Some(rc)) = (o.col(label), o.col(value)) else {
         return;
     };
     let bars: Vec<Bar> = (0..o.rows.len())
@@ -480,7 +496,7 @@ fn ranking(
         note.to_string()
     };
     card_open(h, &html::slug(&o.name), false, title, &shown);
-    h.push_str(&svg::hbars(&bars, HALF, title, count));
+    h.push_str(&svg::hbars(&bars, HALF, title, fmt));
     h.push_str("</div>");
 }
 

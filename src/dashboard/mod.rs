@@ -6,24 +6,28 @@
 mod cards;
 mod html;
 mod svg;
+mod visits;
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
 use crate::error::{Error, ErrorKind, Result, one_line};
-use crate::export::sql_string;
 
 use cards::Daily;
 pub use html::escape;
 use html::group;
 
 /// The built-in outputs, in the order their tables are shown; others follow by name.
-const KNOWN: [&str; 13] = [
+const KNOWN: &[&str] = &[
     "daily_visitors",
+    "visits",
+    "visit_durations",
+    "entry_pages",
+    "exit_pages",
+    "campaigns",
+    "search_engines",
     "browser_counts",
     "browser_counts_simple",
     "top_pages",
@@ -36,6 +40,12 @@ const KNOWN: [&str; 13] = [
     "not_found",
     "hourly_traffic",
     "daily_bandwidth",
+    "operating_systems",
+    "devices",
+    "weekdays",
+    "vhosts",
+    "response_times",
+    "slow_pages",
 ];
 
 /// Rows read per output: all of the per-day and per-hour ones (charts), a table's worth of
@@ -76,7 +86,9 @@ pub fn write(out_dir: &Path) -> Result<PathBuf> {
         ));
     }
     let page = render(&outputs, &notices, out_dir);
-    write_atomically(out_dir, "report.html", page.as_bytes())
+    let target = out_dir.join("report.html");
+    crate::export::write_bytes_atomically(&target, page.as_bytes())?;
+    Ok(target)
 }
 
 fn no_outputs(dir: &Path) -> Error {
@@ -113,7 +125,14 @@ fn output_names(dir: &Path) -> Result<Vec<String>> {
 fn is_series(name: &str) -> bool {
     matches!(
         name,
-        "daily_visitors" | "daily_bandwidth" | "hourly_traffic"
+        "daily_visitors"
+            | "daily_bandwidth"
+            | "hourly_traffic"
+            | "visits"
+            | "visit_durations"
+            | "weekdays"
+            | "vhosts"
+            | "response_times"
     )
 }
 
@@ -165,24 +184,9 @@ impl Output {
 }
 
 fn read_output(conn: &Connection, name: &str, path: &Path, limit: usize) -> Result<Output> {
-    let fail = |e: duckdb::Error| {
-        Error::new(
-            ErrorKind::Io,
-            format!(
-                "cannot read {}: {}",
-                path.display(),
-                one_line(&e.to_string())
-            ),
-        )
-    };
-    let source = format!("read_parquet({})", sql_string(&path.to_string_lossy()));
-    let mut stmt = conn
-        .prepare(&format!("DESCRIBE SELECT * FROM {source}"))
-        .map_err(fail)?;
-    let columns: Vec<Column> = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-        .and_then(|rows| rows.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(fail)?
+    let p = crate::export::preview(conn, path, limit)?;
+    let columns = p
+        .columns
         .into_iter()
         .map(|(name, ty)| {
             let integer = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"]
@@ -198,30 +202,11 @@ fn read_output(conn: &Connection, name: &str, path: &Path, limit: usize) -> Resu
             }
         })
         .collect();
-    let total: i64 = conn
-        .query_row(&format!("SELECT count(*) FROM {source}"), [], |r| r.get(0))
-        .map_err(fail)?;
-    let mut rows = Vec::new();
-    if !columns.is_empty() {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT COLUMNS(*)::VARCHAR FROM {source} LIMIT {limit}"
-            ))
-            .map_err(fail)?;
-        let mut it = stmt.query([]).map_err(fail)?;
-        while let Some(row) = it.next().map_err(fail)? {
-            let cells = (0..columns.len())
-                .map(|i| row.get::<_, Option<String>>(i))
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(fail)?;
-            rows.push(cells);
-        }
-    }
     Ok(Output {
         name: name.to_string(),
         columns,
-        rows,
-        total: total.max(0) as u64,
+        rows: p.rows,
+        total: p.total,
     })
 }
 
@@ -280,6 +265,7 @@ fn render(outputs: &[Output], notices: &[String], out_dir: &Path) -> String {
 
     h.push_str("<main class=\"wrap\">");
     cards::kpis(&mut h, daily.as_ref(), get("status_codes"));
+    visits::kpis(&mut h, get("visits"));
     for n in notices {
         let _ = write!(h, "<div class=\"notice\">{}</div>", escape(n));
     }
@@ -306,28 +292,4 @@ fn render(outputs: &[Output], notices: &[String], out_dir: &Path) -> String {
         outputs.len()
     );
     h
-}
-
-/// Write `dir/name` through a temporary file in the same folder, synced, then renamed, so
-/// a reader sees the old page or the new one. The temporary name follows the exports'
-/// (`.<name>.tmp-<pid>`), so a killed writer's leftover is cleaned up by the next run.
-fn write_atomically(dir: &Path, name: &str, data: &[u8]) -> Result<PathBuf> {
-    let target = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let cannot = |kind, e: std::io::Error| {
-        Error::new(kind, format!("cannot write {}: {e}", target.display()))
-    };
-    let mut file = File::create(&tmp).map_err(|e| cannot(ErrorKind::CantCreate, e))?;
-    let written = file
-        .write_all(data)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, &target));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(cannot(ErrorKind::Io, e));
-    }
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(target)
 }

@@ -24,6 +24,13 @@ impl GeoIp {
         Ok(GeoIp { reader })
     }
 
+    /// `make geoip` puts DB-IP's licence beside the database; its CC BY 4.0 asks for credit.
+    pub fn attribution(db: &Path) -> Option<String> {
+        db.with_file_name("DBIP-LICENSE").exists().then(|| {
+            "IP to country data by DB-IP (https://db-ip.com), licensed CC BY 4.0".to_string()
+        })
+    }
+
     /// The ISO 3166 code of `addr`, or None (unknown address, private range, not an IP).
     pub fn country(&self, addr: &str) -> Option<Arc<str>> {
         let ip: IpAddr = addr.parse().ok()?;

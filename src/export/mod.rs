@@ -1,4 +1,5 @@
-//! Stage 5: write a materialised output as Parquet and CSV. Each file is written under a
+//! Stage 5: write a materialised output as Parquet and CSV ([`lake`]: the rows themselves,
+//! to a shared Parquet lake). Each file is written under a
 //! temporary name, synced, and renamed over the old one, so a reader sees the old file or
 //! the new one, never half of either.
 
@@ -7,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
 
+pub mod lake;
+
 use crate::error::{Error, ErrorKind, Result, one_line};
+use crate::sql_text::string_literal;
 
 pub const FORMATS: [(&str, &str); 2] = [
     ("parquet", "FORMAT parquet, COMPRESSION zstd"),
@@ -107,36 +111,125 @@ pub fn write(conn: &Connection, table: &str, dir: &Path, name: &str) -> Result<V
             table.to_string()
         };
         let target = dir.join(format!("{name}.{ext}"));
-        let tmp = dir.join(format!(".{name}.{ext}.tmp-{}", std::process::id()));
-        let result = copy_to(conn, &source, &tmp, options).and_then(|()| {
+        write_atomically(&target, |tmp| {
+            copy_to(conn, &source, tmp, options)?;
             crate::failpoint::hit("during-export");
-            File::open(&tmp)
-                .and_then(|f| f.sync_all())
-                .and_then(|()| std::fs::rename(&tmp, &target))
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!("cannot write {}: {e}", target.display()),
-                    )
-                })
-        });
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
+            Ok(())
+        })?;
         written.push(target);
     }
-    // The renames are durable once the folder itself is synced.
+    Ok(written)
+}
+
+/// Write `target` so that a reader sees the old file or the new one, never half of either:
+/// `fill` writes a temporary file beside it (`.<name>.tmp-<pid>`, removed by the next run if
+/// this process dies first), which is synced, renamed over `target`, and the folder synced.
+pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let io = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot write {}: {e}", target.display()),
+        )
+    };
+    let result = fill(&tmp).and_then(|()| {
+        File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, target))
+            .map_err(io)
+    });
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // The rename is durable once the folder itself is synced.
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(written)
+    Ok(())
+}
+
+/// [`write_atomically`] with the bytes to write.
+pub fn write_bytes_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically(target, |tmp| {
+        std::fs::write(tmp, bytes).map_err(|e| {
+            let kind = match e.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                    ErrorKind::CantCreate
+                }
+                _ => ErrorKind::Io,
+            };
+            Error::new(kind, format!("cannot write {}: {e}", target.display()))
+        })
+    })
+}
+
+/// The first rows of an output file (every value as text, NULL as None), its columns with
+/// their DuckDB types, and its row count: what `run`, `watch` and the dashboard show.
+#[derive(Debug, Default)]
+pub struct Preview {
+    pub columns: Vec<(String, String)>,
+    pub rows: Vec<Vec<Option<String>>>,
+    pub total: u64,
+}
+
+/// Up to `limit` rows of the Parquet file at `path`, read by `conn` (any DuckDB).
+pub fn preview(conn: &Connection, path: &Path, limit: usize) -> Result<Preview> {
+    let fail = |e: duckdb::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!(
+                "cannot read {}: {}",
+                path.display(),
+                one_line(&e.to_string())
+            ),
+        )
+    };
+    let source = format!("read_parquet({})", string_literal(&path.to_string_lossy()));
+    let mut stmt = conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {source}"))
+        .map_err(fail)?;
+    let columns: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(|rows| rows.collect())
+        .map_err(fail)?;
+    let total: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {source}"), [], |r| r.get(0))
+        .map_err(fail)?;
+    let mut rows = Vec::new();
+    if !columns.is_empty() {
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT COLUMNS(*)::VARCHAR FROM {source} LIMIT {limit}"
+            ))
+            .map_err(fail)?;
+        let mut it = stmt.query([]).map_err(fail)?;
+        while let Some(row) = it.next().map_err(fail)? {
+            let cells = (0..columns.len())
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(fail)?;
+            rows.push(cells);
+        }
+    }
+    Ok(Preview {
+        columns,
+        rows,
+        total: total.max(0) as u64,
+    })
 }
 
 fn copy_to(conn: &Connection, table: &str, path: &Path, options: &str) -> Result<()> {
     let sql = format!(
         "COPY {table} TO {} ({options})",
-        sql_string(&path.to_string_lossy())
+        string_literal(&path.to_string_lossy())
     );
     conn.execute_batch(&sql).map_err(|e| {
         Error::new(
@@ -148,9 +241,4 @@ fn copy_to(conn: &Connection, table: &str, path: &Path, options: &str) -> Result
             ),
         )
     })
-}
-
-/// A SQL string literal (COPY takes no parameter for its target).
-pub fn sql_string(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }

@@ -1,5 +1,7 @@
 //! One writer per database. DuckDB's own lock error names a PID in a long message and can
 //! surface mid-run; taking our own lock file first gives one clear line and a retry window.
+//! The file names its holder while held and is emptied on release, and a named holder is
+//! only believed while that process exists: a pid left by a killed run is never named.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -10,7 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 
 #[derive(Debug)]
 pub struct LockFile {
-    _file: File,
+    file: File,
 }
 
 impl LockFile {
@@ -29,21 +31,18 @@ impl LockFile {
                     format!("cannot create lock file {}: {e}", path.display()),
                 )
             })?;
-        let deadline = Instant::now() + wait;
+        // A wait too long to represent is a wait without end.
+        let deadline = Instant::now().checked_add(wait);
         loop {
             match file.try_lock() {
                 Ok(()) => break,
-                Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                Err(TryLockError::WouldBlock) if deadline.is_none_or(|d| Instant::now() < d) => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(TryLockError::WouldBlock) => {
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
-                    let holder = holder.trim();
-                    let who = if holder.is_empty() {
-                        "another process".to_string()
-                    } else {
-                        format!("another weblog ({holder})")
+                    let who = match holder(&mut file) {
+                        Some(pid) => format!("another weblog (pid {pid})"),
+                        None => "another process".to_string(),
                     };
                     return Err(Error::new(
                         ErrorKind::TempFail,
@@ -66,8 +65,24 @@ impl LockFile {
         let _ = file.seek(SeekFrom::Start(0));
         let _ = write!(file, "pid {}", std::process::id());
         let _ = file.flush();
-        Ok(LockFile { _file: file })
+        Ok(LockFile { file })
     }
+}
+
+impl Drop for LockFile {
+    fn drop(&mut self) {
+        // Released: no longer name this process (the lock itself goes with the descriptor).
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// The pid the lock file names, if that process is alive (a killed holder leaves its pid).
+fn holder(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    let pid: u32 = text.trim().strip_prefix("pid ")?.parse().ok()?;
+    Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
 }
 
 pub fn lock_path(db: &Path) -> PathBuf {

@@ -1,17 +1,23 @@
--- The warehouse schema. Applied on every open; every statement is idempotent.
+-- The warehouse schema (version 3). Every statement is idempotent: an older database gets
+-- the tables it lacks from here, then the columns it lacks from the migrations in schema.rs.
 CREATE TABLE IF NOT EXISTS weblog_meta (
     key VARCHAR PRIMARY KEY,
     value VARCHAR NOT NULL
 );
 
--- One row per distinct log line ever read. `raw_log` is the line exactly as written
--- (without its line terminator); the other columns are parsed from it.
+-- One row per distinct log line per host. `raw_log` is the line exactly as written (without
+-- its line terminator); the other columns are parsed from it or derived at ingest.
 CREATE TABLE IF NOT EXISTS logs (
     raw_log VARCHAR NOT NULL,
+    -- The connecting address as logged (may be a proxy, a list, or a host name).
     remote_addr VARCHAR,
+    -- The visitor's address: remote_addr, or from X-Forwarded-For behind trusted proxies.
+    client_addr VARCHAR,
     remote_user VARCHAR,
     time_local TIMESTAMPTZ NOT NULL,
+    -- The date and hour as written in the line (server-local; UTC for formats that log UTC).
     day DATE NOT NULL,
+    hour UTINYINT,
     request_method VARCHAR,
     request_path VARCHAR,
     request_protocol VARCHAR,
@@ -19,10 +25,21 @@ CREATE TABLE IF NOT EXISTS logs (
     body_bytes_sent BIGINT,
     http_referer VARCHAR,
     http_user_agent VARCHAR,
+    -- Fields of richer log formats (NULL where the format has none).
+    vhost VARCHAR,
+    server_port INTEGER,
+    request_time DOUBLE,
+    upstream_response_time DOUBLE,
+    request_length BIGINT,
+    x_forwarded_for VARCHAR,
+    ssl_protocol VARCHAR,
+    cache_status VARCHAR,
+    -- The web server (weblog --host) the line came from.
+    host VARCHAR,
     source_file VARCHAR NOT NULL,
     source_offset BIGINT NOT NULL,
     ingested_at TIMESTAMPTZ NOT NULL,
-    -- Derived at ingest (schema version 2): user agent (uap-core) and GeoIP country.
+    -- Derived at ingest: user agent (uap-core) and GeoIP country.
     browser_family VARCHAR,
     browser_major VARCHAR,
     os_family VARCHAR,
@@ -31,33 +48,48 @@ CREATE TABLE IF NOT EXISTS logs (
     country_code VARCHAR
 );
 
--- A version-1 database gains the derived columns; Warehouse::open backfills them.
-ALTER TABLE logs ADD COLUMN IF NOT EXISTS browser_family VARCHAR;
-ALTER TABLE logs ADD COLUMN IF NOT EXISTS browser_major VARCHAR;
-ALTER TABLE logs ADD COLUMN IF NOT EXISTS os_family VARCHAR;
-ALTER TABLE logs ADD COLUMN IF NOT EXISTS device_family VARCHAR;
-ALTER TABLE logs ADD COLUMN IF NOT EXISTS is_bot BOOLEAN;
-ALTER TABLE logs ADD COLUMN IF NOT EXISTS country_code VARCHAR;
-
--- Lines that could not be parsed, with where they came from and why.
+-- Lines that could not be parsed or stored, with where they came from and why; each
+-- distinct line once (line_hash: xxh3 of its bytes as read).
 CREATE TABLE IF NOT EXISTS rejects (
     source_file VARCHAR NOT NULL,
     source_offset BIGINT NOT NULL,
     raw_line VARCHAR NOT NULL,
+    line_hash UBIGINT,
     reason VARCHAR NOT NULL,
     ingested_at TIMESTAMPTZ NOT NULL
 );
 
 -- Where reading stopped in each file; committed in the same transaction as the rows.
+-- head_len and marker_len are the fingerprint parameters each row was made with.
 CREATE TABLE IF NOT EXISTS checkpoints (
     path VARCHAR PRIMARY KEY,
     "offset" UBIGINT NOT NULL,
     head_len UINTEGER NOT NULL,
     head_hash UBIGINT NOT NULL,
     marker UBIGINT NOT NULL,
+    marker_len UBIGINT NOT NULL,
     size UBIGINT NOT NULL,
     dev UBIGINT NOT NULL,
     inode UBIGINT NOT NULL,
+    format VARCHAR,
+    format_state VARCHAR,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+
+-- Each committed batch that stored rows, numbered in commit order; its rows are those of
+-- logs with its ingested_at. The lake export (weblog run --lake) goes batch by batch.
+CREATE TABLE IF NOT EXISTS batches (
+    seq BIGINT PRIMARY KEY,
+    ingested_at TIMESTAMPTZ NOT NULL,
+    rows BIGINT NOT NULL,
+    committed_at TIMESTAMPTZ NOT NULL
+);
+
+-- Per lake (its path), the last batch whose files are in it: written after the files are
+-- renamed into place, so a crash in between makes the next run write them again.
+CREATE TABLE IF NOT EXISTS lake_exports (
+    lake VARCHAR PRIMARY KEY,
+    seq BIGINT NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 );
 

@@ -61,9 +61,26 @@ impl ChunkViews {
 
     /// A view of `s`, which must be a slice of this chunk's data.
     pub fn of_input(&self, s: &str) -> View {
-        let offset = s.as_ptr() as usize - self.data.as_ptr() as usize;
-        debug_assert!(offset + s.len() <= self.data.len());
+        // The guard of every unsafe read of a view: cheap, so checked in release too.
+        let offset = (s.as_ptr() as usize).checked_sub(self.data.as_ptr() as usize);
+        let inside = offset.is_some_and(|o| {
+            o.checked_add(s.len())
+                .is_some_and(|end| end <= self.data.len())
+        });
+        assert!(inside, "a view outside its chunk");
+        let offset = offset.unwrap_or_default();
         View::new_from_bytes(s.as_bytes(), self.data_idx, offset as u32)
+    }
+
+    /// A view of `s`, wherever it is: in the chunk's data (no copy) or not (copied).
+    pub fn of_str(&mut self, s: &str) -> View {
+        let base = self.data.as_ptr() as usize;
+        let at = s.as_ptr() as usize;
+        if at >= base && at + s.len() <= base + self.data.len() {
+            self.of_input(s)
+        } else {
+            self.of_owned(s)
+        }
     }
 
     /// A view of a value that is not in the input as it stands (unescaped, or a constant).

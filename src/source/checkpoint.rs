@@ -14,13 +14,21 @@ pub struct Checkpoint {
     /// Offset just after the last complete line taken; always at a line start.
     pub offset: u64,
     pub head: Head,
-    /// Hash of the bytes just before `offset`.
+    /// Hash of the `marker_len` bytes just before `offset`.
     pub marker: u64,
-    /// File size when it was read (for `status` and lag; not used for identity).
+    /// How many bytes the marker covers ([`fingerprint::MARKER_BYTES`] when it was written).
+    pub marker_len: u64,
+    /// File size when it was read; a `.gz` is unchanged while its size is (plain files are
+    /// identified by content, not size).
     pub size: u64,
     /// Device and inode: a hint only, inodes are reused.
     pub dev: u64,
     pub inode: u64,
+    /// The log format the file was read with (a preset name or a format string), so that
+    /// `auto` keeps its choice for the file, and its rotated copies, from then on.
+    pub format: Option<String>,
+    /// The format's reading state at `offset` (a W3C file's active `#Fields:` line).
+    pub format_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -63,6 +71,62 @@ pub struct Resume {
     pub inode: u64,
     /// With [`StartReason::Moved`]: the path whose checkpoint was taken over.
     pub moved_from: Option<String>,
+    /// A `.gz`: offsets count decompressed bytes, the file is read whole and cannot grow.
+    pub compressed: bool,
+    /// The checkpoint this resumes from (the file's own, or the one taken over).
+    pub from: Option<Checkpoint>,
+}
+
+impl Resume {
+    /// Nothing to read: the file is where its checkpoint left it.
+    pub fn nothing_new(&self) -> bool {
+        self.reason == StartReason::Continue
+            && match &self.from {
+                Some(cp) if self.compressed => cp.size == self.size,
+                _ => self.size == self.offset,
+            }
+    }
+
+    /// Bytes the next read will take (for a `.gz`, its compressed size unless unchanged: the
+    /// decompressed size is not known without reading it).
+    pub fn lag(&self) -> u64 {
+        if self.nothing_new() {
+            0
+        } else if self.compressed {
+            self.size
+        } else {
+            self.size.saturating_sub(self.offset)
+        }
+    }
+
+    /// The checkpoint that records reading `path` up to `offset`, whose preceding bytes
+    /// hash to `marker`, with the format used and its state there.
+    pub fn checkpoint_at(
+        &self,
+        path: &str,
+        offset: u64,
+        marker: u64,
+        format: Option<&str>,
+        format_state: Option<&str>,
+    ) -> Checkpoint {
+        Checkpoint {
+            path: path.to_string(),
+            offset,
+            head: self.head,
+            marker,
+            marker_len: fingerprint::MARKER_BYTES,
+            // A .gz is recognised as unchanged by its compressed size.
+            size: if self.compressed {
+                self.size
+            } else {
+                self.size.max(offset)
+            },
+            dev: self.dev,
+            inode: self.inode,
+            format: format.map(str::to_string),
+            format_state: format_state.map(str::to_string),
+        }
+    }
 }
 
 /// Decide where to resume reading `file`, found at `path`, given every stored checkpoint.
@@ -83,7 +147,7 @@ pub fn resume(
     let Some(head) = fingerprint::head(file)? else {
         return Ok(None);
     };
-    let at = |offset, reason, moved_from: Option<&str>| {
+    let at = |offset, reason, from: Option<&Checkpoint>| {
         Some(Resume {
             offset,
             reason,
@@ -91,7 +155,11 @@ pub fn resume(
             size,
             dev: meta.dev(),
             inode: meta.ino(),
-            moved_from: moved_from.map(str::to_string),
+            moved_from: from
+                .filter(|_| reason == StartReason::Moved)
+                .map(|cp| cp.path.clone()),
+            compressed: false,
+            from: from.cloned(),
         })
     };
     let describes = |cp: &Checkpoint| -> io::Result<Option<StartReason>> {
@@ -101,7 +169,7 @@ pub fn resume(
         if !fingerprint::head_matches(file, cp.head)? {
             return Ok(Some(StartReason::Replaced));
         }
-        if fingerprint::marker_at(file, cp.offset)? != Some(cp.marker) {
+        if fingerprint::marker_at(file, cp.offset, cp.marker_len)? != Some(cp.marker) {
             return Ok(Some(StartReason::Rewritten));
         }
         Ok(None)
@@ -111,19 +179,27 @@ pub fn resume(
         Some(cp) => describes(cp)?,
         None => Some(StartReason::New),
     };
-    if own_verdict.is_none() {
-        return Ok(at(own.unwrap().offset, StartReason::Continue, None));
+    if let (Some(cp), None) = (own, own_verdict) {
+        return Ok(at(cp.offset, StartReason::Continue, Some(cp)));
     }
-    // The furthest-read checkpoint of another path that describes this content.
+    // The furthest-read checkpoint of another path that describes this content (each is
+    // checked with its own head length, whatever the current cap).
     let mut candidates: Vec<&Checkpoint> = stored
         .values()
-        .filter(|cp| cp.path != path && cp.head == head && cp.offset <= size)
+        .filter(|cp| cp.path != path && cp.offset <= size && u64::from(cp.head.len) <= size)
         .collect();
     candidates.sort_by(|a, b| b.offset.cmp(&a.offset).then_with(|| a.path.cmp(&b.path)));
     for cp in candidates {
         if describes(cp)?.is_none() {
-            return Ok(at(cp.offset, StartReason::Moved, Some(&cp.path)));
+            return Ok(at(cp.offset, StartReason::Moved, Some(cp)));
         }
     }
-    Ok(at(0, own_verdict.unwrap(), None))
+    // Read again from the start; a replaced file keeps its path's format (the server that
+    // writes it has not changed), but not its format state.
+    let reason = own_verdict.unwrap_or(StartReason::New);
+    let kept = own.map(|cp| Checkpoint {
+        format_state: None,
+        ..cp.clone()
+    });
+    Ok(at(0, reason, kept.as_ref()))
 }

@@ -9,14 +9,26 @@ use std::os::unix::fs::FileExt;
 use xxhash_rust::xxh3::xxh3_64;
 
 /// The head is the first line, capped: long enough to tell files apart, cheap to re-read.
+/// A checkpoint records its head's length, so a change of this cap leaves checkpoints
+/// written with the old one valid.
 pub const HEAD_MAX_BYTES: usize = 1024;
-/// The marker covers this many bytes before the offset (fewer at the start of a file).
+/// The marker covers this many bytes before the offset (fewer at the start of a file). Each
+/// checkpoint records the length it was made with (`marker_len`) and is checked with it.
 pub const MARKER_BYTES: u64 = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
     pub len: u32,
     pub hash: u64,
+}
+
+impl Head {
+    /// Does content starting with `start` begin with this head? False when `start` is
+    /// shorter than the head.
+    pub fn begins(&self, start: &[u8]) -> bool {
+        let len = self.len as usize;
+        start.len() >= len && xxh3_64(&start[..len]) == self.hash
+    }
 }
 
 /// The head of `file`, or None while the file holds no complete first line (and is shorter
@@ -48,9 +60,9 @@ pub fn head_matches(file: &File, expected: Head) -> io::Result<bool> {
     Ok(n == buf.len() && xxh3_64(&buf) == expected.hash)
 }
 
-/// Hash of the bytes just before `offset`.
-pub fn marker_at(file: &File, offset: u64) -> io::Result<Option<u64>> {
-    let start = offset.saturating_sub(MARKER_BYTES);
+/// Hash of the `marker_len` bytes just before `offset` (fewer at the start of the file).
+pub fn marker_at(file: &File, offset: u64, marker_len: u64) -> io::Result<Option<u64>> {
+    let start = offset.saturating_sub(marker_len);
     let mut buf = vec![0u8; (offset - start) as usize];
     let n = read_full_at(file, &mut buf, start)?;
     Ok((n == buf.len()).then(|| xxh3_64(&buf)))

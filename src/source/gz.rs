@@ -21,64 +21,76 @@ pub fn is_gz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "gz")
 }
 
+/// The decompressed content of a `.gz`.
+pub fn decompressed(path: &Path) -> io::Result<impl Read> {
+    decoder(path)
+}
+
 fn decoder(path: &Path) -> io::Result<MultiGzDecoder<BufReader<File>>> {
     Ok(MultiGzDecoder::new(BufReader::new(File::open(path)?)))
 }
 
-/// Where to resume in the decompressed content and a reader positioned there; None when
-/// there is nothing to do (empty, or unchanged since its checkpoint).
-pub fn open(
+/// Where to resume in the decompressed content; None when it holds no line at all.
+pub fn resume(
     path: &Path,
     key: &str,
     stored: &HashMap<String, Checkpoint>,
-    chunk_bytes: usize,
-) -> io::Result<Option<(Resume, LineReader)>> {
+) -> io::Result<Option<Resume>> {
     let meta = std::fs::metadata(path)?;
     let size = meta.len();
-    let mut first = Vec::with_capacity(HEAD_MAX_BYTES);
-    decoder(path)?
-        .take(HEAD_MAX_BYTES as u64)
-        .read_to_end(&mut first)?;
-    let Some(head) = head_of(&first, first.len() < HEAD_MAX_BYTES) else {
+    // Enough of the start to check every stored head, whatever cap it was recorded with.
+    let longest = stored.values().map(|cp| cp.head.len as usize).max();
+    let want = longest.unwrap_or(0).max(HEAD_MAX_BYTES);
+    let mut first = Vec::with_capacity(want);
+    decoder(path)?.take(want as u64).read_to_end(&mut first)?;
+    let complete = first.len() < want;
+    let Some(head) = head_of(&first[..first.len().min(HEAD_MAX_BYTES)], complete) else {
         return Ok(None);
     };
-    if stored
-        .get(key)
-        .is_some_and(|cp| cp.head == head && cp.size == size)
-    {
-        return Ok(None);
-    }
-    let best = stored
-        .values()
-        .filter(|cp| cp.head == head)
-        .max_by(|a, b| a.offset.cmp(&b.offset).then_with(|| b.path.cmp(&a.path)));
-    let (mut offset, mut reason, mut moved_from) = match best {
-        Some(cp) if cp.path == key => (cp.offset, StartReason::Continue, None),
-        Some(cp) => (cp.offset, StartReason::Moved, Some(cp.path.clone())),
-        None => (0, StartReason::New, None),
+    let own = stored.get(key).filter(|cp| cp.head.begins(&first));
+    let best = own.or_else(|| {
+        stored
+            .values()
+            .filter(|cp| cp.head.begins(&first))
+            .max_by(|a, b| a.offset.cmp(&b.offset).then_with(|| b.path.cmp(&a.path)))
+    });
+    let (offset, reason) = match best {
+        Some(cp) if cp.path == key => (cp.offset, StartReason::Continue),
+        Some(cp) => (cp.offset, StartReason::Moved),
+        None => (0, StartReason::New),
     };
-    let mut input = decoder(path)?;
-    let skipped = io::copy(&mut (&mut input).take(offset), &mut io::sink())?;
-    if skipped < offset {
-        // Shorter than what was read under that name: not the same content after all.
-        (offset, reason, moved_from) = (0, StartReason::Rewritten, None);
-        input = decoder(path)?;
-    }
-    let resume = Resume {
+    Ok(Some(Resume {
         offset,
         reason,
         head,
         size,
         dev: meta.dev(),
         inode: meta.ino(),
-        moved_from,
-    };
-    let reader = LineReader::from_reader(
-        Box::new(input),
-        Arc::from(key),
-        offset,
-        Vec::new(),
-        chunk_bytes,
-    );
-    Ok(Some((resume, reader)))
+        moved_from: best
+            .filter(|_| reason == StartReason::Moved)
+            .map(|cp| cp.path.clone()),
+        compressed: true,
+        from: best.cloned(),
+    }))
+}
+
+/// A reader of the decompressed content positioned at `resume.offset`. When the content
+/// turns out shorter than that, it is not what was read under that name: read it whole.
+pub fn reader(
+    path: &Path,
+    key: Arc<str>,
+    mut resume: Resume,
+    chunk_bytes: usize,
+) -> io::Result<(Resume, LineReader)> {
+    let mut input = decoder(path)?;
+    let skipped = io::copy(&mut (&mut input).take(resume.offset), &mut io::sink())?;
+    if skipped < resume.offset {
+        resume.offset = 0;
+        resume.reason = StartReason::Rewritten;
+        resume.moved_from = None;
+        input = decoder(path)?;
+    }
+    let reader =
+        LineReader::from_reader(Box::new(input), key, resume.offset, Vec::new(), chunk_bytes);
+    Ok((resume, reader))
 }

@@ -7,16 +7,120 @@ pub mod fingerprint;
 pub mod gz;
 pub mod reader;
 
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use checkpoint::{Checkpoint, Resume, StartReason};
-pub use reader::{Chunk, LineReader, Oversize};
+pub use reader::{Chunk, LineReader, MAX_LINE_BYTES, Oversize, REJECT_KEEP_BYTES};
 
 use crate::error::{Error, ErrorKind, Result};
 
+/// The checkpoint key of a file: its path as found.
+pub fn key(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Where the next read of `path` starts, given every stored checkpoint — the one decision
+/// both `run` and `status` use. None: the file holds no complete line yet.
+pub fn identify(path: &Path, stored: &HashMap<String, Checkpoint>) -> io::Result<Option<Resume>> {
+    let key = key(path);
+    if gz::is_gz(path) {
+        gz::resume(path, &key, stored)
+    } else {
+        checkpoint::resume(&File::open(path)?, &key, stored)
+    }
+}
+
+/// A reader of `path`'s complete lines from where `resume` says. The returned resume may
+/// differ: a `.gz` shorter than the offset taken over is read whole instead.
+pub fn open(path: &Path, resume: Resume, chunk_bytes: usize) -> io::Result<(Resume, LineReader)> {
+    let name: Arc<str> = Arc::from(key(path).as_str());
+    if resume.compressed {
+        return gz::reader(path, name, resume, chunk_bytes);
+    }
+    let file = File::open(path)?;
+    // The bytes just before the offset, to continue the checkpoint marker.
+    let start = resume.offset.saturating_sub(fingerprint::MARKER_BYTES);
+    let mut window = vec![0u8; (resume.offset - start) as usize];
+    file.read_exact_at(&mut window, start)?;
+    let reader = LineReader::new(file, name, resume.offset, window, chunk_bytes)?;
+    Ok((resume, reader))
+}
+
+/// Where logs are and how to read them: the command line's `--logs`/`--format`, or a
+/// `[[source]]` table of weblog.toml.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSpec {
+    /// Paths or glob patterns.
+    pub logs: Vec<String>,
+    /// A preset name, a format string, or `auto`.
+    pub format: String,
+    /// The site these files are of, for lines that do not name their virtual host.
+    pub vhost: Option<String>,
+    /// The web server they come from (default: the run's `--host`).
+    pub host: Option<String>,
+}
+
+/// A file found, and the source (an index into the specs) it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFile {
+    pub path: PathBuf,
+    pub source: usize,
+}
+
+/// The complete lines the file starts with (decompressed for a `.gz`), at most `max_lines`
+/// and `max_bytes` of them: what a format is recognised from.
+pub fn first_lines(path: &Path, max_lines: usize, max_bytes: usize) -> io::Result<Vec<Vec<u8>>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(max_bytes);
+    if gz::is_gz(path) {
+        gz::decompressed(path)?
+            .take(max_bytes as u64)
+            .read_to_end(&mut head)?;
+    } else {
+        File::open(path)?
+            .take(max_bytes as u64)
+            .read_to_end(&mut head)?;
+    }
+    let complete = head.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    Ok(head[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .take(max_lines)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec())
+        .collect())
+}
+
+/// The files each source names, each file once (in the first source that names it), in a
+/// stable order, plus warnings for patterns that matched nothing (cron must not fail
+/// because a rotation left no file yet). A plain path that does not exist is an error.
+pub fn discover(sources: &[SourceSpec]) -> Result<(Vec<LogFile>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut warnings = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (index, spec) in sources.iter().enumerate() {
+        let (files, w) = discover_patterns(&spec.logs)?;
+        warnings.extend(w);
+        for path in files {
+            if seen.insert(path.clone()) {
+                found.push(LogFile {
+                    path,
+                    source: index,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((found, warnings))
+}
+
 /// The files the patterns name, each once, in a stable order, plus warnings for patterns
 /// that matched nothing (cron must not fail because a rotation left no file yet).
-pub fn discover(patterns: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
+fn discover_patterns(patterns: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     for pattern in patterns {

@@ -7,7 +7,13 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use super::fingerprint::{MARKER_BYTES, marker_of};
-use crate::parse::{MAX_LINE_BYTES, REJECT_KEEP_BYTES};
+
+/// Lines longer than this are rejected rather than stored: a guard against garbage or
+/// hostile input exhausting memory, far above any real request line.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// How much of a rejected line is kept in `rejects`: enough to diagnose, bounded in size.
+pub const REJECT_KEEP_BYTES: usize = 64 * 1024;
 
 /// The complete lines read in one step.
 #[derive(Debug)]
@@ -31,6 +37,8 @@ pub struct Oversize {
     pub offset: u64,
     /// The line's first bytes, for the rejects table.
     pub prefix: Vec<u8>,
+    /// xxh3 of the whole line (without its newline), which is never held in memory whole.
+    pub hash: u64,
 }
 
 pub struct LineReader {
@@ -83,6 +91,11 @@ impl LineReader {
             window,
             eof: false,
         }
+    }
+
+    /// Hash of the bytes just before the next one to be read (the checkpoint marker there).
+    pub fn marker(&self) -> u64 {
+        marker_of(&self.window)
     }
 
     /// Once [`Self::next_chunk`] has returned None: the unterminated last line, as a final
@@ -141,11 +154,12 @@ impl LineReader {
                     let line_start = self.offset;
                     let prefix = buf[..buf.len().min(REJECT_KEEP_BYTES)].to_vec();
                     match self.skip_past_newline(&buf)? {
-                        Some(skipped) => {
+                        Some((skipped, hash)) => {
                             self.offset += skipped;
                             oversize.push(Oversize {
                                 offset: line_start,
                                 prefix,
+                                hash,
                             });
                             buf = std::mem::take(&mut self.carry);
                         }
@@ -193,8 +207,11 @@ impl LineReader {
     }
 
     /// Read on until a newline; returns how many bytes the whole line took (including the
-    /// `first` bytes already read), or None at EOF. Leaves what follows the newline in `carry`.
-    fn skip_past_newline(&mut self, first: &[u8]) -> io::Result<Option<u64>> {
+    /// `first` bytes already read) and its hash, or None at EOF. Leaves what follows the
+    /// newline in `carry`.
+    fn skip_past_newline(&mut self, first: &[u8]) -> io::Result<Option<(u64, u64)>> {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(first);
         let mut consumed = first.len() as u64;
         let mut buf = vec![0u8; self.chunk_bytes];
         let mut tail = first[first.len().saturating_sub(MARKER_BYTES as usize)..].to_vec();
@@ -207,12 +224,14 @@ impl LineReader {
             }
             match memchr::memchr(b'\n', &buf[..n]) {
                 Some(nl) => {
+                    hasher.update(&buf[..nl]);
                     tail.extend_from_slice(&buf[nl.saturating_sub(MARKER_BYTES as usize)..=nl]);
                     self.remember(&tail);
                     self.carry = buf[nl + 1..n].to_vec();
-                    return Ok(Some(consumed + nl as u64 + 1));
+                    return Ok(Some((consumed + nl as u64 + 1, hasher.digest())));
                 }
                 None => {
+                    hasher.update(&buf[..n]);
                     consumed += n as u64;
                     tail.clear();
                     tail.extend_from_slice(&buf[n.saturating_sub(MARKER_BYTES as usize)..n]);
@@ -324,7 +343,8 @@ mod tests {
         let mut r = LineReader::new(file, Arc::from("t"), 0, Vec::new(), 4096).unwrap();
         let check = File::open(&path).unwrap();
         while let Some(c) = r.next_chunk().unwrap() {
-            let on_disk = super::super::fingerprint::marker_at(&check, c.end).unwrap();
+            let on_disk =
+                super::super::fingerprint::marker_at(&check, c.end, MARKER_BYTES).unwrap();
             assert_eq!(Some(c.marker), on_disk);
         }
     }

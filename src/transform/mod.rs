@@ -1,16 +1,27 @@
-//! Stage 4: the outputs. Two kinds of SQL file, both plain SELECTs:
+//! Stage 4: the outputs. Three kinds of SQL file, all plain SQL for DuckDB (and, through
+//! the Spark job's translation, for Spark):
 //!
-//! - `sql/rollups/<name>.sql` reads `source_logs` (the `logs` rows of the days to refresh,
-//!   plus `is_human`) and must return a `day` column. weblog keeps its result in the table
-//!   `rollup_<name>`, recomputing only the days that received rows since the last run (the
-//!   whole table when it is new or its SQL changed), so outputs never rescan all history.
-//! - `sql/<name>.sql` makes the output `<name>`, usually from the rollups, filtered with the
-//!   macros `in_range(day)`, `pick(all, humans)` and `site_host()` that reflect `--from`,
-//!   `--to`, `--humans-only` and `--site-host`.
+//! - `sql/lib/`: what the others share: `macros.sql` (functions such as `in_range(day)`,
+//!   `pick(all, humans)`, `in_vhost(…)`, `is_static_path(p)`, reading the run's flags),
+//!   `source_logs.sql` (the rows the rollups read) and `own_site.sql` (the site's own host
+//!   when no flag or virtual host says it).
+//! - `sql/rollups/<name>.sql` reads `source_logs` and must return a `day` column. weblog
+//!   keeps its result in the table `rollup_<name>`, recomputing only the days that received
+//!   rows since the last run (the whole table when it is new or its SQL changed), so outputs
+//!   never rescan all history.
+//! - `sql/<name>.sql` makes the output `<name>`, usually from the rollups.
 //!
-//! Adding either kind needs no Rust.
+//! Adding a rollup or an output needs no Rust. [`rollups`] keeps the per-day tables current;
+//! [`outputs`] makes each output, or leaves it alone when nothing it depends on changed.
+
+mod outputs;
+mod rollups;
+
+pub use outputs::{inputs_digest, make_output};
+pub use rollups::refresh_rollups;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use duckdb::Connection;
@@ -22,6 +33,9 @@ include!(concat!(env!("OUT_DIR"), "/builtin_sql.rs"));
 /// The temp table an output is materialised into before it is exported.
 pub const OUTPUT_TABLE: &str = "weblog_output";
 
+/// A visit ends after this long without a request from its visitor, unless told otherwise.
+pub const DEFAULT_VISIT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 #[derive(Debug, Clone)]
 pub struct SqlOutput {
     pub name: String,
@@ -30,10 +44,19 @@ pub struct SqlOutput {
     pub origin: String,
 }
 
+/// `sql/lib/`: the macros, the rollups' source rows, the own-site query.
+#[derive(Debug, Clone)]
+pub struct SqlLib {
+    pub macros: SqlOutput,
+    pub source_logs: SqlOutput,
+    pub own_site: SqlOutput,
+}
+
 #[derive(Debug, Clone)]
 pub struct SqlSet {
     pub outputs: Vec<SqlOutput>,
     pub rollups: Vec<SqlOutput>,
+    pub lib: SqlLib,
 }
 
 /// Filters the outputs honour, handed to SQL as typed session variables.
@@ -42,15 +65,46 @@ pub struct OutputFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub humans_only: bool,
-    pub site_host: Option<String>,
+    /// The site's own host names (referrers from them are internal).
+    pub site_hosts: Vec<String>,
+    /// One virtual host's traffic only.
+    pub vhost: Option<String>,
 }
 
-/// The SQL in `dir` (`*.sql` and `rollups/*.sql`), or the built-in SQL for whichever of the
-/// two folders does not exist.
+/// What the rollups' results depend on besides the rows and their SQL.
+#[derive(Debug, Clone)]
+pub struct RollupParams {
+    pub visit_timeout: Duration,
+}
+
+impl Default for RollupParams {
+    fn default() -> Self {
+        RollupParams {
+            visit_timeout: DEFAULT_VISIT_TIMEOUT,
+        }
+    }
+}
+
+/// The SQL in `dir` (`*.sql`, `rollups/*.sql`, `lib/*.sql`), or the built-in SQL for
+/// whichever of the three folders does not exist.
 pub fn load(dir: &Path) -> Result<SqlSet> {
+    let lib = read_dir_or(&dir.join("lib"), BUILTIN_LIB)?;
+    let take = |name: &str| {
+        lib.iter().find(|f| f.name == name).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Sql,
+                format!("{}: lib/{name}.sql is missing", dir.display()),
+            )
+        })
+    };
     Ok(SqlSet {
         outputs: read_dir_or(dir, BUILTIN_SQL)?,
         rollups: read_dir_or(&dir.join("rollups"), BUILTIN_ROLLUPS)?,
+        lib: SqlLib {
+            macros: take("macros")?,
+            source_logs: take("source_logs")?,
+            own_site: take("own_site")?,
+        },
     })
 }
 
@@ -106,145 +160,23 @@ fn read_dir_or(dir: &Path, builtin: &[(&str, &str)]) -> Result<Vec<SqlOutput>> {
     Ok(out)
 }
 
-fn sql_error(origin: &str, e: duckdb::Error) -> Error {
+pub(crate) fn sql_error(origin: &str, e: duckdb::Error) -> Error {
     Error::new(
         ErrorKind::Sql,
         format!("{origin}: {}", one_line(&e.to_string())),
     )
 }
 
-/// Bring every rollup up to date, in one transaction with emptying `rollup_pending`.
-pub fn refresh_rollups(conn: &Connection, rollups: &[SqlOutput]) -> Result<()> {
-    // Nothing pending and every rollup current: no transaction at all (the no-op run's case).
-    let pending: i64 = conn
-        .query_row("SELECT count(*) FROM rollup_pending", [], |r| r.get(0))
-        .map_err(|e| sql_error("rollups", e))?;
-    if pending == 0 {
-        let (hashes, tables) = rollup_state(conn)?;
-        let current = rollups.iter().all(|r| {
-            tables.contains(&format!("rollup_{}", r.name))
-                && hashes.get(&format!("rollup:{}", r.name)) == Some(&rollup_hash(r))
-        });
-        if current {
-            return Ok(());
-        }
-    }
-    conn.execute_batch("BEGIN TRANSACTION")
-        .map_err(|e| sql_error("rollups", e))?;
-    match refresh_in_transaction(conn, rollups) {
-        Ok(()) => {
-            crate::failpoint::hit("during-rollup");
-            conn.execute_batch("COMMIT")
-                .map_err(|e| sql_error("rollups", e))
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput]) -> Result<()> {
-    let pending: (i64, Option<String>, Option<String>) = conn
-        .query_row(
-            "SELECT count(*), min(day)::VARCHAR, max(day)::VARCHAR FROM rollup_pending",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(|e| sql_error("rollups", e))?;
-    if let (Some(lo), Some(hi)) = (&pending.1, &pending.2) {
-        conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [lo])
-            .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [hi]))
-            .map_err(|e| sql_error("rollups", e))?;
-    }
-    let (stored_hashes, tables) = rollup_state(conn)?;
-    for rollup in rollups {
-        let table = format!("rollup_{}", rollup.name);
-        let key = format!("rollup:{}", rollup.name);
-        let hash = rollup_hash(rollup);
-        let stored = stored_hashes.get(&key);
-        let exists = tables.contains(&table);
-        let query = strip_sql(&rollup.sql);
-        let fail = |e| sql_error(&rollup.origin, e);
-        if !exists || stored != Some(&hash) {
-            // New or changed: compute every day.
-            conn.execute_batch(&format!(
-                "CREATE OR REPLACE TEMP VIEW source_logs AS
-                     SELECT *, NOT coalesce(is_bot, false) AS is_human FROM logs;
-                 CREATE OR REPLACE TABLE \"{table}\" AS {query}\n;"
-            ))
-            .map_err(fail)?;
-            conn.execute(
-                "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
-                [&key, &hash],
-            )
-            .map_err(fail)?;
-            let has_day: bool = conn
-                .query_row(
-                    "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
-                    [&table],
-                    |r| r.get(0),
-                )
-                .map_err(fail)?;
-            if !has_day {
-                return Err(Error::new(
-                    ErrorKind::Sql,
-                    format!("{}: a rollup must return a `day` column", rollup.origin),
-                ));
-            }
-        } else if pending.0 > 0 {
-            conn.execute_batch(&format!(
-                "CREATE OR REPLACE TEMP VIEW source_logs AS
-                     SELECT *, NOT coalesce(is_bot, false) AS is_human FROM logs
-                     WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
-                       AND day IN (SELECT day FROM rollup_pending);
-                 DELETE FROM \"{table}\" WHERE day IN (SELECT day FROM rollup_pending);
-                 INSERT INTO \"{table}\" BY NAME {query}\n;"
-            ))
-            .map_err(fail)?;
-        }
-    }
-    conn.execute_batch("DELETE FROM rollup_pending")
-        .map_err(|e| sql_error("rollups", e))
-}
-
-fn rollup_hash(rollup: &SqlOutput) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(rollup.sql.as_bytes()))
-}
-
-type RollupState = (
-    std::collections::HashMap<String, String>,
-    std::collections::HashSet<String>,
-);
-
-/// The SQL hash each rollup table was built from (`rollup:<name>` in weblog_meta), and the
-/// tables that exist: read once, not per rollup (those catalog queries were most of a
-/// no-op run).
-fn rollup_state(conn: &Connection) -> Result<RollupState> {
-    let fail = |e| sql_error("rollups", e);
-    let mut stmt = conn
-        .prepare("SELECT key, value FROM weblog_meta WHERE key LIKE 'rollup:%'")
-        .map_err(fail)?;
-    let hashes = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(fail)?
-        .collect::<duckdb::Result<_>>()
-        .map_err(fail)?;
-    let mut stmt = conn
-        .prepare("SELECT table_name FROM duckdb_tables() WHERE NOT temporary")
-        .map_err(fail)?;
-    let tables = stmt
-        .query_map([], |r| r.get(0))
-        .map_err(fail)?
-        .collect::<duckdb::Result<_>>()
-        .map_err(fail)?;
-    Ok((hashes, tables))
-}
-
-/// Set the filter variables and the macros output SQL uses.
-pub fn prepare_outputs(conn: &Connection, filter: &OutputFilter) -> Result<()> {
+/// Set the run's variables (filters, visit timeout) and define the macros of
+/// `lib/macros.sql`, which read them.
+pub fn prepare(
+    conn: &Connection,
+    lib: &SqlLib,
+    filter: &OutputFilter,
+    params: &RollupParams,
+) -> Result<()> {
     let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
-    let fail = |e| sql_error("output parameters", e);
+    let fail = |e| sql_error("the run's parameters", e);
     conn.execute("SET VARIABLE weblog_from = ?::DATE", [date(filter.from)])
         .map_err(fail)?;
     conn.execute("SET VARIABLE weblog_to = ?::DATE", [date(filter.to)])
@@ -254,19 +186,53 @@ pub fn prepare_outputs(conn: &Connection, filter: &OutputFilter) -> Result<()> {
         [filter.humans_only],
     )
     .map_err(fail)?;
-    let host = filter.site_host.as_ref().map(|h| h.to_lowercase());
-    conn.execute("SET VARIABLE weblog_site_host = ?::VARCHAR", [host])
+    conn.execute("SET VARIABLE weblog_vhost = ?::VARCHAR", [&filter.vhost])
         .map_err(fail)?;
-    conn.execute_batch(
-        "CREATE OR REPLACE TEMP MACRO in_range(d) AS
-             d BETWEEN coalesce(getvariable('weblog_from'), DATE '0001-01-01')
-                   AND coalesce(getvariable('weblog_to'), DATE '9999-12-31');
-         CREATE OR REPLACE TEMP MACRO humans_only() AS coalesce(getvariable('weblog_humans_only'), false);
-         CREATE OR REPLACE TEMP MACRO pick(all_traffic, humans) AS
-             CASE WHEN humans_only() THEN humans ELSE all_traffic END;
-         CREATE OR REPLACE TEMP MACRO site_host() AS getvariable('weblog_site_host');",
+    set_site_hosts(conn, &filter.site_hosts)?;
+    conn.execute(
+        "SET VARIABLE weblog_visit_timeout_us = ?::BIGINT",
+        [params.visit_timeout.as_micros() as i64],
     )
-    .map_err(fail)
+    .map_err(fail)?;
+    conn.execute_batch(&lib.macros.sql)
+        .map_err(|e| sql_error(&lib.macros.origin, e))
+}
+
+/// The site's own hosts as the one pattern `is_site_host` matches (subdomains included).
+fn set_site_hosts(conn: &Connection, hosts: &[String]) -> Result<()> {
+    let pattern = (!hosts.is_empty()).then(|| {
+        let names: Vec<String> = hosts
+            .iter()
+            .map(|h| regex::escape(&h.to_lowercase()))
+            .collect();
+        format!("^(.*\\.)?({})$", names.join("|"))
+    });
+    conn.execute("SET VARIABLE weblog_site_hosts_re = ?::VARCHAR", [pattern])
+        .map_err(|e| sql_error("the run's parameters", e))?;
+    Ok(())
+}
+
+/// When no site host is known, the host `lib/own_site.sql` finds is taken as the site's
+/// own (and returned, for the run summary).
+pub fn detect_own_site(
+    conn: &Connection,
+    lib: &SqlLib,
+    filter: &OutputFilter,
+) -> Result<Option<String>> {
+    if !filter.site_hosts.is_empty() {
+        return Ok(None);
+    }
+    let found: Option<String> = conn
+        .query_row(strip_sql(&lib.own_site.sql), [], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| match e {
+            duckdb::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(sql_error(&lib.own_site.origin, e)),
+        })?;
+    if let Some(host) = &found {
+        set_site_hosts(conn, std::slice::from_ref(host))?;
+    }
+    Ok(found)
 }
 
 /// Run the output's query into [`OUTPUT_TABLE`]; returns its row count.
@@ -284,7 +250,7 @@ pub fn materialize(conn: &Connection, output: &SqlOutput) -> Result<u64> {
 }
 
 /// A query file may end in `;` and comments; CREATE … AS needs the bare SELECT.
-fn strip_sql(sql: &str) -> &str {
+pub(crate) fn strip_sql(sql: &str) -> &str {
     let mut s = sql.trim_end();
     loop {
         let before = s;

@@ -158,6 +158,33 @@ pub fn append(path: &Path, lines: &[String]) {
     }
 }
 
+/// A test whose tool is missing: under `make test` (WEBLOG_REQUIRE_TOOLS=1) or in CI
+/// (`CI=true`) that is a failure, so a green run always means the test ran; a developer
+/// without the tool can opt out with WEBLOG_ALLOW_MISSING_TOOLS=1 and sees it skipped.
+pub fn tool_missing(what: &str) {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    let strict = set("WEBLOG_REQUIRE_TOOLS") || set("CI");
+    if strict && !set("WEBLOG_ALLOW_MISSING_TOOLS") {
+        panic!(
+            "{what} (required here: WEBLOG_REQUIRE_TOOLS or CI is set; WEBLOG_ALLOW_MISSING_TOOLS=1 skips)"
+        );
+    }
+    eprintln!("SKIPPED: {what}");
+}
+
+/// The outputs the repository's `sql/` folder defines (one per `<name>.sql`).
+pub fn repo_outputs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_sql())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".sql").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn repo_sql() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sql")
 }

@@ -1,0 +1,7 @@
+-- Device families (uap-core) of human traffic.
+-- visitors: the sum over days of each day's distinct addresses (GoAccess's convention).
+SELECT device, sum(requests)::BIGINT AS requests, sum(visitors)::BIGINT AS visitors
+FROM rollup_devices
+WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost)
+GROUP BY device
+ORDER BY requests DESC, device

@@ -1,0 +1,11 @@
+-- Per day and device family (uap-core), humans only.
+SELECT
+    day,
+    all_vhosts,
+    for_vhost,
+    device_family AS device,
+    count(*) AS requests,
+    count(DISTINCT client_addr) AS visitors
+FROM source_logs
+WHERE is_human
+GROUP BY ALL

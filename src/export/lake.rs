@@ -1,0 +1,277 @@
+//! The shared Parquet lake (`weblog run --lake DIR`): every committed row, exactly once,
+//! as `DIR/logs/day=YYYY-MM-DD/host=NAME/part-<host>-<seq>.parquet`, where `seq` numbers the
+//! warehouse's committed batches. A batch's files are written under a `.`-prefixed folder
+//! (which Spark, Hive and Trino never list), synced, renamed into place, and only then is
+//! the batch marked exported in the warehouse. A crash in between makes the next run write
+//! the same rows to the same names again: each file is whole, and no row is in two files.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::write_bytes_atomically;
+use crate::error::{Error, ErrorKind, Result, one_line};
+use crate::load::Warehouse;
+use crate::sql_text::{string_literal, timestamptz};
+use crate::summary::LakeSummary;
+
+/// Bumped when the lake's columns or layout change incompatibly.
+pub const LAKE_SCHEMA_VERSION: i64 = 1;
+
+/// The lake's columns: the user-visible columns of `logs`, in portable types (timestamps
+/// as UTC instants, no unsigned integers). `day` and `host` are the partition folders.
+const COLUMNS: &[(&str, &str, &str)] = &[
+    ("raw_log", "raw_log", "string"),
+    ("remote_addr", "remote_addr", "string"),
+    ("client_addr", "client_addr", "string"),
+    ("remote_user", "remote_user", "string"),
+    ("time_local", "time_local", "timestamp_utc"),
+    ("hour", "hour::INTEGER", "int32"),
+    ("request_method", "request_method", "string"),
+    ("request_path", "request_path", "string"),
+    ("request_protocol", "request_protocol", "string"),
+    ("status", "status", "int32"),
+    ("body_bytes_sent", "body_bytes_sent", "int64"),
+    ("http_referer", "http_referer", "string"),
+    ("http_user_agent", "http_user_agent", "string"),
+    ("vhost", "vhost", "string"),
+    ("server_port", "server_port", "int32"),
+    ("request_time", "request_time", "double"),
+    ("upstream_response_time", "upstream_response_time", "double"),
+    ("request_length", "request_length", "int64"),
+    ("x_forwarded_for", "x_forwarded_for", "string"),
+    ("ssl_protocol", "ssl_protocol", "string"),
+    ("cache_status", "cache_status", "string"),
+    ("source_file", "source_file", "string"),
+    ("source_offset", "source_offset", "int64"),
+    ("ingested_at", "ingested_at", "timestamp_utc"),
+    ("browser_family", "browser_family", "string"),
+    ("browser_major", "browser_major", "string"),
+    ("os_family", "os_family", "string"),
+    ("device_family", "device_family", "string"),
+    ("is_bot", "is_bot", "boolean"),
+    ("country_code", "country_code", "string"),
+];
+
+#[derive(Serialize)]
+struct SchemaFile {
+    schema_version: i64,
+    partitioned_by: [&'static str; 2],
+    columns: Vec<SchemaColumn>,
+}
+
+#[derive(Serialize)]
+struct SchemaColumn {
+    name: &'static str,
+    r#type: &'static str,
+}
+
+fn schema_json() -> String {
+    let mut columns: Vec<SchemaColumn> = COLUMNS
+        .iter()
+        .map(|(name, _, ty)| SchemaColumn { name, r#type: ty })
+        .collect();
+    columns.push(SchemaColumn {
+        name: "day",
+        r#type: "date",
+    });
+    columns.push(SchemaColumn {
+        name: "host",
+        r#type: "string",
+    });
+    let file = SchemaFile {
+        schema_version: LAKE_SCHEMA_VERSION,
+        partitioned_by: ["day", "host"],
+        columns,
+    };
+    serde_json::to_string_pretty(&file).expect("serialises") + "\n"
+}
+
+/// The name a lake is recorded under: its absolute path.
+pub fn lake_key(lake: &Path) -> String {
+    std::fs::canonicalize(lake)
+        .unwrap_or_else(|_| lake.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn io(what: String) -> impl Fn(std::io::Error) -> Error {
+    move |e| Error::new(ErrorKind::Io, format!("{what}: {e}"))
+}
+
+/// Append every committed batch the lake does not hold yet (all of them for a new lake). A
+/// failure stops the export where it is (the rows stay in the warehouse and the next run
+/// goes on from there) and is reported in the summary.
+pub fn export(wh: &Warehouse, lake: &Path) -> LakeSummary {
+    let mut summary = LakeSummary {
+        lake: lake_key(lake),
+        ..Default::default()
+    };
+    if let Err(e) = export_batches(wh, lake, &mut summary) {
+        summary.error = Some(e.message);
+    }
+    summary
+}
+
+fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Result<()> {
+    let logs = lake.join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| {
+        Error::new(
+            ErrorKind::CantCreate,
+            format!("cannot create lake folder {}: {e}", logs.display()),
+        )
+    })?;
+    check_schema(lake)?;
+    remove_stale_temp_dirs(lake);
+    let key = lake_key(lake);
+    summary.lake = key.clone();
+    summary.mark = wh.lake_mark(&key)?;
+    let select: Vec<String> = COLUMNS
+        .iter()
+        .map(|(name, expr, _)| format!("{expr} AS {name}"))
+        .chain(["day".to_string(), "host".to_string()])
+        .collect();
+    for (seq, ingested_at) in wh.batches_after(summary.mark)? {
+        let tmp = lake.join(format!(".weblog-{seq}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        let sql = format!(
+            "COPY (SELECT {} FROM logs WHERE ingested_at = {} ORDER BY source_file, source_offset)
+             TO {} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day, host), FILENAME_PATTERN 'part_{{i}}')",
+            select.join(", "),
+            timestamptz(ingested_at),
+            string_literal(&tmp.to_string_lossy())
+        );
+        wh.connection().execute_batch(&sql).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!(
+                    "cannot write batch {seq} to the lake {}: {}",
+                    lake.display(),
+                    one_line(&e.to_string())
+                ),
+            )
+        })?;
+        let written = place_files(&tmp, &logs, seq)?;
+        crate::failpoint::hit("lake-after-rename");
+        let _ = std::fs::remove_dir_all(&tmp);
+        wh.set_lake_mark(&key, seq)?;
+        summary.mark = seq;
+        summary.batches += 1;
+        summary.files += written.len() as u64;
+        summary.rows += wh.batch_rows(seq)?;
+    }
+    Ok(())
+}
+
+/// Move each file DuckDB wrote under `tmp/day=…/host=…/` to its place in `logs/`, named for
+/// its host and batch, each synced and its folder synced after the rename.
+fn place_files(tmp: &Path, logs: &Path, seq: i64) -> Result<Vec<PathBuf>> {
+    let mut placed = Vec::new();
+    for day_dir in read_dirs(tmp)? {
+        for host_dir in read_dirs(&day_dir)? {
+            let host = host_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("host="))
+                .unwrap_or("unknown")
+                .to_string();
+            let target_dir = logs
+                .join(day_dir.file_name().expect("a partition folder"))
+                .join(host_dir.file_name().expect("a partition folder"));
+            std::fs::create_dir_all(&target_dir)
+                .map_err(io(format!("cannot create {}", target_dir.display())))?;
+            let mut files: Vec<PathBuf> = std::fs::read_dir(&host_dir)
+                .map_err(io(format!("cannot read {}", host_dir.display())))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            files.sort();
+            let several = files.len() > 1;
+            for (i, file) in files.iter().enumerate() {
+                let name = if several {
+                    format!("part-{host}-{seq}-{i}.parquet")
+                } else {
+                    format!("part-{host}-{seq}.parquet")
+                };
+                let target = target_dir.join(name);
+                File::open(file)
+                    .and_then(|f| f.sync_all())
+                    .and_then(|()| std::fs::rename(file, &target))
+                    .map_err(io(format!("cannot place {}", target.display())))?;
+                placed.push(target);
+            }
+            if let Ok(d) = File::open(&target_dir) {
+                let _ = d.sync_all();
+            }
+        }
+    }
+    Ok(placed)
+}
+
+fn read_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(format!("cannot read {}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// Write `_weblog_schema.json` if the lake has none; refuse a lake of another schema.
+fn check_schema(lake: &Path) -> Result<()> {
+    let path = lake.join("_weblog_schema.json");
+    let wanted = schema_json();
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text == wanted => Ok(()),
+        Ok(text) => {
+            let version = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["schema_version"].as_i64());
+            match version {
+                Some(v) if v == LAKE_SCHEMA_VERSION => {
+                    write_bytes_atomically(&path, wanted.as_bytes())
+                }
+                Some(v) => Err(Error::new(
+                    ErrorKind::Data,
+                    format!(
+                        "lake {} has schema version {v}; this weblog writes version {LAKE_SCHEMA_VERSION}",
+                        lake.display()
+                    ),
+                )),
+                None => Err(Error::new(
+                    ErrorKind::Data,
+                    format!(
+                        "lake {} has an unreadable {}",
+                        lake.display(),
+                        path.display()
+                    ),
+                )),
+            }
+        }
+        Err(_) => write_bytes_atomically(&path, wanted.as_bytes()),
+    }
+}
+
+/// Remove the temporary folders of exports whose process is gone (killed mid-batch).
+fn remove_stale_temp_dirs(lake: &Path) {
+    let Ok(entries) = std::fs::read_dir(lake) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(".weblog-")
+            .and_then(|n| n.rsplit_once('-'))
+            .map(|(_, p)| p.to_string())
+        else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The small state a run reads and writes beside the rows: checkpoints, the data version,
+//! each output's freshness, and the `runs` record.
+
+use std::collections::HashMap;
+
+use super::Warehouse;
+use crate::error::{Context, ErrorKind, Result};
+use crate::source::Checkpoint;
+use crate::source::fingerprint::Head;
+use crate::summary::RunSummary;
+
+impl Warehouse {
+    /// Every stored checkpoint, by path. A database not yet upgraded (opened read-only by
+    /// `status`) is read as its version wrote it.
+    pub fn checkpoints(&self) -> Result<HashMap<String, Checkpoint>> {
+        let db = || format!("cannot read checkpoints from {}", self.path.display());
+        let v3 = if self.stored_version >= 3 {
+            "marker_len, format, format_state"
+        } else {
+            "64, NULL, NULL"
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                r#"SELECT path, "offset", head_len, head_hash, marker, size, dev, inode, {v3} FROM checkpoints"#
+            ))
+            .context(ErrorKind::Data, db)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Checkpoint {
+                    path: r.get(0)?,
+                    offset: r.get(1)?,
+                    head: Head {
+                        len: r.get(2)?,
+                        hash: r.get(3)?,
+                    },
+                    marker: r.get(4)?,
+                    size: r.get(5)?,
+                    dev: r.get(6)?,
+                    inode: r.get(7)?,
+                    marker_len: r.get(8)?,
+                    format: r.get(9)?,
+                    format_state: r.get(10)?,
+                })
+            })
+            .context(ErrorKind::Data, db)?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let cp = row.context(ErrorKind::Data, db)?;
+            out.insert(cp.path.clone(), cp);
+        }
+        Ok(out)
+    }
+
+    /// A number that changes whenever stored data does (each commit moves it on).
+    pub fn data_version(&self) -> Result<i64> {
+        let v: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT max(value) FROM weblog_meta WHERE key = 'data_version'",
+                [],
+                |r| r.get(0),
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot read the data version of {}", self.path.display())
+            })?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// The row count recorded for `output` when it was last written with `fingerprint`.
+    pub fn output_state(&self, output: &str, fingerprint: &str) -> Option<u64> {
+        let value: String = self
+            .conn
+            .query_row(
+                "SELECT value FROM weblog_meta WHERE key = ?",
+                [format!("output:{output}")],
+                |r| r.get(0),
+            )
+            .ok()?;
+        let (stored, rows) = value.split_once(' ')?;
+        (stored == fingerprint).then(|| rows.parse().ok()).flatten()
+    }
+
+    pub fn set_output_state(&self, output: &str, fingerprint: &str, rows: u64) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
+                [format!("output:{output}"), format!("{fingerprint} {rows}")],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot record output {output} in {}", self.path.display())
+            })?;
+        Ok(())
+    }
+
+    /// Record a run in `runs` (its own small transaction, after the batches').
+    pub fn record_run(
+        &self,
+        started_at_us: i64,
+        summary: &RunSummary,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(summary).expect("summary serialises");
+        self.conn
+            .execute(
+                "INSERT INTO runs VALUES (make_timestamp(?::BIGINT)::TIMESTAMPTZ, current_timestamp, ?, ?, ?, ?, ?, ?, ?, ?)",
+                duckdb::params![
+                    started_at_us,
+                    summary.files.len() as i64,
+                    summary.lines_read as i64,
+                    summary.bytes_read as i64,
+                    summary.inserted as i64,
+                    summary.duplicates as i64,
+                    summary.rejected as i64,
+                    error,
+                    json
+                ],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot record the run in {}", self.path.display())
+            })?;
+        Ok(())
+    }
+
+    /// The last batch the lake `lake` holds (0: none yet).
+    pub fn lake_mark(&self, lake: &str) -> Result<i64> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT max(seq) FROM lake_exports WHERE lake = ?",
+                [lake],
+                |r| r.get(0),
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot read the lake mark in {}", self.path.display())
+            })?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Committed batches after `seq`, in order: (seq, ingested_at µs).
+    pub fn batches_after(&self, seq: i64) -> Result<Vec<(i64, i64)>> {
+        let what = || format!("cannot read the batches of {}", self.path.display());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, epoch_us(ingested_at) FROM batches WHERE seq > ? ORDER BY seq")
+            .context(ErrorKind::Data, what)?;
+        let rows = stmt
+            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .context(ErrorKind::Data, what)?;
+        rows.collect::<duckdb::Result<_>>()
+            .context(ErrorKind::Data, what)
+    }
+
+    /// Rows stored by batch `seq`.
+    pub fn batch_rows(&self, seq: i64) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(rows), 0) FROM batches WHERE seq = ?",
+                [seq],
+                |r| r.get(0),
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot read the batches of {}", self.path.display())
+            })?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Record that the lake holds every batch up to `seq` (after its files are in place).
+    pub fn set_lake_mark(&self, lake: &str, seq: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO lake_exports VALUES (?, ?, current_timestamp)",
+                duckdb::params![lake, seq],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot record the lake mark in {}", self.path.display())
+            })?;
+        Ok(())
+    }
+
+    /// Every lake this warehouse feeds: (path, last batch in it, batches and rows not yet).
+    pub fn lakes(&self) -> Result<Vec<(String, i64, u64, u64)>> {
+        if self.stored_version < 3 {
+            return Ok(Vec::new());
+        }
+        let what = || format!("cannot read the lake marks of {}", self.path.display());
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT l.lake, l.seq, count(b.seq), coalesce(sum(b.rows), 0)::BIGINT
+                 FROM lake_exports l LEFT JOIN batches b ON b.seq > l.seq
+                 GROUP BY l.lake, l.seq ORDER BY l.lake",
+            )
+            .context(ErrorKind::Data, what)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)? as u64,
+                    r.get::<_, i64>(3)? as u64,
+                ))
+            })
+            .context(ErrorKind::Data, what)?;
+        rows.collect::<duckdb::Result<_>>()
+            .context(ErrorKind::Data, what)
+    }
+}

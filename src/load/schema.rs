@@ -1,0 +1,259 @@
+//! The stored schema and its versions. A database's versions are read before anything is
+//! written to it: one from a newer weblog, or one that is not a weblog database, is refused
+//! untouched. Older ones are migrated in place, in one transaction.
+
+use duckdb::Connection;
+
+use super::{BUMP_DATA_VERSION, Warehouse};
+use crate::enrich::Enricher;
+use crate::error::{Context, Error, ErrorKind, Result, one_line};
+use crate::sql_text::string_literal;
+
+/// Bumped when the stored schema changes; a database from a newer weblog is refused rather
+/// than half-understood. 1: the spine. 2: user-agent columns. 3: log-format columns,
+/// client_addr, hour, host; checkpoints record their fingerprint parameters and format;
+/// rejects are deduplicated by line hash.
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The meaning of a stored checkpoint (what head, marker and offset are), versioned apart
+/// from the tables: 2 = per-row head and marker lengths.
+pub const CHECKPOINT_FORMAT: i64 = 2;
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// What version 3 adds to a version 2 database (each statement idempotent).
+const TO_V3: &str = "
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS client_addr VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS hour UTINYINT;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS vhost VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS server_port INTEGER;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS request_time DOUBLE;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS upstream_response_time DOUBLE;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS request_length BIGINT;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS x_forwarded_for VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS ssl_protocol VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS cache_status VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS host VARCHAR;
+    -- Version-2 checkpoints were all made with a 64-byte marker and no format.
+    ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS marker_len UBIGINT DEFAULT 64;
+    ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS format VARCHAR;
+    ALTER TABLE checkpoints ADD COLUMN IF NOT EXISTS format_state VARCHAR;
+    ALTER TABLE rejects ADD COLUMN IF NOT EXISTS line_hash UBIGINT;
+    CREATE TABLE IF NOT EXISTS batches (
+        seq BIGINT PRIMARY KEY,
+        ingested_at TIMESTAMPTZ NOT NULL,
+        rows BIGINT NOT NULL,
+        committed_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS lake_exports (
+        lake VARCHAR PRIMARY KEY,
+        seq BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+";
+
+/// Values of the version 3 columns for rows stored before them: every older row was a
+/// combined/common line, whose hour is the two digits after the day in its first '['
+/// (where version 2's hourly rollup read it).
+const TO_V3_ROWS: &str = "
+    UPDATE logs SET client_addr = remote_addr,
+        hour = TRY_CAST(substr(raw_log, strpos(raw_log, '[') + 13, 2) AS UTINYINT);
+    -- The batches the rows were committed in (each had its own ingested_at), in order.
+    INSERT INTO batches
+        SELECT row_number() OVER (ORDER BY ingested_at), ingested_at, count(*), ingested_at
+        FROM logs GROUP BY ingested_at;
+";
+
+/// What version 2 added to version 1: the derived user-agent and country columns.
+const TO_V2: &str = "
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS browser_family VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS browser_major VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS os_family VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS device_family VARCHAR;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS is_bot BOOLEAN;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS country_code VARCHAR;
+";
+
+/// Tables that exist in the main catalog of `conn`.
+fn tables(conn: &Connection) -> duckdb::Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT table_name FROM duckdb_tables()
+         WHERE database_name = current_database() AND schema_name = 'main'",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+impl Warehouse {
+    /// The stored schema version (0 for a new, empty database), after refusing a database
+    /// this weblog must not write to. Reads only.
+    pub(super) fn check_versions(&self) -> Result<i64> {
+        let db = self.path.display().to_string();
+        let existing =
+            tables(&self.conn).context(ErrorKind::Data, || format!("cannot read {db}"))?;
+        if !existing.iter().any(|t| t == "weblog_meta") {
+            if existing.is_empty() {
+                return Ok(0);
+            }
+            return Err(Error::new(
+                ErrorKind::Data,
+                format!(
+                    "database {db} is not a weblog database (it has tables but no weblog_meta); pass another --db"
+                ),
+            ));
+        }
+        let read = |key: &str| -> Result<Option<i64>> {
+            let value: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT max(value) FROM weblog_meta WHERE key = ?",
+                    [key],
+                    |r| r.get(0),
+                )
+                .context(ErrorKind::Data, || {
+                    format!("cannot read the versions of {db}")
+                })?;
+            value
+                .map(|v| {
+                    v.parse::<i64>().map_err(|_| {
+                        Error::new(
+                            ErrorKind::Data,
+                            format!("database {db} has an unreadable {key} {v:?}"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let schema = read("schema_version")?.unwrap_or(0);
+        if schema > SCHEMA_VERSION {
+            return Err(Error::new(
+                ErrorKind::Data,
+                format!(
+                    "database {db} has schema version {schema}, written by a newer weblog (this one knows {SCHEMA_VERSION}); upgrade weblog"
+                ),
+            ));
+        }
+        let checkpoints = read("checkpoint_format")?.unwrap_or(1);
+        if checkpoints > CHECKPOINT_FORMAT {
+            return Err(Error::new(
+                ErrorKind::Data,
+                format!(
+                    "database {db} has checkpoint format {checkpoints}, written by a newer weblog (this one knows {CHECKPOINT_FORMAT}); upgrade weblog"
+                ),
+            ));
+        }
+        Ok(schema)
+    }
+
+    /// Create the schema in a new database (its versions with it, atomically).
+    pub(super) fn apply_schema(&mut self) -> Result<()> {
+        if self.stored_version != 0 {
+            return Ok(());
+        }
+        let db = self.path.display().to_string();
+        self.conn
+            .execute_batch(&format!(
+                "BEGIN; {SCHEMA};
+                 INSERT INTO weblog_meta VALUES ('schema_version', '{SCHEMA_VERSION}'),
+                     ('checkpoint_format', '{CHECKPOINT_FORMAT}');
+                 COMMIT;"
+            ))
+            .context(ErrorKind::Data, || format!("cannot set up schema in {db}"))?;
+        self.stored_version = SCHEMA_VERSION;
+        Ok(())
+    }
+
+    /// Bring a database of an older schema up to date, in one transaction: the new columns,
+    /// and values for the rows stored without them. `host` is the server the existing rows
+    /// came from (a warehouse held one server's logs before version 3).
+    pub fn upgrade(&mut self, enricher: &mut Enricher, host: &str) -> Result<()> {
+        let from = self.stored_version;
+        if from >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        let db = self.path.display().to_string();
+        let fail = |what: &str, e: String| {
+            Error::new(ErrorKind::Data, format!("{what} ({db}): {}", one_line(&e)))
+        };
+        let loader = &self.loader;
+        // Version 1 rows lack the user-agent columns: classified per distinct agent here,
+        // handed to DuckDB as a view (made before the transaction, as every scan).
+        let mut agents_frame = if from < 2 {
+            let agents: Vec<Option<String>> = {
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT DISTINCT http_user_agent FROM logs")
+                    .map_err(|e| fail("cannot read agents to upgrade", e.to_string()))?;
+                let rows = stmt
+                    .query_map([], |r| r.get(0))
+                    .map_err(|e| fail("cannot read agents to upgrade", e.to_string()))?;
+                rows.collect::<duckdb::Result<_>>()
+                    .map_err(|e| fail("cannot read agents to upgrade", e.to_string()))?
+            };
+            Some(
+                crate::parse::agent_frame(&agents, enricher)
+                    .map_err(|e| fail("cannot build agent frame", e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let agents = match &mut agents_frame {
+            Some(frame) => Some(
+                loader
+                    .scan("weblog_agents", frame)
+                    .map_err(|e| fail("cannot upgrade stored rows", e))?,
+            ),
+            None => None,
+        };
+        let steps = || -> std::result::Result<(), (&'static str, String)> {
+            let run = |what: &'static str, sql: &str| {
+                loader.execute(sql).map(|_| ()).map_err(|e| (what, e))
+            };
+            run("cannot begin the upgrade", "BEGIN TRANSACTION")?;
+            // Every table and column first, then the values (DuckDB alters a table before
+            // updating it).
+            run("cannot add the missing tables", SCHEMA)?;
+            if agents.is_some() {
+                run("cannot add the user-agent columns", TO_V2)?;
+            }
+            run("cannot add the version 3 columns", TO_V3)?;
+            if let Some(agents) = &agents {
+                run(
+                    "cannot upgrade stored rows",
+                    &format!(
+                        "UPDATE logs SET browser_family = u.browser_family, browser_major = u.browser_major,
+                             os_family = u.os_family, device_family = u.device_family, is_bot = u.is_bot
+                         FROM {} u
+                         WHERE logs.http_user_agent IS NOT DISTINCT FROM u.http_user_agent",
+                        agents.table
+                    ),
+                )?;
+            }
+            run("cannot fill the version 3 columns", TO_V3_ROWS)?;
+            run(
+                "cannot record the host of stored rows",
+                &format!(
+                    "UPDATE logs SET host = {} WHERE host IS NULL",
+                    string_literal(host)
+                ),
+            )?;
+            run(
+                "cannot write the schema version",
+                &format!(
+                    "INSERT OR REPLACE INTO weblog_meta VALUES ('schema_version', '{SCHEMA_VERSION}'),
+                         ('checkpoint_format', '{CHECKPOINT_FORMAT}')"
+                ),
+            )?;
+            run("cannot write the data version", BUMP_DATA_VERSION)?;
+            run("cannot commit the upgrade", "COMMIT")
+        };
+        steps().map_err(|(what, e)| {
+            let _ = loader.execute("ROLLBACK");
+            fail(what, e)
+        })?;
+        drop(agents);
+        tracing::info!(from, to = SCHEMA_VERSION, "database upgraded");
+        self.stored_version = SCHEMA_VERSION;
+        Ok(())
+    }
+}

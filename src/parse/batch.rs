@@ -1,0 +1,163 @@
+//! Batching: the chunks of every file read in a run, parsed into frames of bounded size,
+//! each sealed with the checkpoints it advances and handed to the loader, which commits the
+//! two together or not at all.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::enrich::Enricher;
+use crate::source::{Checkpoint, LineReader, Resume};
+
+use super::{FileContext, FrameBuilder, ParsedBatch};
+
+/// Told how far a run's reading has got (e.g. to draw a progress bar).
+pub trait Progress: Send + Sync {
+    /// Bytes the run expects to read, before it starts.
+    fn start(&self, backlog_bytes: u64);
+    fn advance(&self, bytes: u64);
+    fn finish(&self);
+}
+
+/// A parsed batch with the checkpoints it advances: committed together or not at all.
+pub struct Sealed {
+    pub parsed: ParsedBatch,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// What reading one file did.
+#[derive(Debug, Default)]
+pub struct FileRead {
+    pub bytes: u64,
+    /// False when reading stopped early: the loader failed, or a stop was requested.
+    pub finished: bool,
+}
+
+/// Chunks parsed and waiting to be committed together.
+pub struct Batcher<S: FnMut(Sealed) -> bool> {
+    last_ingested_at_us: i64,
+    budget: usize,
+    builder: FrameBuilder,
+    checkpoints: HashMap<String, Checkpoint>,
+    enricher: Enricher,
+    /// Takes a sealed batch; false once the loader has stopped.
+    sink: S,
+    /// Time spent waiting for the loader to take a sealed batch.
+    pub waited: Duration,
+    stop: Option<Arc<AtomicBool>>,
+    progress: Option<Arc<dyn Progress>>,
+}
+
+impl<S: FnMut(Sealed) -> bool> Batcher<S> {
+    pub fn new(
+        budget: usize,
+        enricher: Enricher,
+        sink: S,
+        stop: Option<Arc<AtomicBool>>,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Self {
+        Batcher {
+            last_ingested_at_us: 0,
+            budget,
+            builder: FrameBuilder::new(1024),
+            checkpoints: HashMap::new(),
+            enricher,
+            sink,
+            waited: Duration::ZERO,
+            stop,
+            progress,
+        }
+    }
+
+    /// Several chunks per batch, each small enough to parse while the next is read.
+    pub fn chunk_bytes(&self) -> usize {
+        (self.budget / 4).clamp(4096, 8 << 20)
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    /// Read `reader`'s lines (the file `key`, resumed as `resume` says) into the batch with
+    /// the file's parser, sealing the batch whenever it is full.
+    pub fn take_file(
+        &mut self,
+        key: &str,
+        resume: &Resume,
+        mut reader: LineReader,
+        file: &mut FileContext,
+    ) -> std::io::Result<FileRead> {
+        let mut read = FileRead::default();
+        let checkpoint_at = |offset, marker, file: &FileContext| {
+            resume.checkpoint_at(
+                key,
+                offset,
+                marker,
+                Some(&*file.format),
+                file.parser.state(),
+            )
+        };
+        if resume.moved_from.is_some() || resume.compressed {
+            // Record the taken-over position under this path now, even if nothing follows
+            // it: the old path may soon hold another file and its checkpoint move on.
+            let here = checkpoint_at(resume.offset, reader.marker(), file);
+            self.checkpoints.insert(key.to_string(), here);
+        }
+        let mut consumed_to = resume.offset;
+        loop {
+            let chunk = match reader.next_chunk()? {
+                Some(chunk) => chunk,
+                // A compressed file cannot grow: its unterminated last line is final.
+                None => match resume.compressed.then(|| reader.take_partial()).flatten() {
+                    Some(chunk) => chunk,
+                    None => break,
+                },
+            };
+            read.bytes += chunk.end - consumed_to;
+            if let Some(p) = &self.progress {
+                p.advance(chunk.end - consumed_to);
+            }
+            consumed_to = chunk.end;
+            let (end, marker) = (chunk.end, chunk.marker);
+            self.builder.push_chunk(chunk, file, &mut self.enricher);
+            // After the chunk: the format's state there (W3C columns) goes with the offset.
+            self.checkpoints
+                .insert(key.to_string(), checkpoint_at(end, marker, file));
+            if self.builder.bytes() >= self.budget && !self.seal() {
+                return Ok(read);
+            }
+            if self.stopping() {
+                tracing::info!("stop requested: committing what was read");
+                return Ok(read);
+            }
+        }
+        read.finished = true;
+        Ok(read)
+    }
+
+    /// Hand the batch to the loader; false when the loader has stopped.
+    pub fn seal(&mut self) -> bool {
+        if self.builder.is_empty() && self.checkpoints.is_empty() {
+            return true;
+        }
+        // Each batch gets its own ingested_at (strictly later than the last one), which lets
+        // the load stage count exactly the rows this batch inserted.
+        let ingested_at_us = chrono::Utc::now()
+            .timestamp_micros()
+            .max(self.last_ingested_at_us + 1);
+        self.last_ingested_at_us = ingested_at_us;
+        let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(1024));
+        let parsed = builder.finish(ingested_at_us);
+        let checkpoints = self.checkpoints.drain().map(|(_, c)| c).collect();
+        let handing_over = Instant::now();
+        let taken = (self.sink)(Sealed {
+            parsed,
+            checkpoints,
+        });
+        self.waited += handing_over.elapsed();
+        taken
+    }
+}

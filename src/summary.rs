@@ -1,0 +1,157 @@
+//! What a run did, file by file and output by output: printed by `report`, recorded in the
+//! `runs` table by `load`, turned into metrics by `metrics`. A leaf module, so the stages
+//! that fill it in do not depend on the pipeline that wires them.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind};
+use crate::source::StartReason;
+
+#[derive(Debug, Default, Serialize)]
+pub struct FileSummary {
+    pub path: String,
+    pub start: Option<StartReason>,
+    pub start_offset: u64,
+    /// When the file continues a checkpoint of another path (rotation by rename or copy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// The log format the file was read with (`auto` resolves to a preset per file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    /// Lines that are not requests (W3C `#` directives, a JSON log's non-access records).
+    pub skipped: u64,
+    /// Bytes in the file past where this run stopped reading (to be read next time).
+    pub lag_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What kind of failure `error` is, for the exit code.
+    #[serde(skip)]
+    pub error_kind: Option<ErrorKind>,
+}
+
+impl FileSummary {
+    pub fn new(path: String) -> Self {
+        FileSummary {
+            path,
+            ..Default::default()
+        }
+    }
+
+    /// Book what the loader stored of this file's lines.
+    pub fn book(&mut self, lines: u64, rejected: u64, skipped: u64, inserted: u64) {
+        self.lines_read += lines;
+        self.rejected += rejected;
+        self.skipped += skipped;
+        self.inserted += inserted;
+        self.duplicates += lines - rejected - skipped - inserted;
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct OutputSummary {
+    pub name: String,
+    pub rows: u64,
+    pub files: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// True when the files of an earlier run were already up to date and left as they were.
+    pub unchanged: bool,
+    /// What kind of failure `error` is (a query's, or the disk's), for the exit code.
+    #[serde(skip)]
+    pub error_kind: Option<ErrorKind>,
+}
+
+/// What the lake export (`--lake`) did.
+#[derive(Debug, Default, Serialize)]
+pub struct LakeSummary {
+    pub lake: String,
+    /// Batches written to the lake by this run, and their rows and files.
+    pub batches: u64,
+    pub rows: u64,
+    pub files: u64,
+    /// The last batch now in the lake.
+    pub mark: i64,
+    /// Why the export stopped (the rows stay in the warehouse; the next run goes on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct StageTimes {
+    pub read_parse: u64,
+    pub load: u64,
+    pub rollups: u64,
+    pub outputs: u64,
+    pub lake: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RunSummary {
+    pub database: String,
+    pub files: Vec<FileSummary>,
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub skipped: u64,
+    pub batches: u64,
+    pub outputs: Vec<OutputSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lake: Option<LakeSummary>,
+    pub warnings: Vec<String>,
+    /// The site's own host, found from the referrers when no --site-host or virtual host
+    /// says it (its pages are left out of `referrers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_host_detected: Option<String>,
+    /// Credit owed for the country data used, shown wherever results are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geoip_attribution: Option<String>,
+    pub elapsed_ms: u64,
+    /// Time spent per stage; reading+parsing overlaps loading, so they may sum past elapsed.
+    pub stages_ms: StageTimes,
+    pub lines_per_sec: f64,
+    pub mb_per_sec: f64,
+    #[serde(skip)]
+    pub out_dir: PathBuf,
+}
+
+impl RunSummary {
+    /// The error to exit with, if any part of the run failed (data committed before it stays).
+    pub fn failure(&self) -> Option<Error> {
+        if let Some(f) = self.files.iter().find(|f| f.error.is_some()) {
+            let kind = f.error_kind.unwrap_or(ErrorKind::NoInput);
+            return Some(Error::new(kind, f.error.clone().unwrap_or_default()));
+        }
+        if let Some(e) = self.lake.as_ref().and_then(|l| l.error.as_ref()) {
+            return Some(Error::new(ErrorKind::Io, e.clone()));
+        }
+        if let Some(o) = self.outputs.iter().find(|o| o.error.is_some()) {
+            let kind = o.error_kind.unwrap_or(ErrorKind::Sql);
+            return Some(Error::new(kind, o.error.clone().unwrap_or_default()));
+        }
+        None
+    }
+
+    /// Add up the per-file figures and the rates, once the run is over.
+    pub fn total(&mut self, secs: f64) {
+        for f in &self.files {
+            self.bytes_read += f.bytes_read;
+            self.lines_read += f.lines_read;
+            self.inserted += f.inserted;
+            self.duplicates += f.duplicates;
+            self.rejected += f.rejected;
+            self.skipped += f.skipped;
+        }
+        self.elapsed_ms = (secs * 1000.0) as u64;
+        self.lines_per_sec = self.lines_read as f64 / secs.max(1e-9);
+        self.mb_per_sec = self.bytes_read as f64 / 1e6 / secs.max(1e-9);
+    }
+}

@@ -1,0 +1,443 @@
+//! Real servers' logs through real runs: formats named, pasted or recognised per file,
+//! several sources in one run, W3C columns that change mid-file across runs, rotation of
+//! a recognised file, proxies, the version 2 → 3 upgrade, and the outputs the new fields feed.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+
+/// nginx's `main` (the Docker image's and RHEL's default): combined + X-Forwarded-For.
+const NGINX_MAIN: &[&str] = &[
+    r#"172.17.0.1 - - [03/Nov/2026:10:00:00 +0100] "GET /index.html HTTP/1.1" 200 615 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0" "203.0.113.7""#,
+    r#"172.17.0.1 - - [03/Nov/2026:10:00:02 +0100] "GET /favicon.ico HTTP/1.1" 404 153 "http://localhost/index.html" "Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0" "203.0.113.7, 10.0.0.3""#,
+    r#"172.17.0.1 - - [03/Nov/2026:10:01:00 +0100] "GET /about HTTP/1.1" 200 1200 "-" "curl/8.5.0" "-""#,
+];
+
+/// Debian Apache's vhost_combined (the issue's example host).
+const VHOST_COMBINED: &[&str] = &[
+    r#"plaso.example.net:443 198.51.100.20 - - [03/Nov/2026:11:00:00 +0000] "GET /wiki/Main_Page HTTP/1.1" 200 9876 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36""#,
+    r#"docs.example.net:80 198.51.100.21 - - [03/Nov/2026:11:00:05 +0000] "GET /guide HTTP/1.1" 301 230 "-" "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36""#,
+];
+
+/// IIS W3C extended logs: the columns change mid-file (a new #Fields after a restart).
+const W3C_FIRST: &str = "#Software: Microsoft Internet Information Services 10.0
+#Version: 1.0
+#Date: 2026-11-03 12:00:00
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken
+2026-11-03 12:00:01 10.0.0.4 GET /default.htm - 80 - 192.0.2.50 Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64;+rv:145.0)+Gecko/20100101+Firefox/145.0 - 200 0 0 15
+2026-11-03 12:00:09 10.0.0.4 GET /search q=logs 80 - 192.0.2.51 curl/8.5.0 - 404 0 2 3
+";
+const W3C_SECOND: &str = "#Software: Microsoft Internet Information Services 10.0
+#Version: 1.0
+#Date: 2026-11-03 13:00:00
+#Fields: date time cs-method cs-uri-stem c-ip sc-status sc-bytes time-taken cs-host
+2026-11-03 13:00:00 GET /later 192.0.2.52 200 5120 250 www.example.org
+";
+
+fn run_with_config(env: &Env, config: &str) -> serde_json::Value {
+    std::fs::write(env.path("weblog.toml"), config).unwrap();
+    let db = env.db_path().display().to_string();
+    let out_dir = env.path("out").display().to_string();
+    let sql = repo_sql().display().to_string();
+    let out = env.weblog(&[
+        "run", "--db", &db, "--out", &out_dir, "--sql", &sql, "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn file<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    summary["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} in {summary}"))
+}
+
+/// One stored row's columns, by name, as text (NULL as None).
+fn row(env: &Env, where_: &str) -> BTreeMap<String, Option<String>> {
+    let conn = env.db();
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT COLUMNS(*)::VARCHAR FROM logs WHERE {where_}"
+        ))
+        .unwrap();
+    let names: Vec<String> = {
+        let mut s = conn
+            .prepare("SELECT column_name FROM (DESCRIBE logs)")
+            .unwrap();
+        s.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let rows: Vec<Vec<Option<String>>> = stmt
+        .query_map([], |r| (0..names.len()).map(|i| r.get(i)).collect())
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 1, "one row where {where_}");
+    names
+        .into_iter()
+        .zip(rows.into_iter().next().unwrap())
+        .collect()
+}
+
+fn text(v: &BTreeMap<String, Option<String>>, k: &str) -> Option<String> {
+    v.get(k).unwrap_or_else(|| panic!("no column {k}")).clone()
+}
+
+#[test]
+fn several_sources_several_formats_one_run() {
+    let env = Env::new();
+    let logs = env.logs();
+    append(
+        &logs.join("nginx.log"),
+        &NGINX_MAIN.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+    );
+    append(
+        &logs.join("apache_vhosts.log"),
+        &VHOST_COMBINED
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>(),
+    );
+    std::fs::write(logs.join("iis.log"), W3C_FIRST).unwrap();
+    let config = format!(
+        r#"
+[[source]]
+logs = "{dir}/nginx.log"
+format = "nginx-main"
+vhost = "shop.example.com"
+
+[[source]]
+logs = "{dir}/apache_vhosts.log"
+
+[[source]]
+logs = ["{dir}/iis.log"]
+format = "w3c"
+host = "iis-1"
+"#,
+        dir = logs.display()
+    );
+    let s = run_with_config(&env, &config);
+    assert_eq!(file(&s, "nginx.log")["format"], "nginx-main");
+    assert_eq!(
+        file(&s, "apache_vhosts.log")["format"],
+        "vhost_combined",
+        "recognised"
+    );
+    assert_eq!(file(&s, "iis.log")["format"], "w3c");
+    assert_eq!(num(&s, "inserted"), 3 + 2 + 2);
+    assert_eq!(num(&s, "rejected"), 0, "{s}");
+    assert_eq!(file(&s, "iis.log")["skipped"], 4, "the # directives");
+
+    // nginx-main: the forwarded-for field kept, the source's vhost applied.
+    let r = row(&env, "request_path = '/favicon.ico'");
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("172.17.0.1"));
+    assert_eq!(
+        text(&r, "x_forwarded_for").as_deref(),
+        Some("203.0.113.7, 10.0.0.3")
+    );
+    assert_eq!(text(&r, "vhost").as_deref(), Some("shop.example.com"));
+    assert_eq!(text(&r, "status").as_deref(), Some("404"));
+    assert_eq!(text(&r, "hour").as_deref(), Some("10"));
+    assert_eq!(text(&r, "day").as_deref(), Some("2026-11-03"));
+    // vhost_combined: the virtual host and port are fields, the client is %h.
+    let r = row(&env, "request_path = '/wiki/Main_Page'");
+    assert_eq!(text(&r, "vhost").as_deref(), Some("plaso.example.net"));
+    assert_eq!(text(&r, "server_port").as_deref(), Some("443"));
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("198.51.100.20"));
+    assert_eq!(text(&r, "client_addr").as_deref(), Some("198.51.100.20"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("9876"));
+    // W3C: UTC date and time, '+' for spaces in the agent, the query joined to the path,
+    // time-taken in milliseconds, the source's host.
+    let r = row(&env, "request_path = '/search?q=logs'");
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("192.0.2.51"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.003"));
+    assert_eq!(text(&r, "server_port").as_deref(), Some("80"));
+    assert_eq!(text(&r, "host").as_deref(), Some("iis-1"));
+    let r = row(&env, "request_path = '/default.htm'");
+    assert_eq!(
+        text(&r, "http_user_agent").as_deref(),
+        Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:145.0) Gecko/20100101 Firefox/145.0")
+    );
+    assert_eq!(text(&r, "browser_family").as_deref(), Some("Firefox"));
+
+    // The vhosts output counts each site; the demo-less config still writes every output.
+    let vhosts = csv_rows(&env.read_out("vhosts.csv"));
+    let requests: BTreeMap<String, String> = vhosts
+        .iter()
+        .map(|r| (r["vhost"].clone(), r["requests"].clone()))
+        .collect();
+    assert_eq!(
+        requests.get("shop.example.com").map(String::as_str),
+        Some("3")
+    );
+    assert_eq!(
+        requests.get("plaso.example.net").map(String::as_str),
+        Some("1")
+    );
+    assert_eq!(
+        requests.get("docs.example.net").map(String::as_str),
+        Some("1")
+    );
+
+    // The W3C file gets a new #Fields: section; the next run reads it with those columns.
+    let mut more = std::fs::read_to_string(logs.join("iis.log")).unwrap();
+    more.push_str(W3C_SECOND);
+    std::fs::write(logs.join("iis.log"), more).unwrap();
+    let s = run_with_config(&env, &config);
+    assert_eq!(num(&s, "inserted"), 1);
+    assert_eq!(num(&s, "rejected"), 0, "{s}");
+    let r = row(&env, "request_path = '/later'");
+    assert_eq!(text(&r, "vhost").as_deref(), Some("www.example.org"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("5120"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.25"));
+
+    // `status` names each file's format.
+    let db = env.db_path().display().to_string();
+    let out = env.weblog(&["status", "--db", &db, "--json"]);
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let formats: BTreeMap<String, String> = st["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            (
+                p.rsplit('/').next().unwrap().to_string(),
+                f["format"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(formats["apache_vhosts.log"], "vhost_combined", "{st}");
+    assert_eq!(formats["iis.log"], "w3c");
+}
+
+#[test]
+fn a_pasted_log_format_reads_every_field() {
+    let env = Env::new();
+    // As an operator pastes it from nginx.conf.
+    let format = r#"log_format timed '$remote_addr - $remote_user [$time_local] "$request" '
+                     '$status $body_bytes_sent "$http_referer" "$http_user_agent" '
+                     '$request_time $upstream_response_time $host';"#;
+    let lines: Vec<String> = vec![
+        r#"203.0.113.1 - - [03/Nov/2026:10:00:00 +0000] "GET /api/items?page=2 HTTP/2.0" 200 512 "-" "okhttp/4.12.0" 0.125 0.120 api.example.com"#.into(),
+        r#"203.0.113.2 - - [03/Nov/2026:10:00:01 +0000] "POST /api/items HTTP/2.0" 502 0 "-" "okhttp/4.12.0" 3.001 1.000, 2.000 : 0.001 api.example.com"#.into(),
+        // A combined line is not this format: set aside, never stored with shifted columns.
+        r#"203.0.113.3 - - [03/Nov/2026:10:00:02 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#.into(),
+    ];
+    append(&env.logs().join("api.log"), &lines);
+    let s = env.run(&["--format", format]);
+    assert_eq!(num(&s, "inserted"), 2);
+    assert_eq!(num(&s, "rejected"), 1);
+    let r = row(&env, "request_method = 'POST'");
+    assert_eq!(text(&r, "request_time").as_deref(), Some("3.001"));
+    assert_eq!(
+        text(&r, "upstream_response_time").as_deref(),
+        Some("3.001"),
+        "a list is summed"
+    );
+    assert_eq!(text(&r, "vhost").as_deref(), Some("api.example.com"));
+    let reason: String = env
+        .db()
+        .query_row("SELECT reason FROM rejects", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        reason.contains("$request_time"),
+        "the reason names the field: {reason}"
+    );
+    // A format that can never give a time is refused up front, as a usage error.
+    let out = env.weblog(&["run", "--format", "$remote_addr $request"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("time"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_file_no_format_fits_fails_alone() {
+    let env = Env::new();
+    append(&env.logs().join("good.log"), &[NGINX_MAIN[0].to_string()]);
+    append(
+        &env.logs().join("weird.log"),
+        &[
+            "<<binary-ish garbage, not a log>>".to_string(),
+            "neither is this".to_string(),
+        ],
+    );
+    let out = env.weblog(
+        &env.run_args()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(65),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("weird.log") && err.contains("closest"),
+        "{err}"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs"),
+        1,
+        "the other file was ingested"
+    );
+}
+
+#[test]
+fn a_recognised_format_is_kept_for_the_file_across_rotation() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(
+        &log,
+        &NGINX_MAIN.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+    );
+    let s = env.run(&[]);
+    assert_eq!(file(&s, "access.log")["format"], "nginx-main");
+    // Rotated by rename: the old file continues under its new name and the new one is the
+    // same server's, both read as nginx-main.
+    std::fs::rename(&log, env.logs().join("access.log.1")).unwrap();
+    append(&log, &[r#"172.17.0.1 - - [03/Nov/2026:10:05:00 +0100] "GET /next HTTP/1.1" 200 10 "-" "curl/8.5.0" "-""#.to_string()]);
+    let s = env.run(&[]);
+    assert_eq!(file(&s, "access.log")["format"], "nginx-main");
+    assert_eq!(file(&s, "access.log.1")["format"], "nginx-main");
+    assert_eq!(num(&s, "inserted"), 1);
+    assert_eq!(num(&s, "rejected"), 0);
+}
+
+#[test]
+fn behind_a_load_balancer_the_visitor_is_the_forwarded_address() {
+    let env = Env::new();
+    let lines: Vec<String> = (0..6)
+        .map(|i| {
+            format!(
+                r#"10.0.0.{lb} - - [03/Nov/2026:10:00:0{i} +0000] "GET /p{i} HTTP/1.1" 200 1 "-" "curl/8" "198.51.100.{client}, 10.1.1.1""#,
+                lb = 1 + i % 2,
+                client = i % 3
+            )
+        })
+        .collect();
+    append(&env.logs().join("lb.log"), &lines);
+    env.run(&[
+        "--format",
+        "nginx-main",
+        "--client-ip",
+        "x-forwarded-for",
+        "--trusted-proxies",
+        "10.0.0.0/8",
+    ]);
+    let clients: Vec<String> = env
+        .db()
+        .prepare("SELECT DISTINCT client_addr FROM logs ORDER BY 1")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(clients, ["198.51.100.0", "198.51.100.1", "198.51.100.2"]);
+    assert_eq!(
+        env.count("SELECT count(DISTINCT remote_addr) FROM logs"),
+        2,
+        "remote_addr as logged"
+    );
+    let daily = csv_rows(&env.read_out("daily_visitors.csv"));
+    assert_eq!(
+        daily[0]["unique_visitors"], "3",
+        "visitors are the forwarded clients"
+    );
+}
+
+#[test]
+fn a_version_2_database_is_upgraded_in_place() {
+    let env = Env::new();
+    {
+        // The schema weblog wrote before this version (2), with one stored row and checkpoint.
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE weblog_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+             INSERT INTO weblog_meta VALUES ('schema_version', '2'), ('data_version', '1');
+             CREATE TABLE logs (raw_log VARCHAR NOT NULL, remote_addr VARCHAR, remote_user VARCHAR,
+                 time_local TIMESTAMPTZ NOT NULL, day DATE NOT NULL, request_method VARCHAR,
+                 request_path VARCHAR, request_protocol VARCHAR, status INTEGER, body_bytes_sent BIGINT,
+                 http_referer VARCHAR, http_user_agent VARCHAR, source_file VARCHAR NOT NULL,
+                 source_offset BIGINT NOT NULL, ingested_at TIMESTAMPTZ NOT NULL,
+                 browser_family VARCHAR, browser_major VARCHAR, os_family VARCHAR,
+                 device_family VARCHAR, is_bot BOOLEAN, country_code VARCHAR);
+             INSERT INTO logs VALUES ('10.9.9.9 - - [16/May/2015:21:00:00 +0200] \"GET / HTTP/1.1\" 200 1 \"-\" \"curl/8\"',
+                 '10.9.9.9', NULL, '2015-05-16 19:00:00+00', '2015-05-16', 'GET', '/', 'HTTP/1.1', 200, 1,
+                 NULL, 'curl/8', 'old.log', 0, '2015-05-17 10:00:00+00', 'curl', NULL, 'Other', 'Other', true, NULL);
+             CREATE TABLE rejects (source_file VARCHAR NOT NULL, source_offset BIGINT NOT NULL,
+                 raw_line VARCHAR NOT NULL, reason VARCHAR NOT NULL, ingested_at TIMESTAMPTZ NOT NULL);
+             CREATE TABLE checkpoints (path VARCHAR PRIMARY KEY, \"offset\" UBIGINT NOT NULL,
+                 head_len UINTEGER NOT NULL, head_hash UBIGINT NOT NULL, marker UBIGINT NOT NULL,
+                 size UBIGINT NOT NULL, dev UBIGINT NOT NULL, inode UBIGINT NOT NULL,
+                 updated_at TIMESTAMPTZ NOT NULL);
+             INSERT INTO checkpoints VALUES ('gone.log', 100, 10, 1, 2, 100, 1, 1, '2015-05-17 10:00:00+00');
+             CREATE TABLE rollup_pending (day DATE PRIMARY KEY);
+             CREATE TABLE runs (started_at TIMESTAMPTZ NOT NULL, finished_at TIMESTAMPTZ NOT NULL,
+                 files INTEGER NOT NULL, lines BIGINT NOT NULL, bytes BIGINT NOT NULL, inserted BIGINT NOT NULL,
+                 duplicates BIGINT NOT NULL, rejects BIGINT NOT NULL, error VARCHAR, summary VARCHAR NOT NULL);",
+        )
+        .unwrap();
+    }
+    append(&env.logs().join("access.log"), &[NGINX_MAIN[2].to_string()]);
+    env.run(&["--host", "web-7"]);
+    let conn = env.db();
+    let version: String = conn
+        .query_row(
+            "SELECT value FROM weblog_meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "3");
+    // The old row got the new columns' values: its hour as written, its client, its host.
+    let (hour, client, host): (i32, String, String) = conn
+        .query_row(
+            "SELECT hour, client_addr, host FROM logs WHERE source_file = 'old.log'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (hour, client.as_str(), host.as_str()),
+        (21, "10.9.9.9", "web-7")
+    );
+    // The old checkpoint reads as made with a 64-byte marker; the old batch is numbered.
+    let marker_len: i64 = conn
+        .query_row(
+            "SELECT marker_len FROM checkpoints WHERE path = 'gone.log'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(marker_len, 64);
+    assert_eq!(
+        env.count("SELECT count(*) FROM batches"),
+        2,
+        "the old rows' batch and this run's"
+    );
+    let hourly = csv_rows(&env.read_out("hourly_traffic.csv"));
+    assert!(
+        hourly
+            .iter()
+            .any(|r| r["hour"] == "21" && r["requests"] == "1"),
+        "{hourly:?}"
+    );
+}
