@@ -476,6 +476,48 @@ fn report_shows_the_numbers_of_the_logs() {
     };
     assert_eq!(human("human-requests") + human("bot-requests"), total);
 
+    // Visits: the headline row adds up the visits output (whose figures tests/visits.rs
+    // checks against its own sort-and-scan), and each visit chart is there.
+    let visits = csv_rows(&env.read_out("visits.csv"));
+    let sum = |k: &str| {
+        visits
+            .iter()
+            .map(|r| r[k].parse::<f64>().unwrap())
+            .sum::<f64>()
+    };
+    assert!(
+        html.contains(&format!(
+            "id=\"kpi-visits\" data-value=\"{}\"",
+            sum("visits")
+        )),
+        "visits kpi"
+    );
+    let bounce = sum("bounces") / sum("human_visits");
+    assert!(
+        html.contains(&format!("id=\"kpi-bounce-rate\" data-value=\"{bounce}\"")),
+        "bounce kpi {bounce}"
+    );
+    for id in [
+        "visits-per-day",
+        "visit_durations",
+        "entry_pages",
+        "exit_pages",
+        "operating_systems",
+        "devices",
+        "weekdays",
+    ] {
+        assert!(html.contains(&format!("id=\"chart-{id}\"")), "chart {id}");
+    }
+    let entry = csv_rows(&env.read_out("entry_pages.csv"));
+    assert!(
+        html.contains(&format!(
+            "<title>{}: {}</title>",
+            text(&entry[0]["path"]),
+            grouped(entry[0]["visits"].parse().unwrap())
+        )),
+        "top entry page"
+    );
+
     // Long outputs are cut at 50 rows, and say so.
     let pages = csv_rows(&env.read_out("top_pages.csv"));
     assert!(pages.len() > 50);

@@ -241,6 +241,7 @@ h1{margin:0;font-size:28px;line-height:1.2;font-weight:700;letter-spacing:-.015e
 .range strong{color:#fff;font-weight:600}
 .stamp{color:#94a3b8;font-size:12.5px;text-align:right}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:16px;margin-top:-44px}
+.kpis+.kpis{margin-top:16px}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:14px 18px 15px;box-shadow:0 1px 2px rgba(15,23,42,.05),0 8px 24px rgba(15,23,42,.07)}
 .kpi .label{color:var(--muted);font-size:11.5px;text-transform:uppercase;letter-spacing:.07em;font-weight:600}
 .kpi .value{font-size:27px;font-weight:700;margin-top:2px;letter-spacing:-.01em;font-variant-numeric:tabular-nums}

@@ -44,6 +44,7 @@ const KNOWN: &[&str] = &[
     "devices",
     "weekdays",
     "vhosts",
+    "hosts",
     "response_times",
     "slow_pages",
 ];
@@ -132,6 +133,7 @@ fn is_series(name: &str) -> bool {
             | "visit_durations"
             | "weekdays"
             | "vhosts"
+            | "hosts"
             | "response_times"
     )
 }
