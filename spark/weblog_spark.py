@@ -401,6 +401,16 @@ def fix_dates(node: exp.Expression, ctx: Ctx) -> exp.Expression:
     return node
 
 
+def fix_hash(node: exp.Expression, ctx: Ctx) -> exp.Expression:
+    """Rule 10 (hashes): DuckDB's hash(a, …) is 64 bits; Spark's hash() is 32 (Murmur3), so
+    keys built from it collide (two visitors of a big site would become one). Spark's
+    64-bit xxhash64 keeps them apart; the values differ from DuckDB's, which no output
+    shows (they only group and partition)."""
+    if _func_name(node) == "hash":
+        return exp.Anonymous(this="XXHASH64", expressions=list(node.expressions))
+    return node
+
+
 def fix_casts(node: exp.Expression, ctx: Ctx) -> exp.Expression:
     """Rule 7 (casts): DuckDB rounds when casting a fraction to an integer (DOUBLE/FLOAT
     half to even, DECIMAL half away from zero); Spark truncates. When the operand's type is
@@ -442,7 +452,7 @@ def fix_division(node: exp.Expression, ctx: Ctx) -> exp.Expression:
 #: default group (0 in DuckDB, 1 in Spark), NULLS LAST as DuckDB's default order, QUALIFY
 #: (→ a subquery), `::` casts, backslashes in string literals, split_part, strpos.
 FIXUPS = (fix_casts, fix_division, fix_getvariable, fix_row, fix_regex, fix_percentiles,
-          fix_date_part_types, fix_dates)
+          fix_date_part_types, fix_dates, fix_hash)
 
 
 def apply_rule(tree: exp.Expression, rule, ctx: Ctx) -> exp.Expression:

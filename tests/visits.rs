@@ -91,21 +91,35 @@ fn visits(reqs: &[Req], bots: &BTreeSet<String>, timeout_s: i64) -> Vec<Visit> {
     }
     let mut out = Vec::new();
     for ((day, _, agent), mut rs) in by_visitor {
-        rs.sort_by(|a, b| (a.t, &a.raw).cmp(&(b.t, &b.raw)));
+        rs.sort_by_key(|r| r.t);
         let mut current: Vec<&Req> = Vec::new();
         let mut flush = |current: &mut Vec<&Req>| {
             if current.is_empty() {
                 return;
             }
-            let pages: Vec<&&Req> = current.iter().filter(|r| page_view(r)).collect();
-            let page = |r: &Req| r.path.split('?').next().unwrap_or("").to_string();
+            let pages: Vec<&Req> = current.iter().copied().filter(|r| page_view(r)).collect();
+            // The entry: the first second with a page view, its least path; the exit: the
+            // last such second, its greatest path.
+            let first_t = pages.iter().map(|r| r.t).min();
+            let last_t = pages.iter().map(|r| r.t).max();
+            let page = |p: &str| p.split('?').next().unwrap_or("").to_string();
+            let entry = pages
+                .iter()
+                .filter(|r| Some(r.t) == first_t)
+                .map(|r| r.path.as_str())
+                .min();
+            let exit = pages
+                .iter()
+                .filter(|r| Some(r.t) == last_t)
+                .map(|r| r.path.as_str())
+                .max();
             out.push(Visit {
                 day: day.clone(),
                 human: !bots.contains(&agent),
                 duration: current.last().unwrap().t - current[0].t,
                 pageviews: pages.len(),
-                entry: pages.first().map(|r| page(r)),
-                exit: pages.last().map(|r| page(r)),
+                entry: entry.map(page),
+                exit: exit.map(page),
             });
             current.clear();
         };

@@ -49,6 +49,9 @@ CREATE OR REPLACE TEMP MACRO query_param(p, name) AS
 -- ISO day of the week: 1 = Monday … 7 = Sunday.
 CREATE OR REPLACE TEMP MACRO iso_weekday(d) AS isodow(d);
 
+-- A visitor as one 64-bit key: (client address, user agent) hashed.
+CREATE OR REPLACE TEMP MACRO visitor_key(addr, agent) AS hash(addr, agent);
+
 -- The instant as microseconds since the epoch, and the visit timeout (--visit-timeout).
 CREATE OR REPLACE TEMP MACRO ts_us(t) AS epoch_us(t);
 CREATE OR REPLACE TEMP MACRO visit_timeout_us() AS getvariable('weblog_visit_timeout_us');

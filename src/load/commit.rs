@@ -50,6 +50,7 @@ impl Warehouse {
         let Sealed {
             mut parsed,
             checkpoints,
+            ..
         } = sealed;
         let db = self.path.display().to_string();
         let sql = &self.loader;

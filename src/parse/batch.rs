@@ -24,6 +24,8 @@ pub trait Progress: Send + Sync {
 pub struct Sealed {
     pub parsed: ParsedBatch,
     pub checkpoints: Vec<Checkpoint>,
+    /// The run's last batch: no parsing goes on beside its commit.
+    pub last: bool,
 }
 
 /// What reading one file did.
@@ -126,7 +128,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             // After the chunk: the format's state there (W3C columns) goes with the offset.
             self.checkpoints
                 .insert(key.to_string(), checkpoint_at(end, marker, file));
-            if self.builder.bytes() >= self.budget && !self.seal() {
+            if self.builder.bytes() >= self.budget && !self.seal(false) {
                 return Ok(read);
             }
             if self.stopping() {
@@ -138,8 +140,9 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         Ok(read)
     }
 
-    /// Hand the batch to the loader; false when the loader has stopped.
-    pub fn seal(&mut self) -> bool {
+    /// Hand the batch to the loader (`last`: nothing will follow it); false when the loader
+    /// has stopped.
+    pub fn seal(&mut self, last: bool) -> bool {
         if self.builder.is_empty() && self.checkpoints.is_empty() {
             return true;
         }
@@ -156,6 +159,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         let taken = (self.sink)(Sealed {
             parsed,
             checkpoints,
+            last,
         });
         self.waited += handing_over.elapsed();
         taken

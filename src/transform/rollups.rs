@@ -65,6 +65,7 @@ fn refresh_in_transaction(
     }
     let (stored_hashes, tables) = rollup_state(conn)?;
     for rollup in rollups {
+        let started = std::time::Instant::now();
         let table = format!("rollup_{}", rollup.name);
         let key = format!("rollup:{}", rollup.name);
         let hash = rollup_hash(rollup);
@@ -108,6 +109,7 @@ fn refresh_in_transaction(
             ))
             .map_err(fail)?;
         }
+        tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup");
     }
     conn.execute_batch("DELETE FROM rollup_pending")
         .map_err(|e| sql_error("rollups", e))
