@@ -17,7 +17,6 @@ struct Req {
     agent: String,
     /// Seconds since the epoch, UTC.
     t: i64,
-    raw: String,
     method: String,
     path: String,
     status: i32,
@@ -47,7 +46,6 @@ fn read(line: &str) -> Option<Req> {
         addr,
         agent,
         t: t.timestamp(),
-        raw: line.to_string(),
         method,
         path,
         status,
