@@ -7,7 +7,10 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sql");
+    // Read at run time, not with env!(): two checkouts sharing one CARGO_TARGET_DIR share this
+    // script's binary, and a path baked in at its compile time would be the other checkout's.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("sql");
     let mut code = String::new();
     for (constant, dir) in [
         ("BUILTIN_SQL", root.clone()),

@@ -155,20 +155,31 @@ fn pass(
         summary.stages_ms.lake = stage.elapsed().as_millis() as u64;
     }
 
+    // The macros are defined once, and only if a rollup or an output has work to do.
+    let mut prepared = false;
+    let conn = wh.connection();
+    let mut prepare = || -> Result<()> {
+        if !prepared {
+            transform::prepare(conn, &sql.lib, &opts.filter, &opts.rollups)?;
+            prepared = true;
+        }
+        Ok(())
+    };
     let stage = Instant::now();
-    transform::prepare(wh.connection(), &sql.lib, &opts.filter, &opts.rollups)?;
-    transform::refresh_rollups(wh.connection(), &sql.rollups, &sql.lib, &opts.rollups)?;
+    transform::refresh_rollups(conn, &sql.rollups, &sql.lib, &opts.rollups, &mut prepare)?;
     summary.stages_ms.rollups = stage.elapsed().as_millis() as u64;
     tracing::debug!(ms = summary.stages_ms.rollups, "rollups refreshed");
     let stage = Instant::now();
-    summary.site_host_detected =
-        transform::detect_own_site(wh.connection(), &sql.lib, &opts.filter)?;
-    let inputs = transform::inputs_digest(wh, sql, &opts.filter, &opts.rollups, &opts.out)?;
-    for output in &sql.outputs {
-        summary
-            .outputs
-            .push(transform::make_output(wh, output, &opts.out, inputs));
-    }
+    let (outputs, site) = transform::refresh_outputs(
+        wh,
+        sql,
+        &opts.filter,
+        &opts.rollups,
+        &opts.out,
+        &mut prepare,
+    )?;
+    summary.outputs = outputs;
+    summary.site_host_detected = site;
     summary.stages_ms.outputs = stage.elapsed().as_millis() as u64;
     Ok(())
 }

@@ -63,6 +63,8 @@ pub struct OutputSummary {
     pub error: Option<String>,
     /// True when the files of an earlier run were already up to date and left as they were.
     pub unchanged: bool,
+    /// Time spent making it (query and files); 0 when unchanged.
+    pub ms: u64,
     /// What kind of failure `error` is (a query's, or the disk's), for the exit code.
     #[serde(skip)]
     pub error_kind: Option<ErrorKind>,

@@ -67,18 +67,57 @@ impl Warehouse {
         Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    /// The row count recorded for `output` when it was last written with `fingerprint`.
-    pub fn output_state(&self, output: &str, fingerprint: &str) -> Option<u64> {
-        let value: String = self
+    /// Per output: the fingerprint it was last written with and its row count.
+    pub fn output_states(&self) -> Result<HashMap<String, (String, u64)>> {
+        let what = || format!("cannot read the outputs' state in {}", self.path.display());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM weblog_meta WHERE key LIKE 'output:%'")
+            .context(ErrorKind::Data, what)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .context(ErrorKind::Data, what)?;
+        let mut states = HashMap::new();
+        for row in rows {
+            let (key, value) = row.context(ErrorKind::Data, what)?;
+            if let (Some(name), Some((fingerprint, n))) =
+                (key.strip_prefix("output:"), value.split_once(' '))
+                && let Ok(n) = n.parse()
+            {
+                states.insert(name.to_string(), (fingerprint.to_string(), n));
+            }
+        }
+        Ok(states)
+    }
+
+    /// The site host found for the outputs' inputs `digest` (Some(None): none was found).
+    pub fn own_site(&self, digest: &str) -> Result<Option<Option<String>>> {
+        let value: Option<String> = self
             .conn
             .query_row(
-                "SELECT value FROM weblog_meta WHERE key = ?",
-                [format!("output:{output}")],
+                "SELECT max(value) FROM weblog_meta WHERE key = 'own_site'",
+                [],
                 |r| r.get(0),
             )
-            .ok()?;
-        let (stored, rows) = value.split_once(' ')?;
-        (stored == fingerprint).then(|| rows.parse().ok()).flatten()
+            .context(ErrorKind::Data, || {
+                format!("cannot read {}", self.path.display())
+            })?;
+        Ok(value.and_then(|v| {
+            let (stored, host) = v.split_once(' ')?;
+            (stored == digest).then(|| (!host.is_empty()).then(|| host.to_string()))
+        }))
+    }
+
+    pub fn set_own_site(&self, digest: &str, host: Option<&str>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO weblog_meta VALUES ('own_site', ?)",
+                [format!("{digest} {}", host.unwrap_or(""))],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot write to {}", self.path.display())
+            })?;
+        Ok(())
     }
 
     pub fn set_output_state(&self, output: &str, fingerprint: &str, rows: u64) -> Result<()> {

@@ -17,7 +17,7 @@
 mod outputs;
 mod rollups;
 
-pub use outputs::{inputs_digest, make_output};
+pub use outputs::refresh_outputs;
 pub use rollups::refresh_rollups;
 
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@ use crate::summary::OutputSummary;
 /// A digest of everything an output depends on besides its own SQL: the stored data (its
 /// version moves with every commit), the rollups' and shared SQL, the filters and
 /// parameters, the folder, weblog itself.
-pub fn inputs_digest(
+fn inputs_digest(
     wh: &Warehouse,
     sql: &SqlSet,
     filter: &OutputFilter,
@@ -41,25 +41,82 @@ pub fn inputs_digest(
     Ok(xxh3_64(key.as_bytes()))
 }
 
-/// Materialise and export one output, unless it is already up to date.
-pub fn make_output(wh: &Warehouse, output: &SqlOutput, out: &Path, inputs: u64) -> OutputSummary {
+/// Every output made or left as it is, and the site host `lib/own_site.sql` found. When
+/// every output is already up to date nothing is queried at all, not even the macros are
+/// defined (`prepare`): the common cron case costs one small read.
+pub fn refresh_outputs(
+    wh: &Warehouse,
+    sql: &SqlSet,
+    filter: &OutputFilter,
+    params: &RollupParams,
+    out: &Path,
+    prepare: &mut dyn FnMut() -> Result<()>,
+) -> Result<(Vec<OutputSummary>, Option<String>)> {
+    let inputs = inputs_digest(wh, sql, filter, params, out)?;
+    let states = wh.output_states()?;
+    let fingerprint = |o: &SqlOutput| {
+        format!(
+            "{:016x}",
+            xxh3_64(format!("{inputs:016x}\0{}", o.sql).as_bytes())
+        )
+    };
+    let fresh = |o: &SqlOutput| -> Option<u64> {
+        let (stored, rows) = states.get(&o.name)?;
+        (*stored == fingerprint(o) && export::paths(out, &o.name).iter().all(|f| f.is_file()))
+            .then_some(*rows)
+    };
+    let own_key = format!("{inputs:016x}");
+    let cached_site = wh.own_site(&own_key)?;
+    if let Some(site) = cached_site.clone()
+        && sql.outputs.iter().all(|o| fresh(o).is_some())
+    {
+        let unchanged = sql
+            .outputs
+            .iter()
+            .map(|o| OutputSummary {
+                name: o.name.clone(),
+                rows: fresh(o).unwrap_or_default(),
+                files: export::paths(out, &o.name)
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect(),
+                unchanged: true,
+                ..Default::default()
+            })
+            .collect();
+        return Ok((unchanged, site));
+    }
+    prepare()?;
+    let site = super::detect_own_site(wh.connection(), &sql.lib, filter)?;
+    // Best effort: without the record the next run just looks again.
+    let _ = wh.set_own_site(&own_key, site.as_deref());
+    let made = sql
+        .outputs
+        .iter()
+        .map(|o| match fresh(o) {
+            Some(rows) => OutputSummary {
+                name: o.name.clone(),
+                rows,
+                files: export::paths(out, &o.name)
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect(),
+                unchanged: true,
+                ..Default::default()
+            },
+            None => make_output(wh, o, out, &fingerprint(o)),
+        })
+        .collect();
+    Ok((made, site))
+}
+
+/// Materialise and export one output.
+fn make_output(wh: &Warehouse, output: &SqlOutput, out: &Path, fingerprint: &str) -> OutputSummary {
+    let started = std::time::Instant::now();
     let mut s = OutputSummary {
         name: output.name.clone(),
         ..Default::default()
     };
-    let fingerprint = format!(
-        "{:016x}",
-        xxh3_64(format!("{inputs:016x}\0{}", output.sql).as_bytes())
-    );
-    let files = export::paths(out, &output.name);
-    if let Some(rows) = wh.output_state(&output.name, &fingerprint)
-        && files.iter().all(|f| f.is_file())
-    {
-        s.rows = rows;
-        s.files = files.iter().map(|f| f.display().to_string()).collect();
-        s.unchanged = true;
-        return s;
-    }
     let result = materialize(wh.connection(), output).and_then(|rows| {
         s.rows = rows;
         export::write(wh.connection(), OUTPUT_TABLE, out, &output.name)
@@ -68,12 +125,13 @@ pub fn make_output(wh: &Warehouse, output: &SqlOutput, out: &Path, inputs: u64) 
         Ok(files) => {
             s.files = files.iter().map(|f| f.display().to_string()).collect();
             // Best effort: without the record the next run just writes the files again.
-            let _ = wh.set_output_state(&output.name, &fingerprint, s.rows);
+            let _ = wh.set_output_state(&output.name, fingerprint, s.rows);
         }
         Err(e) => {
             s.error_kind = Some(e.kind);
             s.error = Some(e.message);
         }
     }
+    s.ms = started.elapsed().as_millis() as u64;
     s
 }

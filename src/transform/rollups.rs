@@ -6,13 +6,15 @@ use duckdb::Connection;
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
 
-/// Bring every rollup up to date, in one transaction with emptying `rollup_pending`. The
-/// macros of `lib/` must be defined ([`super::prepare`]).
+/// Bring every rollup up to date, in one transaction with emptying `rollup_pending`.
+/// `prepare` defines the macros of `lib/` ([`super::prepare`]); it is called only when a
+/// rollup has something to do.
 pub fn refresh_rollups(
     conn: &Connection,
     rollups: &[SqlOutput],
     lib: &SqlLib,
     params: &RollupParams,
+    prepare: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let hash = |r: &SqlOutput| rollup_hash(r, lib, params);
     // Nothing pending and every rollup current: no transaction at all (the no-op run's case).
@@ -29,6 +31,7 @@ pub fn refresh_rollups(
             return Ok(());
         }
     }
+    prepare()?;
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
     match refresh_in_transaction(conn, rollups, lib, &hash) {
