@@ -3,6 +3,7 @@
 #   BENCH_LINES    lines in the backfill file (default 2,000,000)
 #   BENCH_HISTORY  rows already stored before the incremental run (default 20,000,000; 0 skips it)
 #   BENCH_RUNS     repetitions of the weblog backfill and of the small runs (default 3)
+#   BENCH_SPARK    1 (default) times the Spark job over the backfill's lake (make spark-env); 0 skips it
 # Writes bench/RESULTS.md. Installs what it needs: GNU time and GoAccess (apt), the DuckDB and
 # PyArrow Python packages (PyPI, pinned, in a venv outside the work tree).
 set -euo pipefail
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 LINES=${BENCH_LINES:-2000000}
 HISTORY=${BENCH_HISTORY:-20000000}
 RUNS=${BENCH_RUNS:-3}
+SPARK=${BENCH_SPARK:-1}
 WORK=bench/work
 VENV=${BENCH_VENV:-$HOME/.cache/weblog-bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weblog-target}
@@ -38,6 +40,7 @@ PY="$VENV/bin/python"
 
 rm -rf "$WORK" && mkdir -p "$WORK/logs"
 : >"$WORK/times"
+: >"$WORK/sizes"
 # timed LABEL CMD...: wall seconds and peak RSS (KiB) of CMD appended to $WORK/times.
 timed() {
     local label=$1
@@ -66,6 +69,23 @@ for i in $(seq "$RUNS"); do
 done
 cp "$WORK/last.out" "$WORK/backfill.json"
 DB=$(stat -c %s "$WORK/w.duckdb")
+
+say "parser alone: the compiled combined format against the parser it replaced"
+cargo run --release --quiet --example parse_throughput -- "$LOG" 5 >"$WORK/parse.json"
+
+say "backfill with --lake (the scale-out export)"
+rm -rf "$WORK"/l.duckdb* "$WORK/out" "$WORK/lake"
+timed backfill_lake "$BIN" run --logs "$LOG" --db "$WORK/l.duckdb" --out "$WORK/out" --json --lake "$WORK/lake" --host bench
+cp "$WORK/last.out" "$WORK/lake.json"
+LAKE_BYTES=$(du -sb "$WORK/lake" | cut -f1)
+rm -rf "$WORK"/l.duckdb*
+: >"$WORK/spark.txt"
+if [ "$SPARK" = 1 ]; then
+    say "Spark job over the lake (local[2])"
+    make -s spark-env
+    timed spark make -s spark-job LAKE="$WORK/lake" OUT="$WORK/spark-out"
+    ls "$WORK/spark-out"/*.parquet | wc -l >"$WORK/spark.txt"
+fi
 
 # Where the time goes: one more backfill under perf (Debian's linux-perf), self time per
 # symbol. Skipped, and said so in RESULTS.md, where perf cannot sample.
@@ -126,10 +146,22 @@ if [ "$HISTORY" -gt 0 ]; then
     head -n "$HISTORY" "$WORK/hist/log_a.txt" >"$WORK/hist/history.txt"
     rm "$WORK/hist/log_a.txt"
     HIST_RAW=$(stat -c %s "$WORK/hist/history.txt")
+    # Scale: backfills of the history's first 1 M and 5 M lines; the 20 M point is the history.
+    for n in 1000000 5000000; do
+        if [ "$n" -lt "$HISTORY" ]; then
+            head -n "$n" "$WORK/hist/history.txt" >"$WORK/hist/prefix.txt"
+            rm -rf "$WORK"/s.duckdb*
+            say "scale: backfill of $n lines"
+            timed_run "scale_$n" "$WORK/hist/prefix.txt" "$WORK/s.duckdb"
+            echo "scale_$n $(stat -c %s "$WORK/hist/prefix.txt") $(stat -c %s "$WORK/s.duckdb")" >>"$WORK/sizes"
+            rm -rf "$WORK"/s.duckdb* "$WORK/hist/prefix.txt"
+        fi
+    done
     say "history backfill ($HISTORY lines)"
     timed_run hist_backfill "$WORK/hist/history.txt" "$WORK/h.duckdb"
     rm "$WORK/hist/history.txt"
     HIST_DB=$(stat -c %s "$WORK/h.duckdb")
+    echo "scale_$HISTORY $HIST_RAW $HIST_DB" >>"$WORK/sizes"
     for i in $(seq 0 $((RUNS - 1))); do
         say "10k lines into $HISTORY rows $((i + 1))/$RUNS"
         timed_run inc_history "$WORK/inc/slice_$i" "$WORK/h.duckdb"
@@ -137,5 +169,5 @@ if [ "$HISTORY" -gt 0 ]; then
 fi
 
 "$PY" bench/report.py "$LINES" "$RAW" "$DB" "$HISTORY" "$HIST_RAW" "$HIST_DB" "$RUNS" \
-    "$WORK/times" "$WORK/backfill.json" "$WORK/perf.txt" >bench/RESULTS.md
+    "$WORK/times" "$WORK/backfill.json" "$WORK/perf.txt" "$LAKE_BYTES" "$WORK" >bench/RESULTS.md
 cat bench/RESULTS.md
