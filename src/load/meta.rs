@@ -120,16 +120,29 @@ impl Warehouse {
         Ok(())
     }
 
-    pub fn set_output_state(&self, output: &str, fingerprint: &str, rows: u64) -> Result<()> {
+    /// Record each output written (name, fingerprint, rows) in one transaction: a commit per
+    /// output was a third of a small run's output stage.
+    pub fn set_output_states(&self, states: &[(String, String, u64)]) -> Result<()> {
+        if states.is_empty() {
+            return Ok(());
+        }
+        let what = || format!("cannot record the outputs in {}", self.path.display());
         self.conn
-            .execute(
-                "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
-                [format!("output:{output}"), format!("{fingerprint} {rows}")],
-            )
-            .context(ErrorKind::Data, || {
-                format!("cannot record output {output} in {}", self.path.display())
-            })?;
-        Ok(())
+            .execute_batch("BEGIN TRANSACTION")
+            .context(ErrorKind::Data, what)?;
+        let written = (|| {
+            let mut stmt = self
+                .conn
+                .prepare("INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)")?;
+            for (output, fingerprint, rows) in states {
+                stmt.execute([format!("output:{output}"), format!("{fingerprint} {rows}")])?;
+            }
+            self.conn.execute_batch("COMMIT")
+        })();
+        if written.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        written.context(ErrorKind::Data, what)
     }
 
     /// Record a run in `runs` (its own small transaction, after the batches').

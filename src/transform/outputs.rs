@@ -90,6 +90,7 @@ pub fn refresh_outputs(
     let site = super::detect_own_site(wh.connection(), &sql.lib, filter)?;
     // Best effort: without the record the next run just looks again.
     let _ = wh.set_own_site(&own_key, site.as_deref());
+    let mut states = Vec::new();
     let made = sql
         .outputs
         .iter()
@@ -104,14 +105,22 @@ pub fn refresh_outputs(
                 unchanged: true,
                 ..Default::default()
             },
-            None => make_output(wh, o, out, &fingerprint(o)),
+            None => {
+                let made = make_output(wh, o, out);
+                if made.error.is_none() {
+                    states.push((o.name.clone(), fingerprint(o), made.rows));
+                }
+                made
+            }
         })
         .collect();
+    // Best effort: without the records the next run just writes the files again.
+    let _ = wh.set_output_states(&states);
     Ok((made, site))
 }
 
 /// Materialise and export one output.
-fn make_output(wh: &Warehouse, output: &SqlOutput, out: &Path, fingerprint: &str) -> OutputSummary {
+fn make_output(wh: &Warehouse, output: &SqlOutput, out: &Path) -> OutputSummary {
     let started = std::time::Instant::now();
     let mut s = OutputSummary {
         name: output.name.clone(),
@@ -124,8 +133,6 @@ fn make_output(wh: &Warehouse, output: &SqlOutput, out: &Path, fingerprint: &str
     match result {
         Ok(files) => {
             s.files = files.iter().map(|f| f.display().to_string()).collect();
-            // Best effort: without the record the next run just writes the files again.
-            let _ = wh.set_output_state(&output.name, fingerprint, s.rows);
         }
         Err(e) => {
             s.error_kind = Some(e.kind);
