@@ -140,13 +140,23 @@ pub fn output_tables(conn: &Connection, summary: &RunSummary) -> Result<String> 
 /// Up to `limit` rows of a Parquet file as an aligned text table.
 pub fn parquet_table(conn: &Connection, path: &Path, limit: usize) -> Result<String> {
     let p = crate::export::preview(conn, path, limit)?;
+    let fractional: Vec<bool> = p
+        .columns
+        .iter()
+        .map(|(_, ty)| matches!(ty.as_str(), "DOUBLE" | "FLOAT"))
+        .collect();
     let header: Vec<String> = p.columns.into_iter().map(|(name, _)| name).collect();
     let rows: Vec<Vec<String>> = p
         .rows
         .iter()
         .map(|r| {
             r.iter()
-                .map(|v| v.as_deref().map_or_else(|| "NULL".into(), escape))
+                .zip(&fractional)
+                .map(|(v, &fractional)| match v.as_deref() {
+                    None => "NULL".into(),
+                    Some(v) if fractional => v.parse().map_or_else(|_| escape(v), shown_float),
+                    Some(v) => escape(v),
+                })
                 .collect()
         })
         .collect();
@@ -155,6 +165,20 @@ pub fn parquet_table(conn: &Connection, path: &Path, limit: usize) -> Result<Str
         let _ = writeln!(table, "({} of {} rows shown)", rows.len(), p.total);
     }
     Ok(table)
+}
+
+/// A fraction as a terminal table shows it: three significant digits below 1 (0.389, 0.00512),
+/// two decimals up to 100, one above (the files keep every digit).
+fn shown_float(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return v.to_string();
+    }
+    let decimals = match v.abs() {
+        a if a >= 100.0 => 1,
+        a if a >= 1.0 => 2,
+        a => (2 - a.log10().floor() as i32).clamp(0, 12) as usize,
+    };
+    format!("{v:.decimals$}")
 }
 
 pub fn format_table(header: &[String], rows: &[Vec<String>]) -> String {
@@ -238,5 +262,21 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_float;
+
+    #[test]
+    fn fractions_are_shown_with_a_few_significant_digits() {
+        assert_eq!(shown_float(0.3892307692307692), "0.389");
+        assert_eq!(shown_float(0.005123), "0.00512");
+        assert_eq!(shown_float(2.7753846153846156), "2.78");
+        assert_eq!(shown_float(492.7938461538462), "492.8");
+        assert_eq!(shown_float(175.5), "175.5");
+        assert_eq!(shown_float(0.0), "0");
+        assert_eq!(shown_float(-0.25), "-0.250");
     }
 }

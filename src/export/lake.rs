@@ -156,16 +156,9 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
                     host.as_deref().map_or("NULL".to_string(), string_literal),
                     string_literal(&tmp.to_string_lossy())
                 );
-                wh.connection().execute_batch(&sql).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!(
-                            "cannot write batch {seq} to the lake {}: {}",
-                            lake.display(),
-                            one_line(&e.to_string())
-                        ),
-                    )
-                })
+                wh.connection()
+                    .execute_batch(&sql)
+                    .map_err(batch_error(seq, lake))
             })?;
             written += 1;
         }
@@ -179,14 +172,8 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
     Ok(())
 }
 
-/// The (day, host) partitions a batch's rows fall in.
-fn partitions(
-    wh: &Warehouse,
-    batch: &str,
-    seq: i64,
-    lake: &Path,
-) -> Result<Vec<(String, Option<String>)>> {
-    let fail = |e: duckdb::Error| {
+fn batch_error(seq: i64, lake: &Path) -> impl Fn(duckdb::Error) -> Error + '_ {
+    move |e| {
         Error::new(
             ErrorKind::Io,
             format!(
@@ -195,16 +182,26 @@ fn partitions(
                 one_line(&e.to_string())
             ),
         )
-    };
+    }
+}
+
+/// The (day, host) partitions a batch's rows fall in.
+fn partitions(
+    wh: &Warehouse,
+    batch: &str,
+    seq: i64,
+    lake: &Path,
+) -> Result<Vec<(String, Option<String>)>> {
+    let fail = batch_error(seq, lake);
     let mut stmt = wh
         .connection()
         .prepare(&format!(
             "SELECT DISTINCT day::VARCHAR, host FROM logs WHERE {batch} ORDER BY ALL"
         ))
-        .map_err(fail)?;
+        .map_err(&fail)?;
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .and_then(|rows| rows.collect())
-        .map_err(fail)
+        .map_err(&fail)
 }
 
 /// A host name as a Hive partition folder writes it (DuckDB's PARTITION_BY did the same):

@@ -73,16 +73,7 @@ pub fn refresh_outputs(
         let unchanged = sql
             .outputs
             .iter()
-            .map(|o| OutputSummary {
-                name: o.name.clone(),
-                rows: fresh(o).unwrap_or_default(),
-                files: export::paths(out, &o.name)
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect(),
-                unchanged: true,
-                ..Default::default()
-            })
+            .map(|o| unchanged(o, fresh(o).unwrap_or_default(), out))
             .collect();
         return Ok((unchanged, site));
     }
@@ -95,16 +86,7 @@ pub fn refresh_outputs(
         .outputs
         .iter()
         .map(|o| match fresh(o) {
-            Some(rows) => OutputSummary {
-                name: o.name.clone(),
-                rows,
-                files: export::paths(out, &o.name)
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect(),
-                unchanged: true,
-                ..Default::default()
-            },
+            Some(rows) => unchanged(o, rows, out),
             None => {
                 let made = make_output(wh, o, out);
                 if made.error.is_none() {
@@ -117,6 +99,20 @@ pub fn refresh_outputs(
     // Best effort: without the records the next run just writes the files again.
     let _ = wh.set_output_states(&states);
     Ok((made, site))
+}
+
+/// An output whose files are already what it would write.
+fn unchanged(output: &SqlOutput, rows: u64, out: &Path) -> OutputSummary {
+    OutputSummary {
+        name: output.name.clone(),
+        rows,
+        files: export::paths(out, &output.name)
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
+        unchanged: true,
+        ..Default::default()
+    }
 }
 
 /// Materialise and export one output.
