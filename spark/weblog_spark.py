@@ -792,8 +792,11 @@ def site_hosts_pattern(hosts) -> str | None:
     return "^(.*\\.)?(" + "|".join(rust_regex_escape(h.lower()) for h in hosts) + ")$"
 
 
-#: Below this much Parquet (Spark's estimate), the lake counts as small (see Job).
-SMALL_LAKE_BYTES = 128 * 1024 * 1024
+#: Below this much Parquet (Spark's estimate), the lake counts as small (see Job): about
+#: 250,000 rows (~30 bytes a row). The short-run tuning is for lakes of a few thousand rows
+#: per query; at 128 MB it also caught a 2 M-row lake (59 MB), which then ran C1-compiled,
+#: without code generation, on one shuffle partition: 495 s (bench/NOTES.md).
+SMALL_LAKE_BYTES = 8 * 1024 * 1024
 
 
 def lake_bytes(df) -> int:
