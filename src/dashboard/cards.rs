@@ -297,20 +297,41 @@ fn daily_cards(h: &mut String, d: &Daily) {
                 values: hv.clone(),
             });
         }
-        let names: Vec<(&str, &str)> = series.iter().map(|s| (s.name, s.color)).collect();
-        h.push_str(&legend(&names));
-        let chart = XChart {
-            x: d.days.clone(),
+        day_lines(
+            h,
+            d.days.clone(),
             series,
-            width: if many { WIDE } else { HALF },
-            height: 250.0,
-            x_title: "day",
-            y_title: "visitors",
-            fmt: count,
-        };
-        h.push_str(&svg::lines(&chart, "Visitors per day"));
-        h.push_str("</div>");
+            many,
+            "visitors",
+            count,
+            "Visitors per day",
+        );
     }
+}
+
+/// A card's line chart of daily series with its legend, closing the card.
+pub(super) fn day_lines(
+    h: &mut String,
+    days: Vec<String>,
+    series: Vec<Series>,
+    many: bool,
+    y_title: &str,
+    fmt: fn(f64) -> String,
+    label: &str,
+) {
+    let names: Vec<(&str, &str)> = series.iter().map(|s| (s.name, s.color)).collect();
+    h.push_str(&legend(&names));
+    let chart = XChart {
+        x: days,
+        series,
+        width: if many { WIDE } else { HALF },
+        height: 250.0,
+        x_title: "day",
+        y_title,
+        fmt,
+    };
+    h.push_str(&svg::lines(&chart, label));
+    h.push_str("</div>");
 }
 
 fn humans_card(h: &mut String, d: &Daily) {

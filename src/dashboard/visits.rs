@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::Output;
-use super::cards::{card_open, kpi, ranking_by};
+use super::cards::{card_open, day_lines, kpi, ranking_by};
 use super::html::{AMBER, BLUE, GREEN, INDIGO, RED, SKY, SLATE, TEAL, VIOLET};
-use super::html::{count, legend, percent};
+use super::html::{count, percent};
 use super::svg::{self, Bar, Series, XChart};
 
 const HALF: f64 = 524.0;
-const WIDE: f64 = 1110.0;
 
 /// A duration in seconds as people read it: 45s, 3m 20s, 1h 05m.
 pub fn seconds(s: f64) -> String {
@@ -131,19 +130,7 @@ pub fn cards<'a>(h: &mut String, get: &dyn Fn(&str) -> Option<&'a Output>) {
                 values: human,
             });
         }
-        let names: Vec<(&str, &str)> = series.iter().map(|s| (s.name, s.color)).collect();
-        h.push_str(&legend(&names));
-        let chart = XChart {
-            x: days,
-            series,
-            width: if many { WIDE } else { HALF },
-            height: 250.0,
-            x_title: "day",
-            y_title: "visits",
-            fmt: count,
-        };
-        h.push_str(&svg::lines(&chart, "Visits per day"));
-        h.push_str("</div>");
+        day_lines(h, days, series, many, "visits", count, "Visits per day");
     }
     if let Some(o) = get("visit_durations")
         && let (Some(labels), Some(values)) = (o.labels("duration", "?"), o.series("visits"))
@@ -371,17 +358,5 @@ fn response_times_card(h: &mut String, o: &Output) {
         "Response times",
         "Quantiles of request_time per day",
     );
-    let names: Vec<(&str, &str)> = series.iter().map(|s| (s.name, s.color)).collect();
-    h.push_str(&legend(&names));
-    let chart = XChart {
-        x: days,
-        series,
-        width: if many { WIDE } else { HALF },
-        height: 250.0,
-        x_title: "day",
-        y_title: "seconds",
-        fmt: latency,
-    };
-    h.push_str(&svg::lines(&chart, "Response times"));
-    h.push_str("</div>");
+    day_lines(h, days, series, many, "seconds", latency, "Response times");
 }

@@ -270,10 +270,7 @@ fn remove_stale_temp_dirs(lake: &Path) {
         else {
             continue;
         };
-        let alive = pid
-            .parse::<u32>()
-            .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-        if !alive {
+        if super::writer_gone(&pid) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -84,13 +84,16 @@ pub fn remove_stale_temp_files(dir: &Path) {
         else {
             continue;
         };
-        let alive = pid
-            .parse::<u32>()
-            .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists());
-        if !alive {
+        if writer_gone(pid) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// Whether the process that named a temporary file `pid` is gone (so the file is stale).
+pub(crate) fn writer_gone(pid: &str) -> bool {
+    !pid.parse::<u32>()
+        .is_ok_and(|p| Path::new(&format!("/proc/{p}")).exists())
 }
 
 /// Where output `name` is written: `<dir>/<name>.parquet` and `<dir>/<name>.csv`.
