@@ -1,11 +1,14 @@
 # weblog — quick start: `make run`, then `make test`.
 # The build cache lives outside the work tree so it survives fresh checkouts; it is only a
-# speed-up: with no cache, the first build compiles DuckDB and Polars (~45 min on 2 cores).
+# speed-up: with no cache, the first build compiles Polars and the rest (~12 min on 2 cores).
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
-CARGO ?= cargo
+# Every cargo command goes through tools/cargo: it links DuckDB's official prebuilt library
+# (fetched once into the build cache, integrity-checked), or says why not and compiles DuckDB.
+# WEBLOG_DUCKDB=bundled forces the compiled one.
+CARGO := $(CURDIR)/tools/cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run watch demo-logs chromium logrotate test fuzz bench lint fmt clean-data geoip vendor-ua
+.PHONY: all build run watch demo-logs chromium logrotate test fuzz bench lint fmt clean-data geoip vendor-ua migrate-warehouse
 
 # The Spark side of scale-out: spark-env, spark-job LAKE=… OUT=…, spark-check.
 include spark/spark.mk
@@ -116,3 +119,9 @@ vendor-ua:
 	cp $$tmp/crawlers/package/crawler-user-agents.json $(VENDOR)/crawler-user-agents.json && \
 	cp $$tmp/crawlers/package/LICENSE $(VENDOR)/crawler-user-agents.LICENSE && \
 	rm -rf $$tmp && echo "vendored $(UAP_PKG) and $(CRAWLERS_PKG) into $(VENDOR)"
+
+# A warehouse written by weblog's earlier DuckDB 2.0 build, copied into the DuckDB 1.5 storage
+# format that this build reads (the DuckDB 2.0 Python package of the Spark venv does the copy).
+migrate-warehouse: spark-venv
+	@if [ -z '$(DB)' ]; then echo 'usage: make migrate-warehouse DB=data/weblog.duckdb' >&2; exit 2; fi
+	@'$(SPARK_PY)' tools/migrate_warehouse.py '$(DB)'

@@ -7,6 +7,28 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
+    link_prebuilt_duckdb();
+    embed_sql();
+}
+
+/// With `--no-default-features` DuckDB is linked, not compiled in: write the library's folder
+/// (tools/cargo's DUCKDB_LIB_DIR, in the build cache) into the rpath of every binary of this
+/// package, the test binaries included, so they run with no LD_LIBRARY_PATH.
+fn link_prebuilt_duckdb() {
+    println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
+    if std::env::var_os("CARGO_FEATURE_BUNDLED").is_some() {
+        return;
+    }
+    match std::env::var("DUCKDB_LIB_DIR") {
+        Ok(dir) => println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}"),
+        Err(_) => println!(
+            "cargo:warning=DuckDB is linked (no `bundled` feature) but DUCKDB_LIB_DIR is unset: \
+             the binary will need libduckdb.so on the loader's path; build through `make` or tools/cargo"
+        ),
+    }
+}
+
+fn embed_sql() {
     // Read at run time, not with env!(): two checkouts sharing one CARGO_TARGET_DIR share this
     // script's binary, and a path baked in at its compile time would be the other checkout's.
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");

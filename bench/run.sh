@@ -17,7 +17,7 @@ VENV=${BENCH_VENV:-$HOME/.cache/weblog-bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weblog-target}
 
 say() { echo "bench: $*" >&2; }
-BIN=$(cargo build --release --message-format=json-render-diagnostics |
+BIN=$(tools/cargo build --release --message-format=json-render-diagnostics |
     python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
@@ -71,7 +71,7 @@ cp "$WORK/last.out" "$WORK/backfill.json"
 DB=$(stat -c %s "$WORK/w.duckdb")
 
 say "parser alone: the compiled combined format against the parser it replaced"
-cargo run --release --quiet --example parse_throughput -- "$LOG" 5 >"$WORK/parse.json"
+tools/cargo run --release --quiet --example parse_throughput -- "$LOG" 5 >"$WORK/parse.json"
 
 say "backfill with --lake (the scale-out export)"
 rm -rf "$WORK"/l.duckdb* "$WORK/out" "$WORK/lake"

@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorKind, Result, one_line};
 
 pub use commit::Committed;
 pub use lock::LockFile;
+pub use raw::library_version;
 use raw::{RawConnection, RawDatabase};
 pub use schema::SCHEMA_VERSION;
 
@@ -133,6 +134,19 @@ fn open_duckdb(path: &Path, read_only: bool) -> Result<(RawDatabase, Connection,
     });
     opened.map_err(|e| {
         let msg = one_line(&e);
+        if msg.contains("created with a newer version of DuckDB") {
+            // weblog's builds before 2026-12-03 had DuckDB 2.0, whose files 1.5 cannot read.
+            return Error::new(
+                ErrorKind::Data,
+                format!(
+                    "database {} was written by a newer DuckDB than this weblog's ({}): \
+                     `make migrate-warehouse DB={}` copies a weblog warehouse into a format it reads ({msg})",
+                    path.display(),
+                    library_version(),
+                    path.display()
+                ),
+            );
+        }
         let kind = if msg.contains("Could not set lock") {
             ErrorKind::TempFail
         } else {

@@ -18,6 +18,14 @@ use polars_arrow::ffi::{ArrowArrayStream, export_iterator};
 /// whole row groups.
 const ROWS_PER_BATCH: usize = 122_880;
 
+/// The version of the DuckDB library linked or compiled in, e.g. "v1.5.6".
+pub fn library_version() -> String {
+    // SAFETY: DuckDB returns a static NUL-terminated string.
+    unsafe { CStr::from_ptr(ffi::duckdb_library_version()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 pub struct RawDatabase {
     db: ffi::duckdb_database,
 }

@@ -1,0 +1,229 @@
+//! The DuckDB weblog is built with: through `make` (tools/cargo) it links DuckDB's official
+//! library and finds it with no environment variable; a warehouse it writes is read by the
+//! current DuckDB Python package; a warehouse of weblog's earlier DuckDB 2.0 build gets one clear
+//! error, is left as it was, and `tools/migrate_warehouse.py` makes it usable with nothing lost.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+
+/// A Python with the DuckDB 2 package: the Spark venv's (`make spark-env`, spark/requirements.txt).
+fn duckdb_python() -> Option<PathBuf> {
+    let python = std::env::var_os("WEBLOG_SPARK_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| Path::new(&h).join(".cache/weblog-spark/venv/bin/python"))
+        })?;
+    let ok = Command::new(&python)
+        .args([
+            "-c",
+            "import duckdb; assert duckdb.__version__.startswith('2.')",
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
+fn python(py: &Path, script: &str, args: &[&Path]) -> String {
+    let out = Command::new(py)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The real binary with an empty environment: no LD_LIBRARY_PATH, no HOME, nothing.
+fn weblog_bare(env: &Env, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(args)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .output()
+        .expect("weblog runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The fixture's first `n` lines in the temp folder's logs, and how many distinct ones there are.
+fn some_real_lines(env: &Env, n: usize) -> usize {
+    let lines: Vec<String> = complete_lines(&fixture("apache_logs"))
+        .into_iter()
+        .take(n)
+        .collect();
+    append(&env.logs().join("access.log"), &lines);
+    lines
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+#[test]
+fn the_binary_finds_its_duckdb_with_no_environment() {
+    let env = Env::new();
+    let distinct = some_real_lines(&env, 500);
+    let args = env.run_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = weblog_bare(&env, &args);
+    assert!(out.status.success(), "run failed: {}", stderr(&out));
+    let db = env.db_path().display().to_string();
+    let out = weblog_bare(
+        &env,
+        &[
+            "sql",
+            "--db",
+            &db,
+            "--format",
+            "csv",
+            "SELECT library_version, (SELECT count(*) FROM logs) + (SELECT count(*) FROM rejects) \
+             FROM pragma_version()",
+        ],
+    );
+    assert!(out.status.success(), "sql failed: {}", stderr(&out));
+    let csv = String::from_utf8_lossy(&out.stdout).into_owned();
+    let row = csv.lines().nth(1).expect("one row");
+    assert_eq!(row, format!("v1.5.6,{distinct}"), "{csv}");
+
+    // Which library the loader resolved: the verified official one in the build cache when built
+    // through tools/cargo, none when DuckDB is compiled in.
+    let ldd = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_weblog"))
+        .env_clear()
+        .output()
+        .expect("ldd runs");
+    let ldd = String::from_utf8_lossy(&ldd.stdout).into_owned();
+    let linked = ldd.lines().find(|l| l.contains("libduckdb"));
+    if cfg!(feature = "bundled") {
+        assert_eq!(linked, None, "{ldd}");
+    } else {
+        let linked = linked.expect("libduckdb.so is a dependency");
+        let path = linked
+            .split("=>")
+            .nth(1)
+            .unwrap()
+            .split(" (")
+            .next()
+            .unwrap()
+            .trim();
+        assert!(
+            path.ends_with("/libduckdb/1.5.6-r.1/libduckdb.so"),
+            "libduckdb.so resolved to {path:?}: {ldd}"
+        );
+        let lib_dir = Path::new(path).parent().unwrap();
+        assert!(
+            lib_dir.join(".verified").is_file(),
+            "{path} was not verified"
+        );
+    }
+}
+
+#[test]
+fn a_warehouse_is_read_by_the_current_duckdb_python_package() {
+    let Some(py) = duckdb_python() else {
+        tool_missing(
+            "DuckDB 2 for Python is not installed (make spark-env puts it in ~/.cache/weblog-spark/venv)",
+        );
+        return;
+    };
+    let env = Env::new();
+    let distinct = some_real_lines(&env, 2000);
+    env.run(&[]);
+    // Counted by the test from the file: every distinct line is a row or a reject; the daily
+    // visitors are those of the reference reading in tests/common.
+    let lines: std::collections::BTreeSet<String> = complete_lines(&env.logs().join("access.log"))
+        .into_iter()
+        .collect();
+    let days = daily_visitors(&lines);
+    let got = python(
+        &py,
+        "import sys, duckdb\n\
+         c = duckdb.connect(sys.argv[1], read_only=True)\n\
+         rows = c.execute('SELECT count(*) FROM logs').fetchone()[0]\n\
+         rej = c.execute('SELECT count(*) FROM rejects').fetchone()[0]\n\
+         days = c.execute(\"SELECT strftime(day, '%Y-%m-%d'), count(DISTINCT remote_addr) FROM logs GROUP BY 1 ORDER BY 1\").fetchall()\n\
+         print(duckdb.__version__.split('.')[0], rows + rej, ';'.join(f'{d}={n}' for d, n in days))",
+        &[&env.db_path()],
+    );
+    let expected_days: Vec<String> = days
+        .iter()
+        .map(|(d, (ips, _))| format!("{d}={ips}"))
+        .collect();
+    assert_eq!(got, format!("2 {distinct} {}", expected_days.join(";")));
+}
+
+#[test]
+fn a_duckdb_2_warehouse_is_refused_untouched_then_migrated_with_nothing_lost() {
+    let Some(py) = duckdb_python() else {
+        tool_missing(
+            "DuckDB 2 for Python is not installed (make spark-env puts it in ~/.cache/weblog-spark/venv)",
+        );
+        return;
+    };
+    let env = Env::new();
+    let first = some_real_lines(&env, 300);
+    env.run(&[]);
+    // What weblog's DuckDB 2.0 build left: the same warehouse in DuckDB 2.0's storage format.
+    let db = env.db_path();
+    let v2 = env.path("v2.duckdb");
+    python(
+        &py,
+        "import sys, duckdb\n\
+         c = duckdb.connect()\n\
+         c.execute('ATTACH ? AS old (READ_ONLY)', [sys.argv[1]])\n\
+         c.execute(\"ATTACH ? AS new (STORAGE_VERSION 'v2.0.0')\", [sys.argv[2]])\n\
+         c.execute('COPY FROM DATABASE old TO new')",
+        &[&db, &v2],
+    );
+    std::fs::remove_file(&db).unwrap();
+    std::fs::rename(&v2, &db).unwrap();
+    let before = std::fs::read(&db).unwrap();
+
+    let out = env.run_replacing("--json", None);
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("newer DuckDB") && err.contains("make migrate-warehouse DB="),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file was changed");
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/migrate_warehouse.py");
+    let out = Command::new(&py).arg(&script).arg(&db).output().unwrap();
+    assert!(out.status.success(), "migration failed: {}", stderr(&out));
+    assert!(
+        env.path("w.duckdb.v2-backup").is_file(),
+        "the original is kept"
+    );
+
+    // The migrated warehouse goes on: the checkpoint holds, so only the appended lines are new.
+    let more: Vec<String> = complete_lines(&fixture("apache_logs"))
+        .into_iter()
+        .skip(300)
+        .take(200)
+        .collect();
+    append(&env.logs().join("access.log"), &more);
+    let summary = env.run(&[]);
+    assert_eq!(num(&summary, "lines_read"), 200, "{summary}");
+    let all: std::collections::BTreeSet<String> = complete_lines(&env.logs().join("access.log"))
+        .into_iter()
+        .collect();
+    assert!(first < all.len());
+    assert_eq!(
+        env.count("SELECT (SELECT count(*) FROM logs) + (SELECT count(*) FROM rejects)") as usize,
+        all.len()
+    );
+}
