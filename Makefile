@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO := $(CURDIR)/tools/cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run watch demo-logs chromium logrotate test fuzz bench lint fmt clean-data geoip vendor-ua migrate-warehouse
+.PHONY: all build run watch demo-logs chromium logrotate test fuzz bench bench-builds lint fmt clean-data geoip vendor-ua migrate-warehouse
 
 # The Spark side of scale-out: spark-env, spark-job LAKE=… OUT=…, spark-check.
 include spark/spark.mk
@@ -66,6 +66,11 @@ fuzz:
 # Timings go to bench/RESULTS.md (BENCH_LINES=… to change the size).
 bench:
 	bench/run.sh
+
+# The DuckDB builds side by side: prebuilt library vs bundled (bench/builds.sh; the first run
+# compiles the bundled one, ~40 min). Writes its section of bench/RESULTS.md.
+bench-builds:
+	bench/builds.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,32 +1,20 @@
 """Turn bench/work/times into bench/RESULTS.md (markdown on stdout)."""
 import datetime
 import json
+import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
+
+from timing import Times
 
 lines, raw, db, history, hist_raw, hist_db, runs = map(int, sys.argv[1:8])
 times_path, backfill_json, perf_txt = sys.argv[8:11]
 lake_bytes, work = int(sys.argv[11]), sys.argv[12]
-rows = {}
-for line in open(times_path):
-    label, secs, rss = line.split()
-    rows.setdefault(label, []).append((float(secs), int(rss)))
-
-
-def med(label):
-    return statistics.median(s for s, _ in rows[label])
-
-
-def span(label):
-    secs = [s for s, _ in rows[label]]
-    return f"{med(label):.2f} s [{min(secs):.2f}–{max(secs):.2f}]" if len(secs) > 1 else f"{secs[0]:.2f} s"
-
-
-def rss(label):
-    return max(r for _, r in rows[label]) / 1024
+times = Times(times_path)
+rows = times.rows
+med, span, rss = times.med, times.span, times.rss
 
 
 def sh(cmd):
@@ -55,7 +43,8 @@ out = [
     "# Benchmark results",
     "",
     f"Command: `make bench` (BENCH_LINES={lines}, BENCH_HISTORY={history}, BENCH_RUNS={runs}), "
-    f"{datetime.date.today()}, {platform.node()}: {cpu}, {sh('nproc')} cores, {mem_gib} GiB.",
+    f"{datetime.date.today()}, {platform.node()}: {cpu}, {sh('nproc')} cores, {mem_gib} GiB; "
+    f"{os.environ.get('BENCH_DUCKDB', 'DuckDB build not recorded')}.",
     f"Input: one generated combined-format file, {lines:,} lines, {raw / 1e6:.1f} MB; "
     f"{stored:,} distinct lines stored. Wall-clock time of the whole process, median of {runs} "
     "runs [min–max]; peak RSS from `/usr/bin/time`.",
@@ -171,4 +160,12 @@ if rows_perf:
     out += ["", "How to read it: `bench/NOTES.md`."]
 else:
     out += ["No profile: `perf` could not sample on this machine."]
+# The section `make bench-builds` writes (bench/builds.py) is kept as it is.
+try:
+    previous = open("bench/RESULTS.md").read()
+except FileNotFoundError:
+    previous = ""
+begin, end = previous.find("<!-- builds:begin -->"), previous.find("<!-- builds:end -->")
+if begin >= 0 and end > begin:
+    out += ["", previous[begin:end + len("<!-- builds:end -->")]]
 print("\n".join(out))

@@ -168,6 +168,13 @@ if [ "$HISTORY" -gt 0 ]; then
     done
 fi
 
+# Which DuckDB the binary has, for RESULTS.md's header.
+if ldd "$BIN" | grep -q libduckdb; then how="linked: the official prebuilt libduckdb.so"
+else how="compiled in (bundled)"; fi
+BENCH_DUCKDB="DuckDB $("$BIN" sql --db "$WORK/w.duckdb" --out "$WORK/out" --format csv \
+    'SELECT library_version FROM pragma_version()' | tail -n 1), $how"
+export BENCH_DUCKDB
 "$PY" bench/report.py "$LINES" "$RAW" "$DB" "$HISTORY" "$HIST_RAW" "$HIST_DB" "$RUNS" \
-    "$WORK/times" "$WORK/backfill.json" "$WORK/perf.txt" "$LAKE_BYTES" "$WORK" >bench/RESULTS.md
+    "$WORK/times" "$WORK/backfill.json" "$WORK/perf.txt" "$LAKE_BYTES" "$WORK" >"$WORK/RESULTS.md"
+mv "$WORK/RESULTS.md" bench/RESULTS.md
 cat bench/RESULTS.md
