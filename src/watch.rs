@@ -117,7 +117,9 @@ struct Glance {
 impl Glance {
     fn read(out: &Path) -> Glance {
         let mut g = Glance::default();
-        let Ok(conn) = duckdb::Connection::open_in_memory() else {
+        let Ok(conn) = duckdb::Connection::open_in_memory()
+            .and_then(|c| crate::sql_text::pin_utc(&c).map(|()| c))
+        else {
             return g;
         };
         let read = |name: &str, limit| {

@@ -227,3 +227,67 @@ fn a_duckdb_2_warehouse_is_refused_untouched_then_migrated_with_nothing_lost() {
         all.len()
     );
 }
+
+#[test]
+fn instants_do_not_move_with_the_machines_time_zone() {
+    // DuckDB's official library has ICU, which casts and renders TIMESTAMPTZ in the session's
+    // zone, the machine's by default. Two warehouses of the same lines, one written under
+    // UTC and one under UTC+14: the same instants, the same outputs byte for byte.
+    let lines: Vec<String> = complete_lines(&fixture("apache_logs"))
+        .into_iter()
+        .take(300)
+        .collect();
+    let mut outputs = Vec::new();
+    for tz in ["UTC", "Pacific/Kiritimati"] {
+        let env = Env::new();
+        append(&env.logs().join("access.log"), &lines);
+        let args = env.run_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = env.weblog_env(&args, &[("TZ", tz)]);
+        assert!(out.status.success(), "{tz}: {}", stderr(&out));
+        let db = env.db_path().display().to_string();
+        let sql = env.weblog_env(
+            &[
+                "sql",
+                "--db",
+                &db,
+                "--format",
+                "csv",
+                "SELECT min(time_local)::VARCHAR, epoch_us(make_timestamp(0::BIGINT)::TIMESTAMPTZ), \
+                 (SELECT max(finished_at - started_at) < INTERVAL 10 MINUTE FROM runs) FROM logs",
+            ],
+            &[("TZ", tz)],
+        );
+        assert!(sql.status.success(), "{tz}: {}", stderr(&sql));
+        // The earliest line, read here: apache_logs logs +0000, so as written is UTC.
+        let earliest = lines
+            .iter()
+            .map(|l| {
+                let open = l.find('[').unwrap();
+                format!("{} {}+00", day_and_ip(l).0, &l[open + 13..open + 21])
+            })
+            .min()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&sql.stdout).lines().nth(1),
+            Some(format!("{earliest},0,true").as_str()),
+            "{tz}"
+        );
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(env.path("out"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&p).unwrap())
+            })
+            .collect();
+        files.sort();
+        assert!(files.len() > 20);
+        outputs.push(files);
+    }
+    assert!(
+        outputs[0] == outputs[1],
+        "the outputs differ between time zones"
+    );
+}

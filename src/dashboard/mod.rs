@@ -56,12 +56,14 @@ const SERIES_ROWS: usize = 100_000;
 /// Write `<out_dir>/report.html` from the output files in `out_dir`; returns its path.
 pub fn write(out_dir: &Path) -> Result<PathBuf> {
     let names = output_names(out_dir)?;
-    let conn = Connection::open_in_memory().map_err(|e| {
-        Error::new(
-            ErrorKind::Failed,
-            format!("cannot start DuckDB: {}", one_line(&e.to_string())),
-        )
-    })?;
+    let conn = Connection::open_in_memory()
+        .and_then(|c| crate::sql_text::pin_utc(&c).map(|()| c))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Failed,
+                format!("cannot start DuckDB: {}", one_line(&e.to_string())),
+            )
+        })?;
     let mut outputs = Vec::new();
     let mut notices = Vec::new();
     for name in names {
