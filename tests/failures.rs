@@ -283,6 +283,53 @@ fn a_lock_file_left_by_a_dead_run_never_names_it() {
 }
 
 #[test]
+fn an_analysts_open_connection_is_waited_for_then_named() {
+    let env = Env::new();
+    write_log(&env, &LINES[..2]);
+    env.run(&[]);
+    write_log(&env, &LINES);
+    // An analyst's read-only DuckDB connection, held by this (test) process: DuckDB's file lock,
+    // not weblog's lock file.
+    let analyst = env.db();
+    let mut args = run_args(&env);
+    args.extend(["--wait".to_string(), "1".to_string()]);
+    let started = std::time::Instant::now();
+    let out = run_with(&env, &args, None);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "waited for --wait"
+    );
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "names the holder: {err}"
+    );
+
+    // Within --wait: the run waits until the connection closes, then stores the new line.
+    args.pop();
+    args.push("30".to_string());
+    let run = std::thread::spawn({
+        let env_dir = env.dir.path().to_path_buf();
+        move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
+                .args(&args)
+                .current_dir(env_dir)
+                .output()
+                .unwrap()
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(analyst);
+    let out = run.join().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(num(&summary, "inserted"), 1);
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 3);
+}
+
+#[test]
 fn overlapping_runs_the_second_waits_or_exits_75_naming_the_first() {
     let env = Env::new();
     write_log(&env, &LINES);

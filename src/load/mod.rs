@@ -9,7 +9,7 @@ mod raw;
 mod schema;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use duckdb::Connection;
 
@@ -51,8 +51,39 @@ impl Warehouse {
                 )
             })?;
         }
+        // One deadline for both locks: weblog's own, then DuckDB's file lock, which any other
+        // process with the file open holds (an analyst's read-only connection too).
+        let deadline = Instant::now().checked_add(wait);
         let lock = LockFile::acquire(path, wait)?;
-        let mut wh = Self::connect(path, false, Some(lock))?;
+        let mut pause = Duration::from_millis(50);
+        let (db, conn, loader) = loop {
+            match open_duckdb(path, false) {
+                Err(e)
+                    if e.kind == ErrorKind::TempFail
+                        && deadline.is_none_or(|d| Instant::now() < d) =>
+                {
+                    let left =
+                        deadline.map_or(pause, |d| d.saturating_duration_since(Instant::now()));
+                    std::thread::sleep(pause.min(left));
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(e) if e.kind == ErrorKind::TempFail && !wait.is_zero() => {
+                    return Err(Error::new(
+                        e.kind,
+                        format!("{} (waited {:.0?}, --wait)", e.message, wait),
+                    ));
+                }
+                other => break other?,
+            }
+        };
+        let mut wh = Warehouse {
+            conn,
+            loader,
+            _db: db,
+            path: path.to_path_buf(),
+            _lock: Some(lock),
+            stored_version: SCHEMA_VERSION,
+        };
         // The value was checked by the command line's parser; DuckDB has the last word.
         let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
         wh.conn.execute_batch(&set).map_err(|e| {
@@ -129,6 +160,8 @@ fn open_duckdb(path: &Path, read_only: bool) -> Result<(RawDatabase, Connection,
     let opened = RawDatabase::open(path, read_only).and_then(|db| {
         // SAFETY: `db` is open, and outlives the connection (Warehouse's field order).
         let conn = unsafe { Connection::open_from_raw(db.handle()) }.map_err(|e| e.to_string())?;
+        // Before the loader connects, so that it starts in UTC too.
+        crate::sql_text::pin_utc(&conn).map_err(|e| e.to_string())?;
         let loader = db.connect()?;
         Ok((db, conn, loader))
     });
@@ -152,11 +185,36 @@ fn open_duckdb(path: &Path, read_only: bool) -> Result<(RawDatabase, Connection,
         } else {
             ErrorKind::Data
         };
-        let what = if kind == ErrorKind::TempFail {
-            "is in use by another program"
-        } else {
-            "cannot be opened (corrupt, or not a DuckDB database)"
-        };
-        Error::new(kind, format!("database {} {what}: {msg}", path.display()))
+        if kind == ErrorKind::TempFail {
+            return Error::new(
+                kind,
+                format!(
+                    "database {} is in use by {}: DuckDB lets no other program open it while one \
+                     writes, nor write while another has it open (read the Parquet outputs instead)",
+                    path.display(),
+                    lock_holder(&msg)
+                ),
+            );
+        }
+        Error::new(
+            kind,
+            format!(
+                "database {} cannot be opened (corrupt, or not a DuckDB database): {msg}",
+                path.display()
+            ),
+        )
     })
+}
+
+/// The holder named in DuckDB's lock error ("… Conflicting lock is held in /usr/bin/python3.11
+/// (PID 4242) by user …"): its program and pid, else DuckDB's whole message.
+fn lock_holder(msg: &str) -> String {
+    let held = msg
+        .split_once("Conflicting lock is held in ")
+        .map(|(_, rest)| rest);
+    let Some((program, rest)) = held.and_then(|r| r.split_once(" (PID ")) else {
+        return format!("another program ({msg})");
+    };
+    let pid = rest.split(')').next().unwrap_or_default();
+    format!("another program ({program}, pid {pid})")
 }
