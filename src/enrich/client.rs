@@ -129,6 +129,9 @@ impl ClientResolver {
     ) -> Option<&'a str> {
         let remote = remote_addr?;
         let simple = !remote.contains(',');
+        if simple && self.mode == ClientIp::XForwardedFor {
+            return Some(self.realip(remote.trim(), x_forwarded_for));
+        }
         if simple && (self.mode == ClientIp::RemoteAddr || !self.trusted(remote.trim())) {
             return Some(remote.trim());
         }
@@ -156,6 +159,53 @@ impl ClientResolver {
             .copied()
             .or(Some(remote.trim()))
     }
+}
+
+impl ClientResolver {
+    /// nginx's realip module with `real_ip_recursive on` (ngx_http_get_forwarded_addr_internal):
+    /// while the current address is a trusted proxy, take the next entry of the header from the
+    /// right; an entry that is not an address (`unknown`, garbage) ends the walk and the last
+    /// trusted address stays. Ports (`1.2.3.4:5678`, `[2001:db8::1]:443`) are not part of it.
+    fn realip<'a>(&self, remote: &'a str, x_forwarded_for: Option<&'a str>) -> &'a str {
+        let Some((mut client, mut ip)) = addr_port(remote) else {
+            return remote;
+        };
+        let mut entries = x_forwarded_for
+            .unwrap_or("")
+            .rsplit(',')
+            .map(str::trim)
+            .skip_while(|e| e.is_empty());
+        while self.trusted.iter().any(|c| c.contains(ip)) {
+            let Some((addr, next)) = entries.next().and_then(addr_port) else {
+                break;
+            };
+            (client, ip) = (addr, next);
+        }
+        client
+    }
+}
+
+/// An address as nginx's `ngx_parse_addr_port` reads one: `1.2.3.4`, `1.2.3.4:80`, `::1`,
+/// `[::1]`, `[::1]:443`; the address's own slice of `s`.
+fn addr_port(s: &str) -> Option<(&str, IpAddr)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let ip = inside.parse::<std::net::Ipv6Addr>().ok()?;
+        return (after.is_empty() || port(after.strip_prefix(':')?)).then_some((inside, ip.into()));
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some((s, ip));
+    }
+    let (addr, p) = s.rsplit_once(':')?;
+    let ip = addr.parse::<std::net::Ipv4Addr>().ok()?;
+    port(p).then_some((addr, ip.into()))
+}
+
+fn port(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 5
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s.parse::<u32>().is_ok_and(|p| p <= 65535)
 }
 
 #[cfg(test)]
@@ -217,6 +267,46 @@ mod tests {
             Some("10.9.9.9")
         );
         // No header: the connecting address.
+        assert_eq!(r.client(Some("10.0.0.5"), None), Some("10.0.0.5"));
+    }
+
+    /// nginx's realip (`set_real_ip_from 10.0.0.0/8; real_ip_header X-Forwarded-For;
+    /// real_ip_recursive on;`) case by case: (remote_addr, X-Forwarded-For, $remote_addr after).
+    #[test]
+    fn x_forwarded_for_is_walked_as_nginx_realip_walks_it() {
+        let r = resolver(ClientIp::XForwardedFor, "10.0.0.0/8,2001:db8:ffff::/48");
+        let cases = [
+            ("10.0.0.5", "203.0.113.60:4711", "203.0.113.60"),
+            ("10.0.0.5", "[2001:db8::1]:443", "2001:db8::1"),
+            ("10.0.0.5", "[2001:db8::1]", "2001:db8::1"),
+            ("10.0.0.5", "2001:db8::1", "2001:db8::1"),
+            // Not an address: the walk stops at the last trusted address, the proxy.
+            ("10.0.0.5", "<script>alert(1)</script>", "10.0.0.5"),
+            ("10.0.0.5", "unknown", "10.0.0.5"),
+            ("10.0.0.5", "203.0.113.9, unknown, 10.1.1.1", "10.1.1.1"),
+            ("10.0.0.5", "203.0.113.9, 10.1.1.1:80", "203.0.113.9"),
+            ("10.0.0.5", "203.0.113.9:99999", "10.0.0.5"),
+            // Trailing commas and spaces are skipped, as nginx skips them.
+            ("10.0.0.5", "198.51.100.4 , ", "198.51.100.4"),
+            // Every entry trusted: the left-most.
+            ("10.0.0.5", "10.9.9.9, 10.8.8.8", "10.9.9.9"),
+            ("2001:db8:ffff::2", "198.51.100.7", "198.51.100.7"),
+            // An untrusted connection: the header is not believed.
+            ("198.51.100.77", "1.1.1.1", "198.51.100.77"),
+            // A spoofed left-most entry does not win over the real client nearer to us.
+            (
+                "10.0.0.5",
+                "1.1.1.1, 198.51.100.4, 10.2.2.2",
+                "198.51.100.4",
+            ),
+        ];
+        for (remote, xff, want) in cases {
+            assert_eq!(
+                r.client(Some(remote), Some(xff)),
+                Some(want),
+                "{remote} / {xff}"
+            );
+        }
         assert_eq!(r.client(Some("10.0.0.5"), None), Some("10.0.0.5"));
     }
 
