@@ -68,7 +68,15 @@ pub(super) fn check(t: &Template, name: &str) -> Result<(), String> {
 
 /// The format text of a directive (pieces joined) or of a bare string, and its escaping.
 fn unwrap_directive(spec: &str) -> Result<(String, Escape), String> {
-    let mut rest = spec.trim();
+    let trimmed = spec.trim();
+    let pasted = trimmed.starts_with("log_format") || trimmed.starts_with('\'');
+    // As nginx reads its configuration: `#` outside quotes starts a comment.
+    let uncommented = if pasted {
+        strip_comments(trimmed)
+    } else {
+        trimmed.to_owned()
+    };
+    let mut rest = uncommented.trim();
     let directive = rest
         .strip_prefix("log_format")
         .filter(|r| r.starts_with(char::is_whitespace));
@@ -77,6 +85,10 @@ fn unwrap_directive(spec: &str) -> Result<(String, Escape), String> {
         rest = r.trim_start();
         let name_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         rest = rest[name_end..].trim_start();
+        // `if=` belongs to access_log, but a pasted pair of lines may carry it: not the format.
+        while let Some(r) = rest.strip_prefix("if=") {
+            rest = r[r.find(char::is_whitespace).unwrap_or(r.len())..].trim_start();
+        }
         if let Some(r) = rest.strip_prefix("escape=") {
             let end = r.find(char::is_whitespace).unwrap_or(r.len());
             escape = match &r[..end] {
@@ -143,6 +155,36 @@ fn unwrap_directive(spec: &str) -> Result<(String, Escape), String> {
         }
     }
     Ok((out, escape))
+}
+
+/// `text` without its `#` comments: from a `#` outside quotes to the end of its line.
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                out.push(c);
+                out.extend(chars.next());
+                continue;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What an extra (preset-only) field is, and how it is delimited.

@@ -329,6 +329,13 @@ impl<'a> Run<'a, '_> {
                     pos += text.len();
                 }
                 Seg::Field(f) if f.shape == Shape::Quoted => return self.quoted(i, f, pos),
+                Seg::Field(f)
+                    if matches!(f.var, Var::RemoteUser)
+                        && f.shape == Shape::Text
+                        && self.t.finders[i].is_some() =>
+                {
+                    return self.user(i, f, pos);
+                }
                 Seg::Field(f) => {
                     let Some(end) = self.extent(i, f, pos) else {
                         return self.failed(FailKind::Missing, i, pos, pos);
@@ -415,6 +422,42 @@ impl<'a> Run<'a, '_> {
         })
     }
 
+    /// Before each try of segment `i` after the first: spend one of the line's retries and
+    /// clear what the failed try stored. False once the budget is spent.
+    fn next_try(&mut self, i: usize, tried: &mut u32) -> bool {
+        if *tried > 0 {
+            if self.budget == 0 {
+                return false;
+            }
+            self.budget -= 1;
+            self.forget_from(i);
+        }
+        *tried += 1;
+        true
+    }
+
+    /// The user name at `pos` and everything after it: try each place the literal after it
+    /// occurs. Its value may hold that literal: nginx logs `$remote_user` from any client's
+    /// `Authorization: Basic` header, so `a [b` comes before ` [$time_local]`.
+    fn user(&mut self, i: usize, f: &Field, pos: usize) -> bool {
+        let b = self.line.as_bytes();
+        let finder = self.t.finders[i].as_ref().expect("a literal follows");
+        let mut at = pos;
+        let mut tried = 0u32;
+        while let Some(off) = finder.find(&b[at..]) {
+            let j = at + off;
+            if !self.next_try(i, &mut tried) {
+                return false;
+            }
+            if self.store(i, f, pos, j) && self.from(i + 1, j) {
+                return true;
+            }
+            at = j + 1;
+        }
+        // Every place failed further on: the first failure, already kept, says why.
+        tried == 0 && self.failed(FailKind::Missing, i, pos, pos)
+    }
+
     /// A quoted field at `pos` (just after its opening quote) and everything after it: try each
     /// closing quote that the following literal could start at, until the rest matches.
     fn quoted(&mut self, i: usize, f: &Field, pos: usize) -> bool {
@@ -452,14 +495,9 @@ impl<'a> Run<'a, '_> {
             let separator = b[j..].starts_with(b"\" \"");
             let ends_here = end_after.is_some_and(|k| k > 0 && b[j..] == term[..k]);
             if ends_here || b[j..].starts_with(term) && (!last || j + term.len() == b.len()) {
-                if tried > 0 {
-                    if self.budget == 0 {
-                        return false;
-                    }
-                    self.budget -= 1;
-                    self.forget_from(i);
+                if !self.next_try(i, &mut tried) {
+                    return false;
                 }
-                tried += 1;
                 if self.store(i, f, pos, j) && self.from(i + 1, j) {
                     return true;
                 }

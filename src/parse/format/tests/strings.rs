@@ -252,3 +252,55 @@ fn unknown_fields_are_consumed_not_stored() {
         "nginx log_format: expected ' [' before $time_local at byte 10"
     );
 }
+
+#[test]
+fn nginx_directive_with_comments_as_nginx_reads_it() {
+    // Accepted by `nginx -t`: comments between and after the pieces, and after the name.
+    let spec = "log_format  main  # the usual one, plus the forwarded-for\n\
+                '$remote_addr - $remote_user [$time_local] \"$request\" ' # who, when, what\n\
+                '$status $body_bytes_sent \"$http_referer\" '\n\
+                # '$request_time '  (switched off)\n\
+                '\"$http_user_agent\" \"$http_x_forwarded_for\"'; # end\n";
+    let l = row(spec, DOCKER_MAIN);
+    assert_eq!(
+        (l.status, l.body_bytes_sent, s(&l.http_user_agent)),
+        (Some(200), Some(615), Some("curl/7.81.0"))
+    );
+    // A `#` inside quotes is part of the format.
+    let hash = "log_format h '$remote_addr #$status# [$time_local] \"$request\"'; # note";
+    let l = row(
+        hash,
+        r#"10.0.0.1 #404# [10/Jul/2022:13:34:59 +0000] "GET /x HTTP/1.1""#,
+    );
+    assert_eq!(l.status, Some(404));
+    let json = "log_format j escape=json # JSON for the shipper\n\
+                '{\"t\":\"$time_iso8601\",' # time\n\
+                '\"r\":\"$request\",\"s\":$status}';";
+    let l = row(
+        json,
+        r#"{"t":"2026-03-01T10:00:00+01:00","r":"GET / HTTP/1.1","s":200}"#,
+    );
+    assert_eq!((l.status, s(&l.request_path)), (Some(200), Some("/")));
+}
+
+#[test]
+fn a_remote_user_holding_spaces_and_brackets_is_stored_as_logged() {
+    // nginx logs $remote_user from any `Authorization: Basic` header, configured or not.
+    for (user, line) in [
+        (
+            "x] [03/Dec",
+            r#"203.0.113.7 - x] [03/Dec [03/Dec/2026:06:00:00 +0000] "GET / HTTP/1.1" 401 5 "-" "curl/8""#,
+        ),
+        (
+            "a b [c",
+            r#"203.0.113.7 - a b [c [03/Dec/2026:06:00:00 +0000] "GET / HTTP/1.1" 401 5 "-" "curl/8""#,
+        ),
+    ] {
+        for format in ["combined", super::super::presets::COMBINED] {
+            let l = row(format, line);
+            assert_eq!(s(&l.remote_user), Some(user), "{format}");
+            assert_eq!(l.time.micros_utc, micros(2026, 12, 3, 6, 0, 0));
+            assert_eq!((l.status, s(&l.request_path)), (Some(401), Some("/")));
+        }
+    }
+}
