@@ -20,7 +20,11 @@ pub fn hit(name: &str) {
         return;
     }
     match action.strip_prefix("pause=").and_then(|ms| ms.parse().ok()) {
-        Some(ms) => std::thread::sleep(std::time::Duration::from_millis(ms)),
+        Some(ms) => {
+            // Said on stderr so that a test acts while the run is held here, not before.
+            eprintln!("weblog: failpoint {name}: pausing {ms} ms");
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
         None => {
             eprintln!("weblog: failpoint {name}: aborting");
             std::process::abort();

@@ -63,6 +63,7 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let sql = transform::load(&opts.sql)?;
     let specs: Vec<SourceSpec> = opts.sources.iter().map(|s| s.spec.clone()).collect();
     let (files, warnings) = source::discover(&specs)?;
+    crate::failpoint::hit("after-discover");
     let geoip = opts.geoip.as_deref().map(GeoIp::open).transpose()?;
     let mut wh = Warehouse::open(&opts.db, opts.wait, &opts.memory_limit)?;
     let mut summary = RunSummary {
@@ -138,6 +139,9 @@ fn pass(
             f.lag_bytes = now.lag();
         }
     }
+    summary
+        .warnings
+        .extend(file_summaries.iter().filter_map(|f| f.warning.clone()));
     summary.files = file_summaries;
     summary.batches = loaded.batches;
     summary.stages_ms.read_parse = read_ms;
@@ -240,7 +244,19 @@ fn read_file<S: FnMut(Sealed) -> bool>(
             format!("cannot read log file {name}: {e}"),
         )
     };
-    let Some(resume) = source::identify(path, stored).map_err(unreadable)? else {
+    // Renamed or removed between the glob and here: logrotate at work, not an error. Its
+    // lines are read under its new name (a pattern matches it) or were read before.
+    let vanished = |fs: &mut FileSummary| -> Result<bool> {
+        fs.warning = Some(format!(
+            "log file {name} was renamed or removed while this run started (a rotation): not read now"
+        ));
+        Ok(true)
+    };
+    let resume = match source::identify(path, stored) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vanished(fs),
+        other => other.map_err(unreadable)?,
+    };
+    let Some(resume) = resume else {
         return Ok(true); // not even one complete line yet
     };
     fs.start = Some(resume.reason);
@@ -249,7 +265,10 @@ fn read_file<S: FnMut(Sealed) -> bool>(
     if resume.nothing_new() {
         return Ok(true); // the common cron case: a stat and two small reads
     }
-    let (resume, reader) = source::open(path, resume, batcher.chunk_bytes()).map_err(unreadable)?;
+    let (resume, reader) = match source::open(path, resume, batcher.chunk_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vanished(fs),
+        other => other.map_err(unreadable)?,
+    };
     fs.start = Some(resume.reason);
     fs.start_offset = resume.offset;
     fs.moved_from = resume.moved_from.clone();

@@ -29,6 +29,9 @@ pub struct FileSummary {
     pub skipped: u64,
     /// Bytes in the file past where this run stopped reading (to be read next time).
     pub lag_bytes: u64,
+    /// Something the operator should know that is not a failure (the file vanished in a rotation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What kind of failure `error` is, for the exit code.

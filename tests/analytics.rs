@@ -486,3 +486,46 @@ fn referrers_and_bandwidth_match_a_reference_count() {
         .collect();
     assert_eq!(got, bytes);
 }
+
+#[test]
+fn no_output_column_is_unsigned_so_readers_can_subtract() {
+    let env = sample_env();
+    env.run(&[]);
+    let db = duckdb::Connection::open_in_memory().unwrap();
+    let mut checked = 0;
+    for name in repo_outputs() {
+        let file = env.path("out").join(format!("{name}.parquet"));
+        let mut stmt = db
+            .prepare(&format!(
+                "DESCRIBE SELECT * FROM read_parquet('{}')",
+                file.display()
+            ))
+            .unwrap();
+        let columns: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (column, ty) in &columns {
+            assert!(
+                !["UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"]
+                    .contains(&ty.as_str()),
+                "{name}.{column} is {ty}: `hour - 1` at midnight would overflow in DuckDB and wrap in Polars"
+            );
+        }
+        checked += columns.len();
+    }
+    assert!(checked > 50, "read {checked} columns");
+    // The midnight row of hourly_traffic, as a reader computes the previous hour.
+    let prev: i64 = db
+        .query_row(
+            &format!(
+                "SELECT min(hour - 1) FROM read_parquet('{}')",
+                env.path("out/hourly_traffic.parquet").display()
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(prev, -1);
+}

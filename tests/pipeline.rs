@@ -663,3 +663,41 @@ fn a_batch_partly_inside_the_stored_time_span_is_deduplicated_exactly() {
     assert_eq!(got, expected);
     assert_eq!(env.stored_lines().len(), expected.len());
 }
+
+#[test]
+fn two_warehouses_with_one_host_name_never_overwrite_each_others_lake_files() {
+    // Two containers both called web-1, each with its own warehouse, feeding one lake.
+    let lake = tempfile::tempdir().unwrap();
+    let lake_dir = lake.path().display().to_string();
+    let mut expected = 0;
+    for (i, first) in [(0usize, 0usize), (1, 1000)] {
+        let env = Env::new();
+        let lines: Vec<String> = complete_lines(&fixture("apache_logs"))
+            .into_iter()
+            .skip(first)
+            .take(200 + i * 50)
+            .collect();
+        common::append(&env.logs().join("access.log"), &lines);
+        let distinct: std::collections::BTreeSet<&String> = lines.iter().collect();
+        let s = env.run(&["--lake", &lake_dir, "--host", "web-1"]);
+        assert_eq!(num(&s, "inserted") as usize, distinct.len());
+        expected += distinct.len() as i64;
+        // Both number their first batch 1: only the warehouse id tells their files apart.
+        let seqs = env.count("SELECT count(*) FROM batches WHERE seq = 1");
+        assert_eq!(seqs, 1);
+    }
+    let db = duckdb::Connection::open_in_memory().unwrap();
+    let rows: i64 = db
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM read_parquet('{lake_dir}/logs/*/*/*.parquet', hive_partitioning = true)"
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        rows, expected,
+        "every row of both warehouses is in the lake once"
+    );
+}

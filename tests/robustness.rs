@@ -24,6 +24,18 @@ fn append_bytes(path: &std::path::Path, data: &[u8]) {
     f.write_all(data).unwrap();
 }
 
+/// A run in which the database refuses every row whose line holds `POISON`; its summary.
+fn run_poisoned(env: &Env, args: &[String]) -> serde_json::Value {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "poison:POISON")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Microseconds since the epoch of a UTC civil time (the test's own arithmetic).
 fn utc_us(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64, us: i64) -> i64 {
     // Days from civil (H. Hinnant), written out here independently of the crate.
@@ -283,14 +295,7 @@ fn rows_the_database_refuses_are_set_aside_and_the_rest_is_committed() {
     let mut args = env.run_args();
     // Small batches: the refused rows are in different transactions.
     args.extend(["--batch-bytes".into(), "65536".into()]);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "poison:POISON")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary = run_poisoned(&env, &args);
     assert_eq!(num(&summary, "inserted"), 37);
     assert_eq!(num(&summary, "rejected"), 3);
     assert_eq!(env.count("SELECT count(*) FROM logs"), 37);
@@ -330,6 +335,64 @@ fn rows_the_database_refuses_are_set_aside_and_the_rest_is_committed() {
     let next = env.run(&[]);
     assert_eq!(num(&next, "lines_read"), 1);
     assert_eq!(num(&next, "inserted"), 1);
+}
+
+#[test]
+fn a_refused_row_in_a_batch_overlapping_stored_rows_leaves_the_batch_recorded() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let at = |h: u32| format!("01/Nov/2026:{h:02}:00:00 +0000");
+    // Stored first: 10:00 and 12:00, so the next batch overlaps the span 10:00–12:00.
+    append(
+        &log,
+        &[
+            line(&at(10), "GET /a HTTP/1.1", "200", "1", "c"),
+            line(&at(12), "GET /b HTTP/1.1", "200", "1", "c"),
+        ],
+    );
+    env.run(&[]);
+    let batches_before = env.count("SELECT count(*) FROM batches");
+    // Next batch: one row inside the span, one refused, two after it on a later day.
+    append(
+        &log,
+        &[
+            line(&at(11), "GET /c HTTP/1.1", "200", "1", "c"),
+            line(&at(11), "GET /POISON HTTP/1.1", "200", "1", "c"),
+            line(
+                "02/Nov/2026:09:00:00 +0000",
+                "GET /d HTTP/1.1",
+                "200",
+                "1",
+                "c",
+            ),
+            line(
+                "02/Nov/2026:09:30:00 +0000",
+                "GET /e HTTP/1.1",
+                "200",
+                "1",
+                "c",
+            ),
+        ],
+    );
+    let args = env.run_args();
+    let summary = run_poisoned(&env, &args);
+    assert_eq!(
+        (num(&summary, "inserted"), num(&summary, "rejected")),
+        (3, 1),
+        "{summary}"
+    );
+    // The batch is recorded with its 3 rows (the lake exports it), and 2 Nov is in the outputs.
+    assert_eq!(
+        env.count("SELECT count(*) FROM batches"),
+        batches_before + 1
+    );
+    assert_eq!(
+        env.count("SELECT max(rows) FROM batches WHERE seq = (SELECT max(seq) FROM batches)"),
+        3
+    );
+    let days = daily_visitors_csv(&env.read_out("daily_visitors.csv"));
+    assert_eq!(days.get("2026-11-02").map(|d| d.1), Some(2), "{days:?}");
+    assert_eq!(days.get("2026-11-01").map(|d| d.1), Some(3), "{days:?}");
 }
 
 /// A line as the fuzzer makes it: a real line mutated, an edge shape, or bytes.

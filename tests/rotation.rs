@@ -383,3 +383,125 @@ fn checkpoints_keep_the_fingerprint_parameters_they_were_made_with() {
     assert_eq!(file_entry(&s, "access.log.1")["start_offset"], offset);
     assert_eq!(num(&s, "lines_read"), 8, "{s}");
 }
+
+#[test]
+fn a_file_renamed_between_the_glob_and_its_open_is_a_warning_and_read_next_run() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let other = env.logs().join("other.log");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..50));
+    append(&other, &lines("o", 0..20));
+    all.extend(lines("a", 0..50));
+    all.extend(lines("o", 0..20));
+    // The run is held just after its glob matched both files; logrotate renames one then.
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(env.run_args())
+        .current_dir(env.dir.path())
+        .env("WEBLOG_FAILPOINT", "after-discover:pause=1000")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(run.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("failpoint after-discover"), "{said}");
+    std::fs::rename(&log, env.logs().join("access.log.1")).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{rest}");
+    assert!(
+        rest.contains("access.log was renamed or removed") && rest.contains("rotation"),
+        "one warning: {rest}"
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(num(&s, "inserted"), 20, "the other file is read: {s}");
+    // Next run: the renamed file is found under its new name and read whole, once.
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 50, "{s}");
+    env.assert_stored_exactly(&all);
+    assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+}
+
+/// A CloudFront or IIS archive: the header every file of its format begins with, then `n`
+/// data lines of generation `g`.
+fn header_led(kind: &str, g: usize, n: usize) -> (String, Vec<String>) {
+    let (header, data): (&str, Vec<String>) = match kind {
+        "cloudfront" => (
+            "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken\n",
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "2026-11-{:02}\t10:{:02}:{:02}\tLAX1\t{}\t192.0.2.{}\tGET\td1.cloudfront.net\t/g{g}/{i}\t200\t-\tMozilla/5.0%2520(X11)\t-\t-\tHit\tID{g}x{i}==\twww.example.com\thttps\t23\t0.001",
+                        g + 1,
+                        i / 60,
+                        i % 60,
+                        300 + i,
+                        i % 250 + 1
+                    )
+                })
+                .collect(),
+        ),
+        _ => (
+            "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n",
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "2026-11-{:02} 10:{:02}:{:02} 10.0.0.1 GET /g{g}/{i} - 443 - 198.51.100.{} Mozilla/5.0+(X11) - 200 0 0 {}",
+                        g + 1,
+                        i / 60,
+                        i % 60,
+                        i % 250 + 1,
+                        10 + i
+                    )
+                })
+                .collect(),
+        ),
+    };
+    let mut text = header.to_string();
+    for l in &data {
+        text.push_str(l);
+        text.push('\n');
+    }
+    (text, data)
+}
+
+#[test]
+fn header_led_archives_added_one_per_run_or_all_at_once_are_each_read_whole() {
+    for kind in ["cloudfront", "iis"] {
+        for one_per_run in [true, false] {
+            let env = Env::new();
+            let mut all: BTreeSet<String> = BTreeSet::new();
+            for g in 0..6 {
+                let (text, data) = header_led(kind, g, 20 + g * 7);
+                let plain = env.path(&format!("{kind}-{g}.log"));
+                std::fs::write(&plain, text).unwrap();
+                gzip(&plain, &env.logs().join(format!("{kind}.{g}.gz")));
+                all.extend(data);
+                if one_per_run {
+                    let s = env.run(&[]);
+                    let entry = file_entry(&s, &format!("{kind}.{g}.gz"));
+                    assert_eq!(entry["start"], "new", "{kind} {g}: {entry}");
+                    assert_eq!(num(&s, "rejected"), 0, "{kind} {g}: {s}");
+                }
+            }
+            let s = env.run(&[]);
+            if one_per_run {
+                assert_eq!(num(&s, "lines_read"), 0, "{kind}: nothing read twice: {s}");
+            }
+            let stored: BTreeSet<String> = env.stored_lines().into_iter().collect();
+            assert_eq!(
+                stored.len(),
+                all.len(),
+                "{kind}, one per run: {one_per_run}"
+            );
+            assert!(stored == all, "{kind}: the stored lines are the data lines");
+            assert_eq!(env.count("SELECT count(*) FROM rejects"), 0);
+            // And again: every archive is recognised as read.
+            assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+        }
+    }
+}

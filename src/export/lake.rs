@@ -1,6 +1,6 @@
 //! The shared Parquet lake (`weblog run --lake DIR`): every committed row, exactly once,
-//! as `DIR/logs/day=YYYY-MM-DD/host=NAME/part-<host>-<seq>.parquet`, where `seq` numbers the
-//! warehouse's committed batches. A batch's files are each written under a `.`-prefixed name
+//! as `DIR/logs/day=YYYY-MM-DD/host=NAME/part-<host>-<warehouse>-<seq>.parquet`, where `seq`
+//! numbers the committed batches of the warehouse whose id is `<warehouse>`. A batch's files are each written under a `.`-prefixed name
 //! (which Spark, Hive and Trino never list), synced, renamed into place, and only then is
 //! the batch marked exported in the warehouse. A crash in between makes the next run write
 //! the same rows to the same names again: each file is whole, and no row is in two files.
@@ -126,6 +126,7 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
     let key = lake_key(lake);
     summary.lake = key.clone();
     summary.mark = wh.lake_mark(&key)?;
+    let warehouse = wh.warehouse_id()?;
     let select: Vec<String> = COLUMNS
         .iter()
         .map(|(name, expr, _)| format!("{expr} AS {name}"))
@@ -146,7 +147,15 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
                 .map_err(io(format!("cannot create {}", target_dir.display())))?;
             // A temporary file a killed export left here is for this same batch.
             super::remove_stale_temp_files(&target_dir);
-            let target = target_dir.join(format!("part-{}-{seq}.parquet", partition_value(&host)));
+            let host_part = partition_value(&host);
+            // Written before warehouse ids (weblog before 2026-12-03), not yet marked: this
+            // warehouse's own, about to be written again under its new name.
+            let legacy = target_dir.join(format!("part-{host_part}-{seq}.parquet"));
+            if legacy.exists() {
+                std::fs::remove_file(&legacy)
+                    .map_err(io(format!("cannot remove {}", legacy.display())))?;
+            }
+            let target = target_dir.join(format!("part-{host_part}-{warehouse}-{seq}.parquet"));
             super::write_atomically(&target, |tmp| {
                 let sql = format!(
                     "COPY (SELECT {} FROM logs WHERE {batch} AND day = {} AND host IS NOT DISTINCT FROM {})

@@ -340,11 +340,13 @@ impl Warehouse {
         })
         .map_err(polars)?;
         parts.rejects = extra;
-        // The good rows are all anti-joined: simpler than splitting again, and correct.
+        // Split again as `commit` split them: the rows outside the overlap span are counted
+        // as inserted from the frame, those inside by the query over the span. (All rows as
+        // `maybe` stored the outside ones uncounted: no `batches` row, no day to refresh.)
         match parts.overlap {
-            Some(_) => {
-                parts.maybe = good;
-                parts.fresh = DataFrame::empty();
+            Some(span) => {
+                (parts.fresh, parts.maybe) = split_by_time(&good, span)
+                    .map_err(|e| failed(&db, "cannot split the batch", &e))?;
             }
             None => parts.fresh = good,
         }

@@ -52,6 +52,32 @@ impl Warehouse {
         Ok(out)
     }
 
+    /// This warehouse's id, made once (random) and kept in `weblog_meta`: it names the lake
+    /// files it writes, so no two warehouses (two containers with one host name, a warehouse
+    /// rebuilt from its logs) can overwrite or duplicate each other's files.
+    pub fn warehouse_id(&self) -> Result<String> {
+        let what = || format!("cannot read the warehouse id of {}", self.path.display());
+        let read = || -> duckdb::Result<Option<String>> {
+            self.conn.query_row(
+                "SELECT max(value) FROM weblog_meta WHERE key = 'warehouse_id'",
+                [],
+                |r| r.get(0),
+            )
+        };
+        if let Some(id) = read().context(ErrorKind::Data, what)? {
+            return Ok(id);
+        }
+        self.conn
+            .execute_batch(
+                "INSERT OR IGNORE INTO weblog_meta
+                 SELECT 'warehouse_id', substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 12)",
+            )
+            .context(ErrorKind::Data, what)?;
+        read()
+            .context(ErrorKind::Data, what)?
+            .ok_or_else(|| crate::error::Error::new(ErrorKind::Data, what()))
+    }
+
     /// A number that changes whenever stored data does (each commit moves it on).
     pub fn data_version(&self) -> Result<i64> {
         let v: Option<String> = self

@@ -1,6 +1,7 @@
-//! Rotated logs compressed later (`access.log.2.gz`). A `.gz` is identified by the first
-//! line of its decompressed content, so the compressed copy of a file already read is
-//! recognised and skipped up to where that file was read; a `.gz` never seen is read whole,
+//! Rotated logs compressed later (`access.log.2.gz`). A `.gz` is identified as plain files
+//! are, on its decompressed content: a checkpoint whose first line it begins with and whose
+//! marker (the bytes before its offset) it matches, so the compressed copy of a file already
+//! read is recognised and skipped up to where that file was read; a `.gz` never seen is read whole,
 //! its last line too (a compressed file cannot grow, so an unterminated line is final).
 //! Unchanged (same size, same head) since the last run, it is not decompressed at all.
 
@@ -12,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::checkpoint::{Checkpoint, Resume, StartReason};
 use super::fingerprint::{HEAD_MAX_BYTES, head_of};
@@ -47,12 +49,28 @@ pub fn resume(
     let Some(head) = head_of(&first[..first.len().min(HEAD_MAX_BYTES)], complete) else {
         return Ok(None);
     };
-    let own = stored.get(key).filter(|cp| cp.head.begins(&first));
-    let best = own.or_else(|| {
-        stored
-            .values()
-            .filter(|cp| cp.head.begins(&first))
-            .max_by(|a, b| a.offset.cmp(&b.offset).then_with(|| b.path.cmp(&a.path)))
+    // Header-led formats (W3C, IIS, CloudFront) begin every file with the same lines, so a
+    // head is only a candidate; the bytes before its offset decide, as for plain files.
+    let candidates: Vec<&Checkpoint> = stored
+        .values()
+        .filter(|cp| cp.head.begins(&first))
+        .collect();
+    // An archive cannot change in place: the very file a checkpoint was made of (same device,
+    // inode and compressed size) is taken without decompressing it again.
+    let same_file =
+        |cp: &&Checkpoint| cp.dev == meta.dev() && cp.inode == meta.ino() && cp.size == size;
+    let unchanged: Vec<&Checkpoint> = candidates.iter().copied().filter(same_file).collect();
+    let verified = if unchanged.is_empty() {
+        verified(path, candidates)?
+    } else {
+        unchanged
+    };
+    // The furthest-read, and the file's own checkpoint among equals.
+    let best = verified.into_iter().max_by(|a, b| {
+        a.offset
+            .cmp(&b.offset)
+            .then_with(|| (a.path == key).cmp(&(b.path == key)))
+            .then_with(|| b.path.cmp(&a.path))
     });
     let (offset, reason) = match best {
         Some(cp) if cp.path == key => (cp.offset, StartReason::Continue),
@@ -72,6 +90,52 @@ pub fn resume(
         compressed: true,
         from: best.cloned(),
     }))
+}
+
+/// The checkpoints whose marker matches the decompressed content just before their offset
+/// (checked in one pass over the content, which stops after the furthest offset).
+fn verified<'a>(
+    path: &Path,
+    mut candidates: Vec<&'a Checkpoint>,
+) -> io::Result<Vec<&'a Checkpoint>> {
+    candidates.sort_by_key(|cp| cp.offset);
+    let keep = candidates
+        .iter()
+        .map(|cp| cp.marker_len as usize)
+        .max()
+        .unwrap_or(0);
+    let mut input = decoder(path)?;
+    // The content just before `pos`: the last `keep` bytes, then what was read after them.
+    let mut window: Vec<u8> = Vec::new();
+    let mut pos = 0u64;
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut out = Vec::new();
+    let mut next = 0;
+    while next < candidates.len() {
+        while let Some(cp) = candidates.get(next).filter(|cp| cp.offset <= pos) {
+            let end = window.len().checked_sub((pos - cp.offset) as usize);
+            let start = end.and_then(|e| e.checked_sub(cp.marker_len.min(cp.offset) as usize));
+            if let (Some(start), Some(end)) = (start, end)
+                && xxh3_64(&window[start..end]) == cp.marker
+            {
+                out.push(*cp);
+            }
+            next += 1;
+        }
+        if next == candidates.len() {
+            break;
+        }
+        window.drain(..window.len().saturating_sub(keep));
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        window.extend_from_slice(&chunk[..n]);
+        pos += n as u64;
+    }
+    Ok(out)
 }
 
 /// A reader of the decompressed content positioned at `resume.offset`. When the content
