@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO := $(CURDIR)/tools/cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run watch demo-logs chromium logrotate test fuzz bench bench-builds lint fmt clean-data geoip vendor-ua migrate-warehouse
+.PHONY: all build run watch demo-logs chromium logrotate compressors test fuzz bench bench-builds lint fmt clean-data geoip vendor-ua migrate-warehouse
 
 # The Spark side of scale-out: spark-env, spark-job LAKE=… OUT=…, spark-check.
 include spark/spark.mk
@@ -51,10 +51,20 @@ logrotate:
 		$$SUDO apt-get install -y logrotate || { $$SUDO apt-get update && $$SUDO apt-get install -y logrotate; } || \
 		echo "warning: could not install logrotate; the cron example's test will fail" >&2; }
 
+# The compressors logrotate's compresscmd runs, for the archive tests of tests/rotation.rs.
+compressors:
+	@missing=; for t in bzip2:bzip2 xz:xz-utils zstd:zstd; do \
+		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; done; \
+	[ -z "$$missing" ] || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else SUDO=false; fi; \
+		$$SUDO apt-get install -y $$missing || { $$SUDO apt-get update && $$SUDO apt-get install -y $$missing; } || \
+		echo "warning: could not install$$missing; the archive tests will fail" >&2; }
+
 # Unit, property and integration tests, then a bounded coverage-guided fuzz run of the parser.
 # A test whose tool (Chromium, logrotate, a tmpfs mount) is missing fails here instead of
 # skipping; WEBLOG_ALLOW_MISSING_TOOLS=1 lets a developer without them skip those.
-test: chromium logrotate spark-env
+test: chromium logrotate compressors spark-env
 	WEBLOG_REQUIRE_TOOLS=1 $(CARGO) test --release
 	FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) fuzz/run.sh
 

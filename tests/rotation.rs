@@ -505,3 +505,75 @@ fn header_led_archives_added_one_per_run_or_all_at_once_are_each_read_whole() {
         }
     }
 }
+
+/// Compress `file` in place with the real tool logrotate's `compresscmd` runs; the archive's
+/// path, or None when the tool is not installed.
+fn compress_with(tool: &str, file: &Path) -> Option<std::path::PathBuf> {
+    let ext = match tool {
+        "gzip" => "gz",
+        "bzip2" => "bz2",
+        "xz" => "xz",
+        _ => "zst",
+    };
+    let mut cmd = std::process::Command::new(tool);
+    if tool == "zstd" {
+        cmd.args(["-q", "--rm"]);
+    }
+    let status = cmd.arg(file).status().ok()?;
+    assert!(status.success(), "{tool} {}", file.display());
+    let mut name = file.as_os_str().to_owned();
+    name.push(format!(".{ext}"));
+    Some(name.into())
+}
+
+#[test]
+fn archives_of_every_compression_logrotate_uses_are_continued_or_read_whole() {
+    for tool in ["gzip", "bzip2", "xz", "zstd"] {
+        let env = Env::new();
+        let log = env.logs().join("access.log");
+        let mut all: BTreeSet<String> = BTreeSet::new();
+        append(&log, &lines(tool, 0..100));
+        all.extend(lines(tool, 0..100));
+        env.run(&[]);
+        // Rotated with 10 more lines the last run did not see, then compressed.
+        append(&log, &lines(tool, 100..110));
+        all.extend(lines(tool, 100..110));
+        let rotated = env.logs().join("access.log.1");
+        std::fs::rename(&log, &rotated).unwrap();
+        let Some(archive) = compress_with(tool, &rotated) else {
+            tool_missing(&format!("{tool} is not installed"));
+            return;
+        };
+        let s = env.run(&[]);
+        let name = archive.file_name().unwrap().to_string_lossy().into_owned();
+        let entry = file_entry(&s, &name);
+        assert_eq!(entry["start"], "moved", "{tool}: {entry}");
+        assert_eq!(
+            entry["lines_read"], 10,
+            "{tool}: only what was added: {entry}"
+        );
+        // An archive never seen, of two concatenated streams (`cat a b > c` is valid for all
+        // four), is read whole.
+        let (a, b) = (env.path("a.log"), env.path("b.log"));
+        append(&a, &lines(&format!("{tool}-a"), 0..30));
+        append(&b, &lines(&format!("{tool}-b"), 0..20));
+        all.extend(lines(&format!("{tool}-a"), 0..30));
+        all.extend(lines(&format!("{tool}-b"), 0..20));
+        let (a, b) = (
+            compress_with(tool, &a).unwrap(),
+            compress_with(tool, &b).unwrap(),
+        );
+        let mut joined = std::fs::read(&a).unwrap();
+        joined.extend(std::fs::read(&b).unwrap());
+        let ext = archive.extension().unwrap().to_string_lossy().into_owned();
+        std::fs::write(env.logs().join(format!("old.log.2.{ext}")), joined).unwrap();
+        let s = env.run(&[]);
+        assert_eq!(num(&s, "inserted"), 50, "{tool}: {s}");
+        assert_eq!(
+            num(&env.run(&[]), "lines_read"),
+            0,
+            "{tool}: nothing read twice"
+        );
+        env.assert_stored_exactly(&all);
+    }
+}

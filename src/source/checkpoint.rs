@@ -18,7 +18,7 @@ pub struct Checkpoint {
     pub marker: u64,
     /// How many bytes the marker covers ([`fingerprint::MARKER_BYTES`] when it was written).
     pub marker_len: u64,
-    /// File size when it was read; a `.gz` is unchanged while its size is (plain files are
+    /// File size when it was read; an archive is unchanged while its size is (plain files are
     /// identified by content, not size).
     pub size: u64,
     /// Device and inode: a hint only, inodes are reused.
@@ -71,13 +71,38 @@ pub struct Resume {
     pub inode: u64,
     /// With [`StartReason::Moved`]: the path whose checkpoint was taken over.
     pub moved_from: Option<String>,
-    /// A `.gz`: offsets count decompressed bytes, the file is read whole and cannot grow.
+    /// An archive: offsets count decompressed bytes, the file is read whole and cannot grow.
     pub compressed: bool,
     /// The checkpoint this resumes from (the file's own, or the one taken over).
     pub from: Option<Checkpoint>,
 }
 
 impl Resume {
+    /// Reading the file of metadata `meta` (first line `head`) from `offset`, for `reason`,
+    /// taking over `from` when given.
+    pub fn at(
+        offset: u64,
+        reason: StartReason,
+        head: Head,
+        meta: &std::fs::Metadata,
+        from: Option<&Checkpoint>,
+        compressed: bool,
+    ) -> Resume {
+        Resume {
+            offset,
+            reason,
+            head,
+            size: meta.len(),
+            dev: meta.dev(),
+            inode: meta.ino(),
+            moved_from: from
+                .filter(|_| reason == StartReason::Moved)
+                .map(|cp| cp.path.clone()),
+            compressed,
+            from: from.cloned(),
+        }
+    }
+
     /// Nothing to read: the file is where its checkpoint left it.
     pub fn nothing_new(&self) -> bool {
         self.reason == StartReason::Continue
@@ -87,7 +112,7 @@ impl Resume {
             }
     }
 
-    /// Bytes the next read will take (for a `.gz`, its compressed size unless unchanged: the
+    /// Bytes the next read will take (for an archive, its compressed size unless unchanged: the
     /// decompressed size is not known without reading it).
     pub fn lag(&self) -> u64 {
         if self.nothing_new() {
@@ -115,7 +140,7 @@ impl Resume {
             head: self.head,
             marker,
             marker_len: fingerprint::MARKER_BYTES,
-            // A .gz is recognised as unchanged by its compressed size.
+            // An archive is recognised as unchanged by its compressed size.
             size: if self.compressed {
                 self.size
             } else {
@@ -148,19 +173,7 @@ pub fn resume(
         return Ok(None);
     };
     let at = |offset, reason, from: Option<&Checkpoint>| {
-        Some(Resume {
-            offset,
-            reason,
-            head,
-            size,
-            dev: meta.dev(),
-            inode: meta.ino(),
-            moved_from: from
-                .filter(|_| reason == StartReason::Moved)
-                .map(|cp| cp.path.clone()),
-            compressed: false,
-            from: from.cloned(),
-        })
+        Some(Resume::at(offset, reason, head, &meta, from, false))
     };
     let describes = |cp: &Checkpoint| -> io::Result<Option<StartReason>> {
         if size < cp.offset {

@@ -2,9 +2,9 @@
 //! lines added since. Kept apart as in Vector's file-source: discovery (here), file identity
 //! ([`fingerprint`]), the checkpoint record ([`checkpoint`]) and reading ([`reader`]).
 
+pub mod archive;
 pub mod checkpoint;
 pub mod fingerprint;
-pub mod gz;
 pub mod reader;
 
 use std::collections::HashMap;
@@ -28,19 +28,19 @@ pub fn key(path: &Path) -> String {
 /// both `run` and `status` use. None: the file holds no complete line yet.
 pub fn identify(path: &Path, stored: &HashMap<String, Checkpoint>) -> io::Result<Option<Resume>> {
     let key = key(path);
-    if gz::is_gz(path) {
-        gz::resume(path, &key, stored)
+    if archive::is_archive(path) {
+        archive::resume(path, &key, stored)
     } else {
         checkpoint::resume(&File::open(path)?, &key, stored)
     }
 }
 
 /// A reader of `path`'s complete lines from where `resume` says. The returned resume may
-/// differ: a `.gz` shorter than the offset taken over is read whole instead.
+/// differ: an archive shorter than the offset taken over is read whole instead.
 pub fn open(path: &Path, resume: Resume, chunk_bytes: usize) -> io::Result<(Resume, LineReader)> {
     let name: Arc<str> = Arc::from(key(path).as_str());
     if resume.compressed {
-        return gz::reader(path, name, resume, chunk_bytes);
+        return archive::reader(path, name, resume, chunk_bytes);
     }
     let file = File::open(path)?;
     // The bytes just before the offset, to continue the checkpoint marker.
@@ -72,13 +72,13 @@ pub struct LogFile {
     pub source: usize,
 }
 
-/// The complete lines the file starts with (decompressed for a `.gz`), at most `max_lines`
+/// The complete lines the file starts with (decompressed for an archive), at most `max_lines`
 /// and `max_bytes` of them: what a format is recognised from.
 pub fn first_lines(path: &Path, max_lines: usize, max_bytes: usize) -> io::Result<Vec<Vec<u8>>> {
     use std::io::Read;
     let mut head = Vec::with_capacity(max_bytes);
-    if gz::is_gz(path) {
-        gz::decompressed(path)?
+    if archive::is_archive(path) {
+        archive::decompressed(path)?
             .take(max_bytes as u64)
             .read_to_end(&mut head)?;
     } else {

@@ -74,7 +74,7 @@ impl LineReader {
         ))
     }
 
-    /// Over any byte stream already positioned at `offset` (e.g. a decompressed `.gz`).
+    /// Over any byte stream already positioned at `offset` (e.g. a decompressed archive).
     pub fn from_reader(
         file: Box<dyn Read + Send>,
         path: Arc<str>,
