@@ -28,7 +28,10 @@ const ORDER: &[&str] = &[
     "ingress-nginx",
     "traefik",
     "aws-alb",
+    "aws-elb",
+    "aws-s3",
     "caddy",
+    "traefik-json",
     "cloudfront",
     "w3c",
 ];

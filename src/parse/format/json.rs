@@ -88,6 +88,16 @@ impl JsonTemplate {
         Ok(t)
     }
 
+    /// A template for a JSON log whose keys are known (a preset): (key, shown as, variable).
+    pub fn from_keys(keys: &[(&str, &str, Var)]) -> JsonTemplate {
+        JsonTemplate {
+            keys: keys
+                .iter()
+                .map(|(key, shown, var)| (vec![key.to_string()], shown.to_string(), var.clone()))
+                .collect(),
+        }
+    }
+
     pub fn parse<'a>(&self, name: &str, line: &'a str) -> Parsed<'a> {
         let object = match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(o)) => o,

@@ -202,6 +202,10 @@ pub struct LineParser {
 impl LineParser {
     /// Parse one line without its `\n` (a trailing `\r` is tolerated).
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Parsed<'a> {
+        // IIS Advanced Logging writes blank lines between its header lines: not requests.
+        if matches!(self.format.kind, Kind::W3c(_)) && line.iter().all(u8::is_ascii_whitespace) {
+            return Parsed::Skip;
+        }
         let text = match generic_checks(line) {
             Ok(text) => text,
             Err(reject) => return Parsed::Reject(reject),

@@ -119,6 +119,8 @@ pub(super) enum Decode {
     Plus,
     /// CloudFront: `%XX`.
     Percent,
+    /// CloudFront's user agents, encoded twice (`Mozilla/5.0%2520(…`).
+    PercentTwice,
 }
 
 pub(super) enum FieldError {
@@ -168,6 +170,7 @@ fn decode(d: Decode, v: Cow<'_, str>) -> Cow<'_, str> {
         Decode::None => v,
         Decode::Plus => values::plus_to_space(v),
         Decode::Percent => values::percent_decode(v),
+        Decode::PercentTwice => values::percent_decode(values::percent_decode(v)),
     }
 }
 

@@ -60,13 +60,20 @@ impl Columns {
 
     fn set_fields(&mut self, names: &str) {
         let names: Vec<&str> = names.split_whitespace().collect();
+        let named = |wanted: &str| names.iter().any(|n| n.eq_ignore_ascii_case(wanted));
+        // IIS Advanced Logging's local date and time (no offset), where no UTC ones are logged.
+        let (local_date, local_time) = (!named("date"), !named("time"));
         let has_host_header = names
             .iter()
             .any(|n| n.eq_ignore_ascii_case("x-host-header"));
         self.columns = names
             .iter()
             .map(|n| {
-                let (mut var, decode) = column(self.flavor, n);
+                let (mut var, decode) = match n.to_ascii_lowercase().as_str() {
+                    "date-local" if local_date => (Var::Date, Decode::None),
+                    "time-local" if local_time => (Var::TimeOfDay, Decode::None),
+                    _ => column(self.flavor, n),
+                };
                 // CloudFront: cs(Host) is the distribution's domain, x-host-header the site's.
                 if self.flavor == Flavor::CloudFront
                     && has_host_header
@@ -111,11 +118,28 @@ impl Columns {
             Flavor::CloudFront => b'\t',
         };
         let b = line.as_bytes();
+        let spaced = self.flavor == Flavor::W3c;
         let mut slots = Slots::default();
         let (mut start, mut n) = (0, 0);
         let mut end_ok = false;
         loop {
-            let end = memchr::memchr(sep, &b[start..]).map_or(b.len(), |i| start + i);
+            // W3C: a value may be double-quoted (`""` inside is a quote), and real files put
+            // runs of spaces between values.
+            let (value, end) = if spaced && b.get(start) == Some(&b'"') {
+                match quoted(line, start) {
+                    Some(v) => v,
+                    None => {
+                        return Parsed::Reject(Reject::new(
+                            name,
+                            &format!("unclosed quote at byte {start}"),
+                            Some(start),
+                        ));
+                    }
+                }
+            } else {
+                let end = memchr::memchr(sep, &b[start..]).map_or(b.len(), |i| start + i);
+                (Cow::Borrowed(&line[start..end]), end)
+            };
             let Some(col) = self.columns.get(n) else {
                 return Parsed::Reject(Reject::new(
                     name,
@@ -126,7 +150,6 @@ impl Columns {
                     Some(start),
                 ));
             };
-            let value = Cow::Borrowed(&line[start..end]);
             if let Err(e) = apply(&col.var, col.decode, value, &mut slots) {
                 let shown: String = line[start..end].chars().take(60).collect();
                 let detail = match e {
@@ -147,6 +170,12 @@ impl Columns {
                 break;
             }
             start = end + 1;
+            if spaced {
+                start += b[start..].iter().take_while(|&&c| c == b' ').count();
+                if start == b.len() {
+                    break; // trailing spaces
+                }
+            }
         }
         if n != self.columns.len() && !end_ok {
             return Parsed::Reject(Reject::new(
@@ -168,6 +197,29 @@ impl Columns {
                 Parsed::Reject(Reject::new(name, "time outside the years 1 to 9999", None))
             }
         }
+    }
+}
+
+/// A quoted W3C value starting at `start` (its opening quote): the value without its quotes
+/// (`""` read as `"`) and where it ends (just after the closing quote). None: never closed.
+fn quoted(line: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
+    let b = line.as_bytes();
+    let mut at = start + 1;
+    let mut escaped = false;
+    loop {
+        let q = at + memchr::memchr(b'"', &b[at..])?;
+        if b.get(q + 1) == Some(&b'"') {
+            escaped = true;
+            at = q + 2;
+            continue;
+        }
+        let inner = &line[start + 1..q];
+        let value = if escaped {
+            Cow::Owned(inner.replace("\"\"", "\""))
+        } else {
+            Cow::Borrowed(inner)
+        };
+        return Some((value, q + 1));
     }
 }
 
@@ -194,7 +246,11 @@ fn column(flavor: Flavor, name: &str) -> (Var, Decode) {
         "cs(user-agent)" => {
             return (
                 Var::UserAgent,
-                if cf { Decode::Percent } else { Decode::Plus },
+                if cf {
+                    Decode::PercentTwice
+                } else {
+                    Decode::Plus
+                },
             );
         }
         "cs(referer)" => return (Var::Referer, text),

@@ -524,14 +524,296 @@ fn cloudfront() {
     );
     assert!(close(l.request_time, 0.102));
     // claygregory/node-cloudfront-log-parser test/fixtures/web-1-0-2019-12.txt: the AWS docs
-    // example, agent encoded twice (%2520), read without a header by the default columns.
+    // example, agent encoded twice (%2520) and decoded twice, read without a header by the
+    // default columns.
     let docs = "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0%2520(Windows%2520NT%252010.0;%2520Win64;%2520x64)%2520AppleWebKit/537.36%2520(KHTML,%2520like%2520Gecko)%2520Chrome/78.0.3904.108%2520Safari/537.36\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-";
     let l = row("cloudfront", docs);
     assert_eq!(s(&l.remote_addr), Some("192.0.2.100"));
     assert!(
         s(&l.http_user_agent)
             .unwrap()
-            .starts_with("Mozilla/5.0%20(Windows%20NT%2010.0;")
+            .starts_with("Mozilla/5.0 (Windows NT 10.0;")
     );
     assert!(close(l.request_time, 0.001));
+}
+
+/// Every line of `text` through one parser of `format` (W3C keeps state across lines): rows,
+/// skips and rejects as they came.
+fn parse_file<'a>(format: &str, text: &'a str) -> Vec<Parsed<'a>> {
+    let format = Format::compile(format).unwrap();
+    let mut p = format.parser(None);
+    text.lines().map(|l| p.parse(l.as_bytes())).collect()
+}
+
+fn rows_of<'a>(parsed: Vec<Parsed<'a>>) -> Vec<super::super::LogLine<'a>> {
+    parsed
+        .into_iter()
+        .filter_map(|p| match p {
+            Parsed::Row(r) => Some(r),
+            Parsed::Skip => None,
+            Parsed::Reject(r) => panic!("reject: {}", r.reason()),
+        })
+        .collect()
+}
+
+#[test]
+fn w3c_quoted_values_runs_of_spaces_and_local_times() {
+    // Quoted values with spaces and "" escapes (IIS Advanced Logging, Incapsula), runs of
+    // spaces between values (plaso's iis10_edge_cases.log shape), and a column weblog does
+    // not know, all in one file. Expected values read off the lines by hand.
+    let text = "#Software: Microsoft Internet Information Services 10.0\n\
+#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Cookie) sc-status x-unknown time-taken\n\
+2026-12-03 06:00:01 10.0.0.1 GET /a q=1 443 - 203.0.113.5 \"Mozilla/5.0 (X11; Linux)\" \"a=1; b=\"\"two\"\"\" 200 zz 15\n\
+2026-12-03  06:00:02   10.0.0.1 GET /b - 443 - 203.0.113.6 curl/8 - 404 - 3   \n\
+#Fields: date-local time-local c-ip cs-method cs-uri-stem sc-status\n\
+\"2026-12-03\" \"07:30:00\" \"198.51.100.7\" \"GET\" \"/c\" \"301\"\n";
+    let rows = rows_of(parse_file("w3c", text));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        s(&rows[0].http_user_agent),
+        Some("Mozilla/5.0 (X11; Linux)")
+    );
+    assert_eq!(
+        (rows[0].status, rows[0].request_path.as_deref()),
+        (Some(200), Some("/a?q=1"))
+    );
+    assert!(close(rows[0].request_time, 0.015));
+    assert_eq!(rows[1].time.micros_utc, micros(2026, 12, 3, 6, 0, 2));
+    assert_eq!(
+        (rows[1].status, s(&rows[1].remote_addr)),
+        (Some(404), Some("203.0.113.6"))
+    );
+    assert!(close(rows[1].request_time, 0.003));
+    // date-local / time-local where no date / time columns exist: the time as written.
+    assert_eq!(rows[2].time.micros_utc, micros(2026, 12, 3, 7, 30, 0));
+    assert_eq!(
+        (
+            rows[2].status,
+            s(&rows[2].remote_addr),
+            s(&rows[2].request_path)
+        ),
+        (Some(301), Some("198.51.100.7"), Some("/c"))
+    );
+    // A quote never closed is a reject that says so.
+    let parsed = parse_file(
+        "w3c",
+        "#Fields: date time c-ip cs-method cs-uri-stem sc-status\n2026-12-03 06:00:01 \"1.2.3.4 GET / 200\n",
+    );
+    assert!(
+        matches!(&parsed[1], Parsed::Reject(r) if r.reason().contains("unclosed quote")),
+        "{parsed:?}"
+    );
+}
+
+#[test]
+fn cloudfront_user_agents_are_decoded_twice() {
+    // CloudFront encodes the user agent twice: %2520 is a space.
+    let line = "2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td1.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0%2520(Windows%2520NT%252010.0)\t-\t-\tHit\tSOX4==\twww.example.com\thttps\t23\t0.001";
+    let r = row("cloudfront", line);
+    assert_eq!(s(&r.http_user_agent), Some("Mozilla/5.0 (Windows NT 10.0)"));
+    // matomo-org/matomo-log-analytics tests/logs/amazon_cloudfront_web.log.
+    let text = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields\n2014-05-23\t01:13:11\tFRA2\t182\t192.0.2.10\tGET\td111111abcdef8.cloudfront.net\t/view/my/file.html\t200\thttps://example.com/\tMozilla/5.0%2520(Windows;%2520U;%2520Windows%2520NT%25206.1;%2520de-DE)%2520AppleWebKit/534.17%2520(KHTML,%2520like%2520Gecko)%2520Chrome/10.0.649.0%2520Safari/534.17\t-\t-\tMiss\tMRVMF7KydIvxMWfJIglgwHQwZsbG2IhRJ07sn9AkKUFSHS9EXAMPLE==\texample.com\thttps\t217\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tMiss\tHTTP/1.1\t-\t-\n";
+    let rows = rows_of(parse_file("cloudfront", text));
+    assert_eq!(
+        s(&rows[0].http_user_agent),
+        Some(
+            "Mozilla/5.0 (Windows; U; Windows NT 6.1; de-DE) AppleWebKit/534.17 (KHTML, like Gecko) Chrome/10.0.649.0 Safari/534.17"
+        )
+    );
+    assert_eq!(
+        (s(&rows[0].vhost), s(&rows[0].request_path), rows[0].status),
+        (Some("example.com"), Some("/view/my/file.html"), Some(200))
+    );
+}
+
+#[test]
+fn aws_classic_elb() {
+    // AWS's Classic Load Balancer documentation, "Example entries": HTTP, HTTPS and TCP.
+    let http = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#;
+    let https = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000086 0.001048 0.001337 200 200 0 57 "GET https://www.example.com:443/ HTTP/1.1" "curl/7.38.0" DHE-RSA-AES128-SHA TLSv1.2"#;
+    let tcp = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001069 0.000028 0.000041 - - 82 305 "- - - " "-" - -"#;
+    let old = r#"2014-02-15T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/a?b=1 HTTP/1.1""#;
+    for name in ["aws-elb", "elb", "classic-elb"] {
+        let l = row(name, http);
+        assert_eq!(s(&l.remote_addr), Some("192.168.131.39"));
+        assert_eq!(l.time.micros_utc, micros(2015, 5, 13, 23, 39, 43) + 945_958);
+        assert!(close(l.request_time, 0.000073 + 0.001048 + 0.000057));
+        assert_eq!(
+            (l.status, l.request_length, l.body_bytes_sent),
+            (Some(200), Some(0), Some(29))
+        );
+        assert_eq!(
+            (
+                s(&l.request_method),
+                s(&l.request_path),
+                s(&l.http_user_agent)
+            ),
+            (Some("GET"), Some("/"), Some("curl/7.38.0"))
+        );
+    }
+    let l = row("aws-elb", https);
+    assert_eq!(
+        (s(&l.ssl_protocol), l.server_port),
+        (Some("TLSv1.2"), Some(443))
+    );
+    let l = row("aws-elb", tcp);
+    assert_eq!((l.status, s(&l.request_method)), (None, None));
+    assert_eq!(l.body_bytes_sent, Some(305));
+    let l = row("aws-elb", old);
+    assert_eq!(
+        (s(&l.request_path), l.http_user_agent.as_deref()),
+        (Some("/a?b=1"), None)
+    );
+    // Detected by its shape; an ALB line is not a Classic line.
+    assert_eq!(
+        super::super::detect(&[http.as_bytes(), tcp.as_bytes()])
+            .unwrap()
+            .name(),
+        "aws-elb"
+    );
+    assert!(reason("aws-elb", b"http 2018-11-30T22:23:00.186641Z app/x 1.2.3.4:1 - -1 -1 -1 - - 34 366 \"GET / HTTP/1.1\" \"c\" - -").contains("aws-elb"));
+}
+
+#[test]
+fn aws_s3_server_access_log() {
+    // AWS's "Amazon S3 server access log format" page, its two example records, and the same
+    // record as S3 wrote it before 2017 (ending after the user agent).
+    let first = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /DOC-EXAMPLE-BUCKET1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes"#;
+    let second = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 891CE47D2EXAMPLE REST.GET.LOGGING_STATUS - "GET /DOC-EXAMPLE-BUCKET1?logging HTTP/1.1" 200 - 242 - 11 - "-" "S3Console/0.4" - 9vKBE6vMhrNiWHZmb2L0mXOcqPGzQOI5XLnCtZNPxev+Hf+7tpT6sxDwDty4LHBUOZJG96N1234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 - -"#;
+    let old = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2016:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT a/b.txt "GET /DOC-EXAMPLE-BUCKET1/a/b.txt HTTP/1.1" 404 NoSuchKey - - 3 - "http://example.com/" "curl/7.4""#;
+    for name in ["aws-s3", "s3"] {
+        let l = row(name, first);
+        assert_eq!(s(&l.remote_addr), Some("192.0.2.3"));
+        assert_eq!(l.time.micros_utc, micros(2019, 2, 6, 0, 0, 38));
+        assert_eq!(
+            (s(&l.request_method), s(&l.request_path)),
+            (Some("GET"), Some("/DOC-EXAMPLE-BUCKET1?versioning"))
+        );
+        assert_eq!((l.status, l.body_bytes_sent), (Some(200), Some(113)));
+        assert!(close(l.request_time, 0.007));
+        assert_eq!(s(&l.http_user_agent), Some("S3Console/0.4"));
+        assert_eq!(
+            (s(&l.vhost), s(&l.ssl_protocol)),
+            (
+                Some("DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com"),
+                Some("TLSV1.2")
+            )
+        );
+    }
+    let l = row("aws-s3", second);
+    assert_eq!(
+        (l.body_bytes_sent, s(&l.request_path)),
+        (Some(242), Some("/DOC-EXAMPLE-BUCKET1?logging"))
+    );
+    let l = row("aws-s3", old);
+    assert_eq!(
+        (l.status, l.body_bytes_sent, s(&l.http_referer)),
+        (Some(404), Some(0), Some("http://example.com/"))
+    );
+    assert_eq!(s(&l.vhost), None);
+    assert_eq!(
+        super::super::detect(&[first.as_bytes(), second.as_bytes()])
+            .unwrap()
+            .name(),
+        "aws-s3"
+    );
+    // matomo-org/matomo-log-analytics tests/logs/s3.log: a website bucket, 2012's 18 fields.
+    let matomo = r#"b659b576cff1e15e4c0313ff8930fba9f53e6794567f5c60dab3abf2f8dfb6cc www.example.com [10/Feb/2012:16:42:07 -0500] 1.2.3.4 arn:aws:iam::179580289999:user/phillip.boss EB3502676500C6BE WEBSITE.GET.OBJECT index "GET /index HTTP/1.1" 200 - 368 368 10 9 "-" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/535.11 (KHTML, like Gecko) Chrome/17.0.963.56 Safari/535.11""#;
+    let l = row("aws-s3", matomo);
+    assert_eq!(l.time.micros_utc, micros(2012, 2, 10, 21, 42, 7));
+    assert_eq!(
+        (
+            s(&l.remote_addr),
+            s(&l.request_path),
+            l.status,
+            l.body_bytes_sent
+        ),
+        (Some("1.2.3.4"), Some("/index"), Some(200), Some(368))
+    );
+    assert!(close(l.request_time, 0.010));
+}
+
+#[test]
+fn w3c_samples_of_matomos_log_importer() {
+    // matomo-org/matomo-log-analytics tests/logs/iis_custom.log (IIS Advanced Logging: blank
+    // header lines, runs of spaces in #Fields:, local times with milliseconds, quoted values,
+    // a column it does not know) and tests/logs/incapsula.log (every value quoted).
+    let iis = "#Software: IIS Advanced Logging Module\n\n#Version: 1.0\n    \n#Start-Date: 2014-11-18 00:00:00.128\n   \n#Fields:   date-local time-local   s-ip   cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) cs(Host) sc-status sc-substatus sc-win32-status TimeTakenMS\n2012-08-15 17:00:00.363 1.2.3.4 GET /Products/theProduct - 80 - \"70.95.0.0\" \"Mozilla/5.0 (Linux; Android 4.4.4; SM-G900V Build/KTU84P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/39.0.2171.59 Mobile Safari/537.36\" \"http://example.com/Search/SearchResults.pg?informationRecipient.languageCode.c=en\" \"xzy.example.com\" 200 0 0 109\n2012-08-15 17:00:00.660 10.10.28.140 GET /Topic/hw43061 - 80 - - \"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2227.1 Safari/537.36\" - \"example.hello.com\" 301 0 0 0\n2012-08-15 17:00:00.675 10.10.28.140 GET /hello/world/6,681965 - 80 - \"173.5.0.0\" \"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/37.0.2062.124 Safari/537.36\" - \"hello.example.com\" 404 \" garbage w/ spaces \" 0 359\n";
+    let rows = rows_of(parse_file("w3c", iis));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(
+        rows[0].time.micros_utc,
+        micros(2012, 8, 15, 17, 0, 0) + 363_000
+    );
+    assert_eq!(
+        (s(&rows[0].remote_addr), s(&rows[0].vhost), rows[0].status),
+        (Some("70.95.0.0"), Some("xzy.example.com"), Some(200))
+    );
+    assert_eq!(
+        s(&rows[0].http_referer),
+        Some("http://example.com/Search/SearchResults.pg?informationRecipient.languageCode.c=en")
+    );
+    assert_eq!((rows[1].status, s(&rows[1].remote_addr)), (Some(301), None));
+    assert_eq!(
+        (rows[2].status, s(&rows[2].request_path)),
+        (Some(404), Some("/hello/world/6,681965"))
+    );
+    let incapsula = "#Software: Incapsula LOGS API\n#Version: 1.1\n#Date: 28/Jun/2017 07:28:59\n#Fields: date time cs-vid cs-clapp cs-browsertype cs-js-support cs-co-support c-ip s-caip cs-clappsig s-capsupport s-suid cs(User-Agent) cs-sessionid s-siteid cs-countrycode s-tag cs-cicode s-computername cs-lat cs-long s-accountname cs-uri cs-postbody cs-version sc-action s-externalid cs(Referrer) s-ip s-port cs-method cs-uri-query sc-status s-xff cs-bytes cs-start cs-rule cs-severity cs-attacktype cs-attackid s-ruleName\n\"2017-06-28\" \"07:26:35\" \"a1f36498-c34a-45b9-b3a5-ee0bd00f91b6\" \"Chrome\" \"Browser\" \"false\" \"true\" \"123.123.123.123\" \"\" \"62a660e57ba257275cf7ccf699919eae18e07e84cb11c1075e99b1be98456059d3064ec14d3932ba6e89f5393a158b8b8c2572ad7ad7dadb0fe02a34ae4c3d504c035017bf9a6a7802bb898226378938\" \"NA\" \"774502\" \"Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/58.0.3029.110 Safari/537.36\" \"452000660051880893\" \"44850949\" \"SE\" \"LS\" \"Stockholm\" \"www.example.com\" \"32.0000\" \"32.0000\" \"Customer\" \"www.example.com/page.php\" \"\" \"HTTP\" \"REQ_PASSED\" \"118866685985031205\" \"\" \"124.124.124.124\" \"80\" \"GET\" \"variable=test\" \"200\" \"123.123.123.123\" \"10117\" \"1498634795555\" \"\" \"\" \"\" \"\" \"\"\n";
+    let rows = rows_of(parse_file("w3c", incapsula));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].time.micros_utc, micros(2017, 6, 28, 7, 26, 35));
+    assert_eq!(
+        (
+            s(&rows[0].remote_addr),
+            s(&rows[0].request_method),
+            rows[0].status
+        ),
+        (Some("123.123.123.123"), Some("GET"), Some(200))
+    );
+    assert_eq!(
+        s(&rows[0].http_user_agent),
+        Some(
+            "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/58.0.3029.110 Safari/537.36"
+        )
+    );
+}
+
+#[test]
+fn traefik_json() {
+    // matomo-org/matomo-log-analytics tests/logs/traefik_json.log.
+    let line = r#"{"ClientAddr":"172.20.0.1:52458","ClientHost":"172.0.0.1","ClientPort":"52458","ClientUsername":"-","request_User-Agent":"Prometheus/2.40.5","request_Referer":"www.example.com","DownstreamContentSize":15,"DownstreamStatus":200,"Duration":10002425284,"OriginContentSize":15,"OriginDuration":10002302842,"OriginStatus":504,"Overhead":122442,"RequestAddr":"localhost","RequestContentSize":0,"RequestCount":1,"RequestHost":"localhost","RequestMethod":"GET","RequestPath":"/my/app/auth?id=1234&user=dude","RequestPort":"-","RequestProtocol":"HTTP/1.1","RequestScheme":"http","RetryAttempts":0,"RouterName":"my-router@file","ServiceAddr":"apache:80","ServiceName":"my-service@file","ServiceURL":{"Scheme":"http","Opaque":"","User":null,"Host":"apache:80","Path":"","RawPath":"","OmitHost":false,"ForceQuery":false,"RawQuery":"","Fragment":"","RawFragment":""},"StartLocal":"2023-08-11T11:39:21.773360139Z","StartUTC":"2023-08-11T11:39:21.773360139Z","entryPointName":"http","level":"info","msg":"","time":"2023-08-11T11:41:25Z"}"#;
+    let l = row("traefik-json", line);
+    assert_eq!(s(&l.remote_addr), Some("172.0.0.1"));
+    assert_eq!(l.time.micros_utc, micros(2023, 8, 11, 11, 39, 21) + 773_360);
+    assert_eq!(
+        (
+            s(&l.request_method),
+            s(&l.request_path),
+            s(&l.request_protocol)
+        ),
+        (
+            Some("GET"),
+            Some("/my/app/auth?id=1234&user=dude"),
+            Some("HTTP/1.1")
+        )
+    );
+    assert_eq!((l.status, l.body_bytes_sent), (Some(200), Some(15)));
+    assert!(
+        (l.request_time.unwrap() - 10.002425284).abs() < 1e-6,
+        "{:?}",
+        l.request_time
+    );
+    assert_eq!(
+        (s(&l.http_user_agent), s(&l.http_referer), s(&l.vhost)),
+        (
+            Some("Prometheus/2.40.5"),
+            Some("www.example.com"),
+            Some("localhost")
+        )
+    );
+    assert_eq!(s(&l.remote_user), None);
+    assert_eq!(
+        super::super::detect(&[line.as_bytes()]).unwrap().name(),
+        "traefik-json"
+    );
 }
