@@ -441,3 +441,39 @@ fn a_version_2_database_is_upgraded_in_place() {
         "{hourly:?}"
     );
 }
+
+#[test]
+fn two_hosts_logging_the_same_line_keep_a_row_each_in_one_batch_or_two() {
+    // The same health check at the same second on two servers: one row per host, as the
+    // warehouse dedupes (line, host), whether the lines meet in one batch or not.
+    let check = r#"10.0.0.9 - - [03/Dec/2026:06:00:00 +0000] "GET /health HTTP/1.1" 200 2 "-" "kube-probe/1.30""#;
+    let other = r#"10.0.0.9 - - [03/Dec/2026:06:00:01 +0000] "GET / HTTP/1.1" 200 2 "-" "curl/8""#;
+    for together in [true, false] {
+        let env = Env::new();
+        let logs = env.logs();
+        let config = format!(
+            "[[source]]\nlogs = \"{dir}/a.log\"\nhost = \"web-a\"\n\n[[source]]\nlogs = \"{dir}/b.log\"\nhost = \"web-b\"\n",
+            dir = logs.display()
+        );
+        append(&logs.join("a.log"), &[check.to_string(), other.to_string()]);
+        if together {
+            append(&logs.join("b.log"), &[check.to_string()]);
+        } else {
+            std::fs::write(logs.join("b.log"), "").unwrap();
+        }
+        run_with_config(&env, &config);
+        if !together {
+            append(&logs.join("b.log"), &[check.to_string()]);
+            run_with_config(&env, &config);
+        }
+        assert_eq!(
+            env.count("SELECT count(*) FROM logs WHERE request_path = '/health'"),
+            2,
+            "together: {together}"
+        );
+        assert_eq!(
+            env.count("SELECT count(DISTINCT host) FROM logs WHERE request_path = '/health'"),
+            2
+        );
+    }
+}

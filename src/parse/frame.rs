@@ -204,6 +204,7 @@ impl FrameBuilder {
             host: cv.of_owned(&file.host),
             vhost: file.vhost.as_deref().map(|v| cv.of_owned(v)),
         };
+        let host_id = self.raw_log.host_id(&file.host);
         let mut start = 0usize;
         for nl in memchr_iter(b'\n', &bytes) {
             let offset = chunk_start + start as u64;
@@ -215,7 +216,10 @@ impl FrameBuilder {
                     ok += 1;
                     // A parsed line passed the UTF-8 check.
                     let raw = std::str::from_utf8(raw).expect("validated by the parser");
-                    if !self.raw_log.insert(raw, cv.of_input(raw), &self.buffers) {
+                    if !self
+                        .raw_log
+                        .insert(raw, host_id, cv.of_input(raw), &self.buffers)
+                    {
                         continue;
                     }
                     let client = enricher.client(

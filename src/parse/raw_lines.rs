@@ -1,5 +1,7 @@
-//! The `raw_log` column, deduplicated as it is built: a line already in the batch is not
-//! added again. Exact: lines are matched by hash, then compared byte for byte.
+//! The `raw_log` column, deduplicated as it is built: a line already in the batch from the
+//! same host is not added again — the key the warehouse dedupes stored rows by, so two hosts
+//! logging the same line keep a row each whatever the batch boundaries. Exact: lines are
+//! matched by hash, then compared byte for byte.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -8,12 +10,15 @@ use std::hash::{BuildHasherDefault, Hasher};
 use polars::prelude::Column;
 use polars_arrow::array::View;
 use polars_buffer::Buffer;
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::views::{Buffers, ViewColumn};
 
 pub struct RawLines {
     lines: ViewColumn,
+    /// Per line, its host's number in `hosts`.
+    line_hosts: Vec<u32>,
+    hosts: Vec<String>,
     /// Line hash → index of the first line with that hash.
     first: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     /// Further distinct lines sharing a hash (a 64-bit collision: practically never used).
@@ -24,17 +29,33 @@ impl RawLines {
     pub fn new(capacity: usize) -> Self {
         RawLines {
             lines: ViewColumn::new("raw_log", capacity),
+            line_hosts: Vec::with_capacity(capacity),
+            hosts: Vec::new(),
             first: HashMap::default(),
             colliding: HashMap::default(),
         }
     }
 
-    /// Add `line` (whose view into `buffers` is `view`) unless the batch already holds it;
-    /// true when added.
-    pub fn insert(&mut self, line: &str, view: View, buffers: &Buffers) -> bool {
-        let hash = xxh3_64(line.as_bytes());
+    /// The number [`Self::insert`] takes for `host` (once per file, not per line).
+    pub fn host_id(&mut self, host: &str) -> u32 {
+        match self.hosts.iter().position(|h| h == host) {
+            Some(i) => i as u32,
+            None => {
+                self.hosts.push(host.to_string());
+                self.hosts.len() as u32 - 1
+            }
+        }
+    }
+
+    /// Add `line` (whose view into `buffers` is `view`) of host `host` (a [`Self::host_id`])
+    /// unless the batch already holds it from that host; true when added.
+    pub fn insert(&mut self, line: &str, host: u32, view: View, buffers: &Buffers) -> bool {
+        let hash = xxh3_64_with_seed(line.as_bytes(), u64::from(host));
         let index = self.lines.len() as u32;
-        let same = |i: u32| buffers.bytes(self.lines.view(i as usize)) == line.as_bytes();
+        let same = |i: u32| {
+            self.line_hosts[i as usize] == host
+                && buffers.bytes(self.lines.view(i as usize)) == line.as_bytes()
+        };
         match self.first.entry(hash) {
             Entry::Vacant(slot) => {
                 slot.insert(index);
@@ -51,6 +72,7 @@ impl RawLines {
             }
         }
         self.lines.push(Some(view));
+        self.line_hosts.push(host);
         true
     }
 
@@ -95,7 +117,12 @@ mod tests {
         let data = std::str::from_utf8(&data).unwrap();
         let added = data
             .split('\n')
-            .map(|l| lines.insert(l, cv.of_input(l), &buffers))
+            .map(|l| {
+                // `host:line`: the test's lines name their host.
+                let (host, l) = l.split_once(':').unwrap_or(("h", l));
+                let host = lines.host_id(host);
+                lines.insert(l, host, cv.of_input(l), &buffers)
+            })
             .collect();
         buffers.end_chunk(cv);
         let column = lines.finish(&buffers.finish());
@@ -121,10 +148,20 @@ mod tests {
         // Pretend "second" and "third" hash like "first": a 64-bit collision.
         let (added, values) = insert_all("first\nsecond\nthird\nsecond\nthird\nfirst", |lines| {
             for other in ["second", "third"] {
-                lines.first.insert(xxh3_64(other.as_bytes()), 0);
+                lines
+                    .first
+                    .insert(xxh3_64_with_seed(other.as_bytes(), 0), 0);
             }
         });
         assert_eq!(added, [true, true, true, false, false, false]);
         assert_eq!(values, ["first", "second", "third"]);
+    }
+
+    #[test]
+    fn the_same_line_from_two_hosts_is_kept_once_per_host() {
+        let (added, values) =
+            insert_all("a:GET /health\nb:GET /health\na:GET /health\nb:x", |_| {});
+        assert_eq!(added, [true, true, false, true]);
+        assert_eq!(values, ["GET /health", "GET /health", "x"]);
     }
 }
