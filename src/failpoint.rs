@@ -1,6 +1,8 @@
 //! Crash and delay points for the fault-injection tests. `WEBLOG_FAILPOINT=<name>` aborts the
 //! process there, as a SIGKILL would; `WEBLOG_FAILPOINT=<name>:pause=<ms>` sleeps there, so a
 //! test can hold a run at an exact stage (e.g. to start a second, overlapping run).
+//! `WEBLOG_FAILPOINT=clock:<seconds>` moves the clock batches are stamped with by that many
+//! seconds (negative: back), as NTP may step it between two runs.
 //! `WEBLOG_FAILPOINT=poison:<text>` makes the loader hand DuckDB a value it refuses (a NULL
 //! time) for every row whose line contains `<text>`, as a parser bug would: the test of the
 //! guarantee that rows the database refuses are set aside and the rest committed.
@@ -30,6 +32,15 @@ pub fn hit(name: &str) {
             std::process::abort();
         }
     }
+}
+
+/// Now (µs since the epoch), as batches are stamped; moved by `clock:<seconds>`.
+pub fn now_us() -> i64 {
+    let now = chrono::Utc::now().timestamp_micros();
+    let shift = spec()
+        .and_then(|s| s.strip_prefix("clock:").and_then(|v| v.parse::<i64>().ok()))
+        .unwrap_or(0);
+    now.saturating_add(shift.saturating_mul(1_000_000))
 }
 
 /// With `poison:<text>`: NULL `time_local` in the rows of `logs` whose raw line has `<text>`.

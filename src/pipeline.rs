@@ -99,6 +99,7 @@ fn pass(
     let mut enricher = Enricher::new(geoip, opts.client.clone());
     wh.upgrade(&mut enricher, &opts.host)?;
     let stored = wh.checkpoints()?;
+    let last = wh.last_ingested_at_us()?;
     if let Some(p) = &opts.progress {
         let backlog = files
             .iter()
@@ -116,7 +117,7 @@ fn pass(
     wh.single_threaded(true)?;
     let (files_read, loaded) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(0);
-        let reader = scope.spawn(|| read_all(files, &stored, opts, enricher, sender));
+        let reader = scope.spawn(|| read_all(files, &stored, opts, enricher, last, sender));
         let loaded = load_all(wh, receiver);
         let files_read = reader
             .join()
@@ -195,6 +196,7 @@ fn read_all(
     stored: &HashMap<String, Checkpoint>,
     opts: &RunOptions,
     enricher: Enricher,
+    last_ingested_at_us: i64,
     loader: SyncSender<Sealed>,
 ) -> (Vec<FileSummary>, u64) {
     let started = Instant::now();
@@ -203,6 +205,7 @@ fn read_all(
         opts.batch_bytes,
         enricher,
         sink,
+        last_ingested_at_us,
         opts.stop.clone(),
         opts.progress.clone(),
     );

@@ -701,3 +701,46 @@ fn two_warehouses_with_one_host_name_never_overwrite_each_others_lake_files() {
         "every row of both warehouses is in the lake once"
     );
 }
+
+#[test]
+fn a_clock_stepped_back_between_runs_still_stamps_each_batch_later_than_the_last() {
+    // A batch's ingested_at is its key (its rows, the days it touched, its lake files): an NTP
+    // step back between two runs must not give a batch a time another batch may hold.
+    let env = Env::new();
+    let lake = env.path("lake").display().to_string();
+    let lines = complete_lines(&fixture("apache_logs"));
+    common::append(&env.logs().join("access.log"), &lines[..300]);
+    env.run(&["--lake", &lake]);
+    common::append(&env.logs().join("access.log"), &lines[300..600]);
+    let mut args = env.run_args();
+    args.extend(["--lake".to_string(), lake.clone()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "clock:-3600")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM (SELECT ingested_at <= lag(ingested_at) OVER (ORDER BY seq) AS back
+             FROM batches) WHERE back"
+        ),
+        0,
+        "every batch later than the one before"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM batches"), 2);
+    assert_eq!(
+        env.count("SELECT sum(rows) FROM batches"),
+        env.count("SELECT count(*) FROM logs")
+    );
+    let db = duckdb::Connection::open_in_memory().unwrap();
+    let in_lake: i64 = db
+        .query_row(
+            &format!("SELECT count(*) FROM read_parquet('{lake}/logs/*/*/*.parquet')"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(in_lake, env.count("SELECT count(*) FROM logs"));
+}

@@ -78,6 +78,19 @@ impl Warehouse {
             .ok_or_else(|| crate::error::Error::new(ErrorKind::Data, what()))
     }
 
+    /// The latest `ingested_at` of the stored batches (µs), 0 for none.
+    pub fn last_ingested_at_us(&self) -> Result<i64> {
+        let latest: Option<i64> = self
+            .conn
+            .query_row("SELECT epoch_us(max(ingested_at)) FROM batches", [], |r| {
+                r.get(0)
+            })
+            .context(ErrorKind::Data, || {
+                format!("cannot read the last batch time of {}", self.path.display())
+            })?;
+        Ok(latest.unwrap_or(0))
+    }
+
     /// A number that changes whenever stored data does (each commit moves it on).
     pub fn data_version(&self) -> Result<i64> {
         let v: Option<String> = self

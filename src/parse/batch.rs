@@ -52,15 +52,19 @@ pub struct Batcher<S: FnMut(Sealed) -> bool> {
 }
 
 impl<S: FnMut(Sealed) -> bool> Batcher<S> {
+    /// `after_us`: the latest `ingested_at` the warehouse holds. A batch's `ingested_at` is
+    /// its key (its rows, its lake files, the days it touched), so it must be later than any
+    /// before it even when the clock has stepped back since the last run.
     pub fn new(
         budget: usize,
         enricher: Enricher,
         sink: S,
+        after_us: i64,
         stop: Option<Arc<AtomicBool>>,
         progress: Option<Arc<dyn Progress>>,
     ) -> Self {
         Batcher {
-            last_ingested_at_us: 0,
+            last_ingested_at_us: after_us,
             budget,
             builder: FrameBuilder::new(1024),
             checkpoints: HashMap::new(),
@@ -148,9 +152,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         }
         // Each batch gets its own ingested_at (strictly later than the last one), which lets
         // the load stage count exactly the rows this batch inserted.
-        let ingested_at_us = chrono::Utc::now()
-            .timestamp_micros()
-            .max(self.last_ingested_at_us + 1);
+        let ingested_at_us = crate::failpoint::now_us().max(self.last_ingested_at_us + 1);
         self.last_ingested_at_us = ingested_at_us;
         let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(1024));
         let parsed = builder.finish(ingested_at_us);
