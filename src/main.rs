@@ -84,6 +84,9 @@ fn dispatch(command: Command, invocation: &Invocation) -> Result<()> {
         }
         Command::Sql(args) => {
             let result = query::run(&args.db, &args.out, &args.query)?;
+            if let Some(notice) = &result.notice {
+                eprintln!("weblog: note: {}", report::escape(notice));
+            }
             let format = match args.format {
                 Format::Table => query::Format::Table(args.max_rows),
                 Format::Csv => query::Format::Csv,

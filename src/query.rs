@@ -1,5 +1,6 @@
 //! `weblog sql`: one query against the warehouse, opened read-only, with each output file
-//! in the out folder visible as a view of its name (`daily_visitors`, `browser_counts`, …).
+//! in the out folder visible as a view of its name (`daily_visitors`, `browser_counts`, …);
+//! while a run holds the warehouse, against the output files alone.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,10 +22,25 @@ pub enum Format {
 pub struct QueryResult {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
+    /// Said on stderr: the warehouse was busy and only the outputs were queried.
+    pub notice: Option<String>,
 }
 
 pub fn run(db: &Path, out: &Path, sql: &str) -> Result<QueryResult> {
-    let wh = Warehouse::open_read_only(db)?;
+    // While a run writes, DuckDB lets no one else open the warehouse; the outputs, replaced
+    // by rename, can always be read: answer from them rather than fail.
+    let mut notice = None;
+    let wh = match Warehouse::open_read_only(db) {
+        Err(e) if e.kind == ErrorKind::TempFail && !output_files(out).is_empty() => {
+            notice = Some(format!(
+                "{}; answering from the outputs in {} only (the warehouse's tables are not there)",
+                e.message,
+                out.display()
+            ));
+            Warehouse::open_in_memory()?
+        }
+        other => other?,
+    };
     let conn = wh.connection();
     // A temp view would shadow a warehouse table of the same name (temp comes first in
     // DuckDB's search path): an output named like a table (`logs`, say) gets no view.
@@ -44,7 +60,13 @@ pub fn run(db: &Path, out: &Path, sql: &str) -> Result<QueryResult> {
             string_literal(&parquet)
         ));
     }
-    let fail = |e: duckdb::Error| Error::new(ErrorKind::Sql, one_line(&e.to_string()));
+    let fail = |e: duckdb::Error| {
+        let msg = one_line(&e.to_string());
+        match &notice {
+            Some(n) => Error::new(ErrorKind::Sql, format!("{msg} (note: {n})")),
+            None => Error::new(ErrorKind::Sql, msg),
+        }
+    };
     let mut stmt = conn.prepare(sql).map_err(fail)?;
     let mut rows_iter = stmt.query([]).map_err(fail)?;
     let mut rows = Vec::new();
@@ -61,7 +83,11 @@ pub fn run(db: &Path, out: &Path, sql: &str) -> Result<QueryResult> {
         .as_ref()
         .map(|s| s.column_names())
         .unwrap_or_default();
-    Ok(QueryResult { columns, rows })
+    Ok(QueryResult {
+        columns,
+        rows,
+        notice,
+    })
 }
 
 /// `<name>.parquet` files in `out`, by name.

@@ -649,3 +649,61 @@ fn run_report_writes_the_dashboard_beside_the_outputs() {
     let html = std::fs::read_to_string(env.path("out/report.html")).unwrap();
     assert!(html.contains("<svg"));
 }
+
+#[test]
+fn sql_during_a_run_answers_from_the_outputs_and_says_so() {
+    let env = Env::new();
+    let lines = sample_lines();
+    append(&env.logs().join("access.log"), &lines[..20]);
+    env.run(&[]);
+    append(&env.logs().join("access.log"), &lines[20..]);
+    // A run holding the warehouse, paused just before its commit.
+    let mut run = Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(env.run_args())
+        .current_dir(env.dir.path())
+        .env("WEBLOG_FAILPOINT", "before-commit:pause=3000")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    BufReader::new(run.stderr.as_mut().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    assert!(said.contains("failpoint before-commit"), "{said}");
+    let db = env.db_path().display().to_string();
+    let out_dir = env.path("out").display().to_string();
+    let sql = |query: &str| {
+        env.weblog(&[
+            "sql", "--db", &db, "--out", &out_dir, "--format", "csv", query,
+        ])
+    };
+    // The first run's 20 lines, as daily_visitors.csv holds them (counted from the lines).
+    let expected = daily_visitors(&lines[..20].iter().cloned().collect::<BTreeSet<_>>());
+    let out = sql("SELECT day::VARCHAR, requests FROM daily_visitors ORDER BY day");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: BTreeMap<String, usize> = stdout(&out)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (d, n) = l.split_once(',').unwrap();
+            (d.to_string(), n.parse().unwrap())
+        })
+        .collect();
+    let want: BTreeMap<String, usize> =
+        expected.iter().map(|(d, (_, r))| (d.clone(), *r)).collect();
+    assert_eq!(got, want);
+    let note = stderr(&out);
+    assert_eq!(note.lines().count(), 1, "{note}");
+    assert!(note.contains("answering from the outputs"), "{note}");
+    // The warehouse's own tables are not there meanwhile: an SQL error, after the same note.
+    let out = sql("SELECT count(*) FROM logs");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("answering from the outputs"));
+    let out = run.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Afterwards, the warehouse again.
+    let out = sql("SELECT count(*) FROM logs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().nth(1), Some("30"));
+}
