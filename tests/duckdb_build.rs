@@ -291,3 +291,110 @@ fn instants_do_not_move_with_the_machines_time_zone() {
         "the outputs differ between time zones"
     );
 }
+
+/// tools/cargo run with a stand-in `cargo` (and maybe `npm`) first on PATH, in an empty build
+/// cache: what it passed to cargo and what it said.
+fn tools_cargo(
+    env: &Env,
+    fake_npm: Option<&str>,
+    extra: &[(&str, &str)],
+    args: &[&str],
+) -> (String, String) {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let write = |name: &str, body: &str| {
+        let p = bin.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let called = env.path("cargo-called");
+    write(
+        "cargo",
+        &format!(
+            "echo \"$* | DUCKDB_LIB_DIR=$DUCKDB_LIB_DIR\" > {}",
+            called.display()
+        ),
+    );
+    if let Some(npm) = fake_npm {
+        write("npm", npm);
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/cargo");
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
+        .args(args)
+        .env("PATH", path)
+        .env("CARGO_TARGET_DIR", env.path("target"))
+        .env_remove("WEBLOG_DUCKDB")
+        .env_remove("DUCKDB_LIB_DIR");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    (std::fs::read_to_string(&called).unwrap(), stderr(&out))
+}
+
+#[test]
+fn tools_cargo_links_the_verified_library_or_says_why_it_builds_duckdb() {
+    // No usable package (a registry answering with other bytes, or an error): one line each,
+    // and cargo gets the default features (the bundled DuckDB), no library directory.
+    let env = Env::new();
+    let (called, said) = tools_cargo(
+        &env,
+        Some("echo tampered > duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz"),
+        &[],
+        &["build", "--release"],
+    );
+    assert_eq!(called.trim(), "build --release | DUCKDB_LIB_DIR=");
+    // What it tried, then one line saying why it builds DuckDB instead.
+    let lines: Vec<&str> = said.trim().lines().collect();
+    assert_eq!(lines.len(), 2, "{said}");
+    assert!(lines[0].contains("fetching DuckDB 1.5.6"), "{said}");
+    assert!(
+        lines[1].contains("failed its integrity check")
+            && lines[1].contains("bundled DuckDB 1.5.6"),
+        "{said}"
+    );
+    let (called, said) = tools_cargo(
+        &env,
+        Some("echo 'npm error 404' >&2; exit 1"),
+        &[],
+        &["test", "--release"],
+    );
+    assert_eq!(called.trim(), "test --release | DUCKDB_LIB_DIR=");
+    assert!(
+        said.contains("npm could not fetch") && said.contains("404"),
+        "{said}"
+    );
+    let (called, said) = tools_cargo(&env, None, &[("WEBLOG_DUCKDB", "bundled")], &["build"]);
+    assert_eq!(called.trim(), "build | DUCKDB_LIB_DIR=");
+    assert!(said.contains("WEBLOG_DUCKDB=bundled"), "{said}");
+    // A verified library in the cache: linked, not fetched again (the stand-in npm would fail).
+    let lib = env.path("target/libduckdb/1.5.6-r.1");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(lib.join("libduckdb.so"), "").unwrap();
+    std::fs::write(lib.join(".verified"), "").unwrap();
+    let (called, said) = tools_cargo(
+        &env,
+        Some("exit 1"),
+        &[],
+        &["run", "--release", "--", "run"],
+    );
+    assert_eq!(
+        called.trim(),
+        format!(
+            "run --no-default-features --release -- run | DUCKDB_LIB_DIR={}",
+            lib.display()
+        )
+    );
+    assert_eq!(said, "");
+    // Commands that build nothing pass through as they are.
+    let (called, _) = tools_cargo(&env, Some("exit 1"), &[], &["fmt", "--all"]);
+    assert_eq!(called.trim(), "fmt --all | DUCKDB_LIB_DIR=");
+}
