@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, append, daily_visitors, repo_sql};
+use common::{Env, append, daily_visitors, num, repo_sql};
 
 /// A combined-format line; every field chosen by the test.
 fn line(ip: &str, day: u32, second: u32, path: &str, agent: &str) -> String {
@@ -706,4 +706,73 @@ fn sql_during_a_run_answers_from_the_outputs_and_says_so() {
     let out = sql("SELECT count(*) FROM logs");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().nth(1), Some("30"));
+}
+
+#[test]
+fn watch_stopped_during_a_long_backfill_commits_what_it_read_and_a_second_signal_exits_at_once() {
+    for second in [false, true] {
+        let env = Env::new();
+        let log = env.logs().join("access.log");
+        let lines: Vec<String> = (0..20_000)
+            .map(|i| {
+                let ip = format!("10.9.{}.{}", i % 200, i % 250);
+                line(&ip, 20 + (i % 2), i % 3600, &format!("/p/{i}"), FIREFOX)
+            })
+            .collect();
+        append(&log, &lines);
+        // Many small batches, each held 300 ms before its commit: a backfill of a minute.
+        let mut args = env.run_args();
+        args[0] = "watch".into();
+        args.retain(|a| a != "--json");
+        args.extend([
+            "--interval".into(),
+            "1s".into(),
+            "--batch-bytes".into(),
+            "65536".into(),
+        ]);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_weblog"))
+            .args(&args)
+            .current_dir(env.dir.path())
+            .env("WEBLOG_FAILPOINT", "before-commit:pause=300")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut said = String::new();
+        // The third commit under way: well inside the backfill.
+        for _ in 0..3 {
+            said.clear();
+            err.read_line(&mut said).unwrap();
+            assert!(said.contains("failpoint before-commit"), "{said}");
+        }
+        signal(&child, "INT");
+        let signalled = Instant::now();
+        if second {
+            std::thread::sleep(Duration::from_millis(50));
+            signal(&child, "INT");
+        }
+        let code = wait_exit(&mut child, Duration::from_secs(20));
+        if second {
+            // At once (130), not at the end of the pass (which had half a minute to go).
+            assert_eq!(code, Some(130));
+            assert!(
+                signalled.elapsed() < Duration::from_secs(5),
+                "{:?}",
+                signalled.elapsed()
+            );
+        } else {
+            assert_eq!(code, Some(0), "stops after the current chunk");
+        }
+        let stored = env.count("SELECT count(*) FROM logs") as usize;
+        assert!(
+            stored < lines.len(),
+            "stopped early: {stored} of {}",
+            lines.len()
+        );
+        // Either way the warehouse is consistent: a run stores the rest, every line once.
+        let s = env.run(&[]);
+        assert_eq!(num(&s, "duplicates"), 0, "nothing read twice: {s}");
+        env.assert_stored_exactly(&lines.into_iter().collect());
+    }
 }
