@@ -101,17 +101,22 @@ impl Host {
     }
 }
 
-fn parquet_rows(conn: &duckdb::Connection, file: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+/// An output file's columns as (name, DuckDB type) and its rows as text.
+fn parquet_rows(
+    conn: &duckdb::Connection,
+    file: &Path,
+) -> (Vec<(String, String)>, Vec<Vec<String>>) {
     let source = format!("read_parquet('{}')", file.display());
-    let columns: Vec<String> = conn
+    let typed: Vec<(String, String)> = conn
         .prepare(&format!(
-            "SELECT column_name FROM (DESCRIBE SELECT * FROM {source})"
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"
         ))
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
+    let columns: Vec<&String> = typed.iter().map(|(c, _)| c).collect();
     // Doubles rounded to 9 significant digits: the engines may differ in the last bits.
     let select: Vec<String> = columns
         .iter()
@@ -128,7 +133,7 @@ fn parquet_rows(conn: &duckdb::Connection, file: &Path) -> (Vec<String>, Vec<Vec
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    (columns, rows)
+    (typed, rows)
 }
 
 #[test]
@@ -321,7 +326,8 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
         let file = format!("{name}.parquet");
         let ours = parquet_rows(&conn, &single.join("out").join(&file));
         let theirs = parquet_rows(&conn, &spark_out.join(&file));
-        assert_eq!(ours.0, theirs.0, "{name}: columns");
+        // Names and types: a reader of either output gets the same schema.
+        assert_eq!(ours.0, theirs.0, "{name}: columns and their types");
         assert!(
             ours.1 == theirs.1,
             "{name}: rows differ\nweblog: {:?}\nspark:  {:?}",
