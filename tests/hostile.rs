@@ -105,7 +105,8 @@ fn broken_lines_are_stored_or_rejected_and_counted() {
         reasons,
         vec![
             "NUL byte in line",
-            "invalid UTF-8",
+            // The format, and where the text stops being UTF-8 (\xc3 at byte 48).
+            "combined: invalid UTF-8 at byte 48",
             "line longer than 1 MiB",
             // "\r" and "" are the same line once the CR is dropped: stored once.
             "empty line",

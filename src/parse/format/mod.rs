@@ -206,11 +206,19 @@ impl LineParser {
         if matches!(self.format.kind, Kind::W3c(_)) && line.iter().all(u8::is_ascii_whitespace) {
             return Parsed::Skip;
         }
+        let name = &self.format.name;
         let text = match generic_checks(line) {
             Ok(text) => text,
-            Err(reject) => return Parsed::Reject(reject),
+            Err(Unusable::Reject(reject)) => return Parsed::Reject(reject),
+            // Where, in which format: the operator's next question (a legacy encoding?).
+            Err(Unusable::NotUtf8(at)) => {
+                return Parsed::Reject(Reject::new(
+                    name,
+                    &format!("invalid UTF-8 at byte {at}"),
+                    Some(at),
+                ));
+            }
         };
-        let name = &self.format.name;
         match (&self.format.kind, &mut self.w3c) {
             (Kind::Template(t), _) => t.parse(name, text),
             (Kind::Json(j), _) => j.parse(name, text),
@@ -226,17 +234,24 @@ impl LineParser {
     }
 }
 
+/// Why a line cannot be read as text at all.
+enum Unusable {
+    Reject(Reject),
+    /// Not UTF-8 from this byte on.
+    NotUtf8(usize),
+}
+
 /// The checks every format shares, with the reason strings the warehouse already stores.
-fn generic_checks(line: &[u8]) -> Result<&str, Reject> {
+fn generic_checks(line: &[u8]) -> Result<&str, Unusable> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     if line.len() > MAX_LINE_BYTES {
-        return Err(Reject::fixed("line longer than 1 MiB"));
+        return Err(Unusable::Reject(Reject::fixed("line longer than 1 MiB")));
     }
     if line.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Reject::fixed("empty line"));
+        return Err(Unusable::Reject(Reject::fixed("empty line")));
     }
     if memchr(0, line).is_some() {
-        return Err(Reject::fixed("NUL byte in line"));
+        return Err(Unusable::Reject(Reject::fixed("NUL byte in line")));
     }
-    std::str::from_utf8(line).map_err(|_| Reject::fixed("invalid UTF-8"))
+    std::str::from_utf8(line).map_err(|e| Unusable::NotUtf8(e.valid_up_to()))
 }
