@@ -6,27 +6,20 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use common::*;
 
-/// A Python with the DuckDB 2 package: the Spark venv's (`make spark-env`, spark/requirements.txt).
+/// A Python with the DuckDB 2 package: the Spark venv's (`make spark-env`, spark/requirements.txt);
+/// its absence fails under `make test` (see `tool_missing`).
 fn duckdb_python() -> Option<PathBuf> {
-    let python = std::env::var_os("WEBLOG_SPARK_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| Path::new(&h).join(".cache/weblog-spark/venv/bin/python"))
-        })?;
-    let ok = Command::new(&python)
-        .args([
-            "-c",
-            "import duckdb; assert duckdb.__version__.startswith('2.')",
-        ])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(python)
+    let py = venv_python("import duckdb; assert duckdb.__version__.startswith('2.')");
+    if py.is_none() {
+        tool_missing(
+            "DuckDB 2 for Python is not installed (make spark-env puts it in ~/.cache/weblog-spark/venv)",
+        );
+    }
+    py
 }
 
 fn python(py: &Path, script: &str, args: &[&Path]) -> String {
@@ -133,9 +126,6 @@ fn the_binary_finds_its_duckdb_with_no_environment() {
 #[test]
 fn a_warehouse_is_read_by_the_current_duckdb_python_package() {
     let Some(py) = duckdb_python() else {
-        tool_missing(
-            "DuckDB 2 for Python is not installed (make spark-env puts it in ~/.cache/weblog-spark/venv)",
-        );
         return;
     };
     let env = Env::new();
@@ -167,9 +157,6 @@ fn a_warehouse_is_read_by_the_current_duckdb_python_package() {
 #[test]
 fn a_duckdb_2_warehouse_is_refused_untouched_then_migrated_with_nothing_lost() {
     let Some(py) = duckdb_python() else {
-        tool_missing(
-            "DuckDB 2 for Python is not installed (make spark-env puts it in ~/.cache/weblog-spark/venv)",
-        );
         return;
     };
     let env = Env::new();

@@ -21,18 +21,7 @@ const SIGABRT: i32 = 6;
 
 /// The venv's Python with PySpark, if `make spark-env` made it.
 fn spark_python() -> Option<PathBuf> {
-    let python = std::env::var_os("WEBLOG_SPARK_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .map(|h| Path::new(&h).join(".cache/weblog-spark/venv/bin/python"))
-        })?;
-    let ok = Command::new(&python)
-        .args(["-c", "import pyspark, sqlglot"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    ok.then_some(python)
+    venv_python("import pyspark, sqlglot")
 }
 
 struct Host {

@@ -172,6 +172,23 @@ pub fn tool_missing(what: &str) {
     eprintln!("SKIPPED: {what}");
 }
 
+/// The Python of the venv `make spark-env` makes (or WEBLOG_SPARK_PYTHON), if it runs `check`
+/// (a Python statement, e.g. `import pyspark`).
+pub fn venv_python(check: &str) -> Option<PathBuf> {
+    let python = std::env::var_os("WEBLOG_SPARK_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| Path::new(&h).join(".cache/weblog-spark/venv/bin/python"))
+        })?;
+    let ok = Command::new(&python)
+        .args(["-c", check])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(python)
+}
+
 /// The outputs the repository's `sql/` folder defines (one per `<name>.sql`).
 pub fn repo_outputs() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(repo_sql())
