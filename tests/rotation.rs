@@ -577,3 +577,28 @@ fn archives_of_every_compression_logrotate_uses_are_continued_or_read_whole() {
         env.assert_stored_exactly(&all);
     }
 }
+
+#[test]
+fn an_archive_whose_read_was_killed_midway_is_finished_by_the_next_run() {
+    let env = Env::new();
+    let plain = env.path("old.log");
+    let all: BTreeSet<String> = lines("k", 0..3000).into_iter().collect();
+    append(&plain, &lines("k", 0..3000));
+    gzip(&plain, &env.logs().join("old.log.1.gz"));
+    // Small batches, and the run dies right after its first commit.
+    let mut args = env.run_args();
+    args.extend(["--batch-bytes".to_string(), "65536".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "after-commit")]);
+    assert!(!out.status.success(), "the failpoint aborted the run");
+    let first = env.count("SELECT count(*) FROM logs") as usize;
+    assert!(
+        0 < first && first < all.len(),
+        "{first} stored before the kill"
+    );
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted") as usize, all.len() - first, "{s}");
+    assert_eq!(num(&s, "duplicates"), 0, "{s}");
+    env.assert_stored_exactly(&all);
+    assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+}

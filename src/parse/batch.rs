@@ -98,14 +98,21 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
     ) -> std::io::Result<FileRead> {
         let mut read = FileRead::default();
         let checkpoint_at = |offset, marker, file: &FileContext| {
-            resume.checkpoint_at(
+            let mut cp = resume.checkpoint_at(
                 key,
                 offset,
                 marker,
                 Some(&*file.format),
                 file.parser.state(),
-            )
+            );
+            // An archive's size says "read to its end" (see `Resume::nothing_new`): only the
+            // checkpoint at its end may carry it, or a run killed midway loses the rest.
+            if resume.compressed {
+                cp.size = 0;
+            }
+            cp
         };
+        let mut last_marker = reader.marker();
         if resume.moved_from.is_some() || resume.compressed {
             // Record the taken-over position under this path now, even if nothing follows
             // it: the old path may soon hold another file and its checkpoint move on.
@@ -128,6 +135,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             }
             consumed_to = chunk.end;
             let (end, marker) = (chunk.end, chunk.marker);
+            last_marker = marker;
             self.builder.push_chunk(chunk, file, &mut self.enricher);
             // After the chunk: the format's state there (W3C columns) goes with the offset.
             self.checkpoints
@@ -139,6 +147,11 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
                 tracing::info!("stop requested: committing what was read");
                 return Ok(read);
             }
+        }
+        if resume.compressed {
+            let mut end = checkpoint_at(consumed_to, last_marker, file);
+            end.size = resume.size;
+            self.checkpoints.insert(key.to_string(), end);
         }
         read.finished = true;
         Ok(read)
