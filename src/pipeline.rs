@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export;
 use crate::load::Warehouse;
 use crate::parse::{self, Batcher, Format, Progress, Sealed};
-use crate::source::{self, Checkpoint, LogFile, SourceSpec};
+use crate::source::{self, Checkpoint, LogFile, Resume, SourceSpec};
 use crate::summary::{FileSummary, RunSummary};
 use crate::transform;
 
@@ -100,10 +100,15 @@ fn pass(
     wh.upgrade(&mut enricher, &opts.host)?;
     let stored = wh.checkpoints()?;
     let last = wh.last_ingested_at_us()?;
+    // Every file identified before any is read: the order of reading depends on it.
+    let planned: Vec<std::io::Result<Option<Resume>>> = files
+        .iter()
+        .map(|f| source::identify(&f.path, &stored))
+        .collect();
     if let Some(p) = &opts.progress {
-        let backlog = files
+        let backlog = planned
             .iter()
-            .filter_map(|f| source::identify(&f.path, &stored).ok().flatten())
+            .filter_map(|r| r.as_ref().ok().and_then(Option::as_ref))
             .map(|r| r.lag())
             .sum();
         p.start(backlog);
@@ -117,7 +122,8 @@ fn pass(
     wh.single_threaded(true)?;
     let (files_read, loaded) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(0);
-        let reader = scope.spawn(|| read_all(files, &stored, opts, enricher, last, sender));
+        let reader =
+            scope.spawn(|| read_all(files, planned, &stored, opts, enricher, last, sender));
         let loaded = load_all(wh, receiver);
         let files_read = reader
             .join()
@@ -193,6 +199,7 @@ fn pass(
 /// file's summary (what was read; the loader books what was stored) and the busy time.
 fn read_all(
     files: &[LogFile],
+    planned: Vec<std::io::Result<Option<Resume>>>,
     stored: &HashMap<String, Checkpoint>,
     opts: &RunOptions,
     enricher: Enricher,
@@ -209,21 +216,38 @@ fn read_all(
         opts.stop.clone(),
         opts.progress.clone(),
     );
+    let keys: Vec<String> = files.iter().map(|f| source::key(&f.path)).collect();
+    let takes_over: Vec<(&str, Option<&str>)> = keys
+        .iter()
+        .zip(&planned)
+        .map(|(key, plan)| {
+            let from = plan.as_ref().ok().and_then(Option::as_ref);
+            (key.as_str(), from.and_then(|r| r.moved_from.as_deref()))
+        })
+        .collect();
+    let order = source::takeover_order(&takes_over);
+    let mut planned: Vec<Option<std::io::Result<Option<Resume>>>> =
+        planned.into_iter().map(Some).collect();
     let mut summaries = Vec::with_capacity(files.len());
-    for file in files {
-        let mut fs = FileSummary::new(source::key(&file.path));
+    for i in order {
+        let file = &files[i];
+        let mut fs = FileSummary::new(keys[i].clone());
         let source = &opts.sources[file.source];
-        let going_on =
-            read_file(file, source, opts, &mut fs, stored, &mut batcher).unwrap_or_else(|e| {
+        let plan = planned[i].take().expect("each file is read once");
+        let going_on = read_file(file, plan, source, opts, &mut fs, stored, &mut batcher)
+            .unwrap_or_else(|e| {
                 fs.error_kind = Some(e.kind);
                 fs.error = Some(e.message);
                 true
             });
-        summaries.push(fs);
+        summaries.push((i, fs));
         if !going_on {
             break;
         }
     }
+    // Reported in the order the files were found.
+    summaries.sort_by_key(|(i, _)| *i);
+    let summaries = summaries.into_iter().map(|(_, fs)| fs).collect();
     batcher.seal(true);
     // Busy time: waiting for the loader to take a batch is not reading or parsing.
     let busy = started.elapsed().saturating_sub(batcher.waited);
@@ -233,6 +257,7 @@ fn read_all(
 /// One file's new lines into the batcher; Ok(false) when reading stopped early.
 fn read_file<S: FnMut(Sealed) -> bool>(
     file: &LogFile,
+    planned: std::io::Result<Option<Resume>>,
     source: &Source,
     opts: &RunOptions,
     fs: &mut FileSummary,
@@ -255,7 +280,15 @@ fn read_file<S: FnMut(Sealed) -> bool>(
         ));
         Ok(true)
     };
-    let resume = match source::identify(path, stored) {
+    // Decided at the start of the run; decided again if a rotation has since put another
+    // file under this name.
+    let planned = match planned {
+        Ok(Some(resume)) if !source::still_identified(path, &resume) => {
+            source::identify(path, stored)
+        }
+        other => other,
+    };
+    let resume = match planned {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vanished(fs),
         other => other.map_err(unreadable)?,
     };

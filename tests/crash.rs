@@ -91,6 +91,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         let aborts = round % 5 == 4;
         let mut child = cmd.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(rng.below(600)));
+        let mut aborted = false;
         match child.try_wait().unwrap() {
             Some(status) if status.success() => completed += 1,
             // Only a failpoint may end a run early, and only by aborting: any other exit
@@ -100,6 +101,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
                     aborts && status.signal() == Some(SIGABRT),
                     "round {round}: the run ended with {status:?} on its own"
                 );
+                aborted = true;
                 kills += 1;
             }
             None => {
@@ -115,9 +117,22 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
                 if status.success() {
                     completed += 1;
                 } else {
+                    aborted = status.signal() == Some(SIGABRT);
                     kills += 1;
                 }
             }
+        }
+        if aborted {
+            // Died at an exact stage: the next run, left to finish, must read no stored line
+            // again. A checkpoint committed apart from its rows shows here as duplicates (the
+            // dedupe would hide it from the stored rows).
+            let next = env.run(&[]);
+            assert_eq!(
+                num(&next, "duplicates"),
+                0,
+                "round {round}: lines read twice after {}",
+                failpoints[(round / 5) % failpoints.len()]
+            );
         }
         round += 1;
     }
@@ -137,6 +152,17 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         env.count("SELECT count(*) FROM logs"),
         env.count("SELECT count(DISTINCT raw_log) FROM logs"),
         "no line stored twice"
+    );
+    // No line *read* twice by any run that got to record itself (the writer never repeats one).
+    assert_eq!(
+        num(&last, "duplicates"),
+        0,
+        "the last run re-read stored lines"
+    );
+    assert_eq!(
+        env.count("SELECT coalesce(sum(duplicates), 0) FROM runs"),
+        0,
+        "a run after a kill re-read lines whose rows were committed without their checkpoint"
     );
     env.assert_stored_exactly(&written);
     // Every output is whole and readable, and its Parquet and CSV hold the same rows.

@@ -602,3 +602,45 @@ fn an_archive_whose_read_was_killed_midway_is_finished_by_the_next_run() {
     env.assert_stored_exactly(&all);
     assert_eq!(num(&env.run(&[]), "lines_read"), 0);
 }
+
+#[test]
+fn a_run_killed_during_a_rotation_leaves_every_renamed_file_recognised() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let first = env.logs().join("access.log.1");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    append(&log, &lines("a", 0..1000));
+    all.extend(lines("a", 0..1000));
+    env.run(&[]);
+    std::fs::rename(&log, &first).unwrap();
+    append(&log, &lines("b", 0..1000));
+    all.extend(lines("b", 0..1000));
+    env.run(&[]);
+    // The next rotation: `.1` compressed to `.2.gz`, `access.log` renamed to `.1` (with
+    // lines added before its rename) and a new `access.log`.
+    gzip(&first, &env.logs().join("access.log.2.gz"));
+    std::fs::remove_file(&first).unwrap();
+    append(&log, &lines("b", 1000..1500));
+    all.extend(lines("b", 1000..1500));
+    std::fs::rename(&log, &first).unwrap();
+    append(&log, &lines("c", 0..3000));
+    all.extend(lines("c", 0..3000));
+    // Small batches; the run dies after its first commit, three times, and the run after,
+    // left to finish, reads no line that was stored before.
+    let mut args = env.run_args();
+    args.extend(["--batch-bytes".to_string(), "65536".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    for _ in 0..3 {
+        let out = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "after-commit")]);
+        assert!(!out.status.success(), "the failpoint aborted the run");
+    }
+    let s = env.run(&[]);
+    assert_eq!(
+        num(&s, "duplicates"),
+        0,
+        "lines read again after the kills: {s}"
+    );
+    assert_eq!(file_entry(&s, "access.log.2.gz")["lines_read"], 0, "{s}");
+    env.assert_stored_exactly(&all);
+    assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+}

@@ -35,6 +35,63 @@ pub fn identify(path: &Path, stored: &HashMap<String, Checkpoint>) -> io::Result
     }
 }
 
+/// Whether `path` is still the file `resume` was decided for (a rotation may have put
+/// another file under its name since).
+pub fn still_identified(path: &Path, resume: &Resume) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).is_ok_and(|m| {
+        m.dev() == resume.dev
+            && m.ino() == resume.inode
+            && (resume.compressed || m.len() >= resume.offset)
+    })
+}
+
+/// The order to read files in (indices into `moved_from`, each file's path and the path whose
+/// checkpoint it takes over): a file that takes over a path's checkpoint comes before the
+/// file now under that path, whose own checkpoint replaces it. Otherwise a run killed
+/// between the two commits would leave the renamed file unrecognised, read again from its
+/// start. Chains (`.1` → `.2.gz` as `access.log` → `.1`) are read oldest first; otherwise
+/// the given order is kept.
+pub fn takeover_order(files: &[(&str, Option<&str>)]) -> Vec<usize> {
+    let index: HashMap<&str, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, (path, _))| (*path, i))
+        .collect();
+    let mut takers: Vec<Vec<usize>> = vec![Vec::new(); files.len()];
+    for (j, (_, from)) in files.iter().enumerate() {
+        if let Some(&i) = from.and_then(|p| index.get(p))
+            && i != j
+        {
+            takers[i].push(j);
+        }
+    }
+    // Depth first, a file after all its takers; a cycle (two names swapped) is cut where
+    // it is found.
+    let mut seen = vec![false; files.len()];
+    let mut order = Vec::with_capacity(files.len());
+    for root in 0..files.len() {
+        if seen[root] {
+            continue;
+        }
+        seen[root] = true;
+        let mut stack = vec![(root, 0usize)];
+        while let Some((i, next)) = stack.last_mut() {
+            if let Some(&j) = takers[*i].get(*next) {
+                *next += 1;
+                if !seen[j] {
+                    seen[j] = true;
+                    stack.push((j, 0));
+                }
+            } else {
+                order.push(*i);
+                stack.pop();
+            }
+        }
+    }
+    order
+}
+
 /// A reader of `path`'s complete lines from where `resume` says. The returned resume may
 /// differ: an archive shorter than the offset taken over is read whole instead.
 pub fn open(path: &Path, resume: Resume, chunk_bytes: usize) -> io::Result<(Resume, LineReader)> {
@@ -170,4 +227,29 @@ fn discover_patterns(patterns: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)>
     }
     unique.sort();
     Ok((unique, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::takeover_order;
+
+    #[test]
+    fn a_file_taking_over_a_path_is_read_before_the_file_now_under_it() {
+        // access.log (new), .1 (was access.log), .2.gz (was .1), other.log.
+        let files = [
+            ("access.log", None),
+            ("access.log.1", Some("access.log")),
+            ("access.log.2.gz", Some("access.log.1")),
+            ("other.log", None),
+        ];
+        assert_eq!(takeover_order(&files), vec![2, 1, 0, 3]);
+        // Nothing taken over: the given order.
+        let plain = [("a", None), ("b", None), ("c", Some("gone"))];
+        assert_eq!(takeover_order(&plain), vec![0, 1, 2]);
+        // Two names swapped: each file once.
+        let swapped = [("x", Some("y")), ("y", Some("x"))];
+        let mut order = takeover_order(&swapped);
+        order.sort();
+        assert_eq!(order, vec![0, 1]);
+    }
 }
