@@ -162,7 +162,9 @@ fn pass(
 
     if let Some(lake) = &opts.lake {
         let stage = Instant::now();
-        summary.lake = Some(export::lake::export(wh, lake));
+        let mut exported = export::lake::export(wh, lake);
+        summary.warnings.append(&mut exported.warnings);
+        summary.lake = Some(exported);
         summary.stages_ms.lake = stage.elapsed().as_millis() as u64;
     }
 

@@ -86,6 +86,9 @@ pub struct LakeSummary {
     /// Why the export stopped (the rows stay in the warehouse; the next run goes on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Said once, e.g. that the warehouse took a new id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -406,7 +406,7 @@ fn a_version_2_database_is_upgraded_in_place() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "3");
+    assert_eq!(version, weblog::load::SCHEMA_VERSION.to_string());
     // The old row got the new columns' values: its hour as written, its client, its host.
     let (hour, client, host): (i32, String, String) = conn
         .query_row(
@@ -432,6 +432,15 @@ fn a_version_2_database_is_upgraded_in_place() {
         env.count("SELECT count(*) FROM batches"),
         2,
         "the old rows' batch and this run's"
+    );
+    // Each row names its batch: the old row the batch made for it, the new one this run's.
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs WHERE source_file = 'old.log' AND batch_id = 1"),
+        1
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs WHERE source_file <> 'old.log' AND batch_id = 2"),
+        1
     );
     let hourly = csv_rows(&env.read_out("hourly_traffic.csv"));
     assert!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::OpenOptions;
 use std::io::Write;
 
@@ -705,8 +705,8 @@ fn two_warehouses_with_one_host_name_never_overwrite_each_others_lake_files() {
 
 #[test]
 fn a_clock_stepped_back_between_runs_still_stamps_each_batch_later_than_the_last() {
-    // A batch's ingested_at is its key (its rows, the days it touched, its lake files): an NTP
-    // step back between two runs must not give a batch a time another batch may hold.
+    // A batch's ingested_at tells when its rows arrived (a run's rejects are those within
+    // it): an NTP step back between two runs must not give a batch a time before another's.
     let env = Env::new();
     let lake = env.path("lake").display().to_string();
     let lines = complete_lines(&fixture("apache_logs"));
@@ -744,4 +744,143 @@ fn a_clock_stepped_back_between_runs_still_stamps_each_batch_later_than_the_last
         )
         .unwrap();
     assert_eq!(in_lake, env.count("SELECT count(*) FROM logs"));
+}
+
+/// Every Parquet file under `lake` with its key-value metadata.
+fn lake_files(lake: &str) -> Vec<(String, BTreeMap<String, String>)> {
+    let db = duckdb::Connection::open_in_memory().unwrap();
+    let mut stmt = db
+        .prepare(&format!(
+            "SELECT file_name, decode(key), decode(value) FROM parquet_kv_metadata('{lake}/logs/*/*/*.parquet')"
+        ))
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap();
+    let mut files: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for row in rows {
+        let (file, k, v) = row.unwrap();
+        files.entry(file).or_default().insert(k, v);
+    }
+    files.into_iter().collect()
+}
+
+fn lake_rows(lake: &str) -> i64 {
+    let db = duckdb::Connection::open_in_memory().unwrap();
+    db.query_row(
+        &format!("SELECT count(*) FROM read_parquet('{lake}/logs/*/*/*.parquet')"),
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn each_batch_has_an_explicit_id_which_its_rows_and_lake_files_carry() {
+    let env = Env::new();
+    let lake = env.path("lake").display().to_string();
+    let lines = complete_lines(&fixture("apache_logs"));
+    common::append(&env.logs().join("access.log"), &lines[..3000]);
+    env.run(&["--lake", &lake, "--batch-bytes", "65536"]);
+    let batches = env.count("SELECT count(*) FROM batches");
+    assert!(batches > 3, "{batches} batches");
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs WHERE batch_id IS NULL"),
+        0
+    );
+    // Each batch's rows are exactly the rows naming it.
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM (SELECT batch_id, count(*) AS n FROM logs GROUP BY ALL) l
+             JOIN batches b ON b.seq = l.batch_id AND b.rows = l.n"
+        ),
+        batches
+    );
+    let id: String = env
+        .db()
+        .query_row(
+            "SELECT value FROM weblog_meta WHERE key = 'warehouse_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let files = lake_files(&lake);
+    assert!(!files.is_empty());
+    for (file, meta) in &files {
+        let name = file.rsplit('/').next().unwrap();
+        let batch = &meta["weblog_batch_id"];
+        assert_eq!(meta["weblog_warehouse_id"], id, "{file}");
+        assert!(
+            name.ends_with(&format!("-{id}-{batch}.parquet")),
+            "{name} carries its warehouse and batch"
+        );
+    }
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.path("lake").join(format!("_weblog_writers/{id}.json")))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["exported_through"], batches);
+}
+
+#[test]
+fn a_copied_warehouse_takes_a_new_id_and_neither_overwrites_the_others_lake_files() {
+    let lake_dir = tempfile::tempdir().unwrap();
+    let lake = lake_dir.path().display().to_string();
+    let lines = complete_lines(&fixture("apache_logs"));
+    let original = Env::new();
+    common::append(&original.logs().join("access.log"), &lines[..300]);
+    original.run(&["--lake", &lake, "--host", "web-1"]);
+    // A second server set up from a copy of the first one's warehouse, same host name.
+    let copy = Env::new();
+    std::fs::copy(original.db_path(), copy.db_path()).unwrap();
+    common::append(&copy.logs().join("access.log"), &lines[1000..1300]);
+    let s = copy.run(&["--lake", &lake, "--host", "web-1"]);
+    assert!(s["warnings"].to_string().contains("copied or moved"), "{s}");
+    common::append(&original.logs().join("access.log"), &lines[300..500]);
+    original.run(&["--lake", &lake, "--host", "web-1"]);
+    // Both numbered their second batch 2, on the same days: only their ids keep them apart.
+    let expected: BTreeSet<&String> = lines[..500].iter().chain(&lines[1000..1300]).collect();
+    assert_eq!(lake_rows(&lake), expected.len() as i64);
+    let ids: BTreeSet<String> = lake_files(&lake)
+        .into_iter()
+        .map(|(_, m)| m["weblog_warehouse_id"].clone())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+}
+
+#[test]
+fn a_warehouse_restored_from_a_backup_overwrites_no_lake_file() {
+    let env = Env::new();
+    let lake = env.path("lake").display().to_string();
+    let lines = complete_lines(&fixture("apache_logs"));
+    let log = env.logs().join("access.log");
+    common::append(&log, &lines[..300]);
+    env.run(&["--lake", &lake]);
+    let backup = env.path("backup.duckdb");
+    std::fs::copy(env.db_path(), &backup).unwrap();
+    common::append(&log, &lines[300..600]);
+    env.run(&["--lake", &lake]);
+    let before = lake_files(&lake);
+    let rows_before = lake_rows(&lake);
+    std::fs::copy(&backup, env.db_path()).unwrap();
+    common::append(&log, &lines[600..700]);
+    let mut args = env.run_args();
+    args.extend(["--lake".to_string(), lake.clone()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("never wrote"), "{stderr}");
+    assert_eq!(lake_files(&lake), before, "no lake file changed");
+    assert_eq!(lake_rows(&lake), rows_before);
+    // Ingestion itself went on: the warehouse holds every line.
+    let all: BTreeSet<String> = lines[..700].iter().cloned().collect();
+    env.assert_stored_exactly(&all);
 }

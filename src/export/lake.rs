@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::write_bytes_atomically;
 use crate::error::{Error, ErrorKind, Result, one_line};
 use crate::load::Warehouse;
-use crate::sql_text::{string_literal, timestamptz};
+use crate::sql_text::string_literal;
 use crate::summary::LakeSummary;
 
 /// Bumped when the lake's columns or layout change incompatibly.
@@ -57,7 +57,25 @@ const COLUMNS: &[(&str, &str, &str)] = &[
 struct SchemaFile {
     schema_version: i64,
     partitioned_by: [&'static str; 2],
+    /// Where each warehouse writing to the lake records itself ([`Writer`]).
+    writers: &'static str,
     columns: Vec<SchemaColumn>,
+}
+
+/// The folder of writer records; `_`-prefixed, so Spark, Hive and Trino never list it.
+const WRITERS: &str = "_weblog_writers";
+
+/// `_weblog_writers/<warehouse id>.json`: which warehouse writes files with this id in their
+/// names, and the last batch it marked exported. Written after the mark, so for the
+/// warehouse itself it is never ahead of its mark: when it is, another warehouse with the
+/// same id (a copy, or the warehouse before it was restored from a backup) wrote files this
+/// one would overwrite with other rows.
+#[derive(Serialize, serde::Deserialize)]
+struct Writer {
+    warehouse_id: String,
+    home: String,
+    exported_through: i64,
+    updated_at: String,
 }
 
 #[derive(Serialize)]
@@ -82,6 +100,7 @@ fn schema_json() -> String {
     let file = SchemaFile {
         schema_version: LAKE_SCHEMA_VERSION,
         partitioned_by: ["day", "host"],
+        writers: WRITERS,
         columns,
     };
     serde_json::to_string_pretty(&file).expect("serialises") + "\n"
@@ -126,14 +145,23 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
     let key = lake_key(lake);
     summary.lake = key.clone();
     summary.mark = wh.lake_mark(&key)?;
-    let warehouse = wh.warehouse_id()?;
+    let (warehouse, previous) = wh.warehouse_id()?;
+    if let Some(previous) = previous {
+        summary.warnings.push(format!(
+            "this warehouse was copied or moved ({}): its lake files are now named with the new id {warehouse} (was {previous})",
+            wh.path().display()
+        ));
+    }
+    let home = wh.home();
+    let record = lake.join(WRITERS).join(format!("{warehouse}.json"));
+    check_writer(&record, &warehouse, summary.mark, lake)?;
     let select: Vec<String> = COLUMNS
         .iter()
         .map(|(name, expr, _)| format!("{expr} AS {name}"))
         .chain(["day".to_string(), "host".to_string()])
         .collect();
-    for (seq, ingested_at) in wh.batches_after(summary.mark)? {
-        let batch = format!("ingested_at = {}", timestamptz(ingested_at));
+    for seq in wh.batches_after(summary.mark)? {
+        let batch = format!("batch_id = {seq}");
         let mut written = 0;
         // One plain COPY per (day, host) of the batch, not one COPY … PARTITION_BY sorted by
         // file and offset: half the time (bench/NOTES.md), and each partition's file is whole
@@ -159,11 +187,13 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
             super::write_atomically(&target, |tmp| {
                 let sql = format!(
                     "COPY (SELECT {} FROM logs WHERE {batch} AND day = {} AND host IS NOT DISTINCT FROM {})
-                     TO {} (FORMAT parquet, COMPRESSION zstd)",
+                     TO {} (FORMAT parquet, COMPRESSION zstd,
+                            KV_METADATA {{weblog_warehouse_id: {}, weblog_batch_id: '{seq}'}})",
                     select.join(", "),
                     string_literal(&day),
                     host.as_deref().map_or("NULL".to_string(), string_literal),
-                    string_literal(&tmp.to_string_lossy())
+                    string_literal(&tmp.to_string_lossy()),
+                    string_literal(&warehouse),
                 );
                 wh.connection()
                     .execute_batch(&sql)
@@ -173,6 +203,7 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
         }
         crate::failpoint::hit("lake-after-rename");
         wh.set_lake_mark(&key, seq)?;
+        write_writer(&record, &warehouse, &home, seq)?;
         summary.mark = seq;
         summary.batches += 1;
         summary.files += written;
@@ -263,6 +294,50 @@ fn check_schema(lake: &Path) -> Result<()> {
         }
         Err(_) => write_bytes_atomically(&path, wanted.as_bytes()),
     }
+}
+
+/// Refuse to write to a lake where files of this warehouse's id go beyond its mark.
+fn check_writer(record: &Path, warehouse: &str, mark: i64, lake: &Path) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(record) else {
+        return Ok(()); // the first export of this warehouse to this lake
+    };
+    let writer: Writer = serde_json::from_str(&text).map_err(|e| {
+        Error::new(
+            ErrorKind::Data,
+            format!(
+                "lake {}: unreadable {}: {e}",
+                lake.display(),
+                record.display()
+            ),
+        )
+    })?;
+    if writer.exported_through <= mark {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Data,
+        format!(
+            "lake {} holds batches {}..{} of warehouse id {warehouse}, which this warehouse never wrote              (it is a copy of another, or restored from a backup); nothing was written so that no file is              overwritten. A copy: give its machine its own /etc/machine-id or move the database to another              path (a warehouse in a new home takes a new id). Restored: move the lake's part-*-{warehouse}-<batch>              files of those batches and {} away, then run again",
+            lake.display(),
+            mark + 1,
+            writer.exported_through,
+            record.display()
+        ),
+    ))
+}
+
+fn write_writer(record: &Path, warehouse: &str, home: &str, seq: i64) -> Result<()> {
+    if let Some(dir) = record.parent() {
+        std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
+    }
+    let writer = Writer {
+        warehouse_id: warehouse.to_string(),
+        home: home.to_string(),
+        exported_through: seq,
+        updated_at: chrono::Utc::now().to_rfc3339(),
+    };
+    let text = serde_json::to_string_pretty(&writer).expect("serialises") + "\n";
+    write_bytes_atomically(record, text.as_bytes())
 }
 
 /// Remove the temporary folders that exports of earlier weblog versions left when killed.

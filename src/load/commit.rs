@@ -147,10 +147,19 @@ impl Warehouse {
             .map_err(|e| other("cannot begin a transaction", e))?;
         let statements = || -> std::result::Result<Committed, Failure> {
             let mut committed = Committed::default();
+            // The batch's number, if it stores rows: one writer at a time (the lock file),
+            // so the next number is free until this transaction commits.
+            let batch_id: i64 = sql
+                .query("SELECT coalesce(max(seq), 0) + 1 FROM batches")
+                .ok()
+                .and_then(|rows| rows.into_iter().next())
+                .and_then(|row| row.into_iter().next().flatten())
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| other("cannot number the batch", "no next number".into()))?;
             if let (Some(v), Some((m, n))) = (&maybe_view, parts.overlap) {
                 sql.execute(&format!(
                     "INSERT INTO logs BY NAME
-                     SELECT * FROM {} b
+                     SELECT *, {batch_id} AS batch_id FROM {} b
                      WHERE NOT EXISTS (
                          SELECT 1 FROM logs s
                          WHERE s.time_local BETWEEN {} AND {}
@@ -164,19 +173,19 @@ impl Warehouse {
             }
             if let Some(v) = &fresh_view {
                 sql.execute(&format!(
-                    "INSERT INTO logs BY NAME SELECT * FROM {}",
+                    "INSERT INTO logs BY NAME SELECT *, {batch_id} AS batch_id FROM {}",
                     v.table
                 ))
                 .map_err(Failure::Content)?;
             }
             // Fresh rows are all inserted; of the others, those the anti-join let through
-            // are this batch's rows (its own ingested_at) in the overlap span.
+            // are this batch's rows in the overlap span.
             for (file, n) in
                 rows_per_file(&parts.fresh).map_err(|e| other("cannot count rows", e))?
             {
                 *committed.inserted.entry(file).or_default() += n;
             }
-            let this_batch = format!("FROM logs WHERE ingested_at = {}", timestamptz(ingested_at));
+            let this_batch = format!("FROM logs WHERE batch_id = {batch_id}");
             if let (Some(_), Some((m, n))) = (&maybe_view, parts.overlap) {
                 let rows = sql
                     .query(&format!(
@@ -202,7 +211,7 @@ impl Warehouse {
                 ))
                 .map_err(|e| other("cannot record the days to refresh", e))?;
                 sql.execute(&format!(
-                    "INSERT INTO batches SELECT coalesce(max(seq), 0) + 1, {}, {stored}, current_timestamp FROM batches",
+                    "INSERT INTO batches VALUES ({batch_id}, {}, {stored}, current_timestamp)",
                     timestamptz(ingested_at)
                 ))
                 .map_err(|e| other("cannot number the batch", e))?;

@@ -52,30 +52,69 @@ impl Warehouse {
         Ok(out)
     }
 
-    /// This warehouse's id, made once (random) and kept in `weblog_meta`: it names the lake
-    /// files it writes, so no two warehouses (two containers with one host name, a warehouse
-    /// rebuilt from its logs) can overwrite or duplicate each other's files.
-    pub fn warehouse_id(&self) -> Result<String> {
+    /// This warehouse's id (random) and, when it had to take a new one, the id it had: it
+    /// names the lake files it writes, so no two warehouses (two containers with one host
+    /// name, a warehouse rebuilt from its logs, a copy of a warehouse) can overwrite or
+    /// duplicate each other's files. The id belongs to a *home* — the machine and the
+    /// database's path: a warehouse opened in another home (copied or moved there) takes a
+    /// new id, which is harmless for a move (its later batches get new names, its mark stays)
+    /// and necessary for a copy (the original goes on under the old names).
+    pub fn warehouse_id(&self) -> Result<(String, Option<String>)> {
         let what = || format!("cannot read the warehouse id of {}", self.path.display());
-        let read = || -> duckdb::Result<Option<String>> {
+        let read = |key: &str| -> duckdb::Result<Option<String>> {
             self.conn.query_row(
-                "SELECT max(value) FROM weblog_meta WHERE key = 'warehouse_id'",
-                [],
+                "SELECT max(value) FROM weblog_meta WHERE key = ?",
+                [key],
                 |r| r.get(0),
             )
         };
-        if let Some(id) = read().context(ErrorKind::Data, what)? {
-            return Ok(id);
+        let here = self.home();
+        let id = read("warehouse_id").context(ErrorKind::Data, what)?;
+        let home = read("warehouse_home").context(ErrorKind::Data, what)?;
+        if let Some(id) = &id
+            && home.as_deref().is_none_or(|h| h == here)
+        {
+            if home.is_none() {
+                // An id made before homes were recorded: this is its home.
+                self.conn
+                    .execute(
+                        "INSERT OR REPLACE INTO weblog_meta VALUES ('warehouse_home', ?)",
+                        [&here],
+                    )
+                    .context(ErrorKind::Data, what)?;
+            }
+            return Ok((id.clone(), None));
         }
         self.conn
-            .execute_batch(
-                "INSERT OR IGNORE INTO weblog_meta
-                 SELECT 'warehouse_id', substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 12)",
+            .execute(
+                "INSERT OR REPLACE INTO weblog_meta
+                 SELECT 'warehouse_id', substr(replace(gen_random_uuid()::VARCHAR, '-', ''), 1, 12)
+                 UNION ALL SELECT 'warehouse_home', ?",
+                [&here],
             )
             .context(ErrorKind::Data, what)?;
-        read()
+        let new = read("warehouse_id")
             .context(ErrorKind::Data, what)?
-            .ok_or_else(|| crate::error::Error::new(ErrorKind::Data, what()))
+            .ok_or_else(|| crate::error::Error::new(ErrorKind::Data, what()))?;
+        Ok((new, id))
+    }
+
+    /// Where this warehouse lives: the machine (its systemd/D-Bus machine id, else its host
+    /// name) and the database's absolute path.
+    pub fn home(&self) -> String {
+        let machine = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .ok()
+                    .map(|s| s.trim().to_string())
+            })
+            .unwrap_or_default();
+        let path = std::fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+        format!("{machine}:{}", path.display())
     }
 
     /// The latest `ingested_at` of the stored batches (µs), 0 for none.
@@ -228,15 +267,15 @@ impl Warehouse {
         Ok(seq.unwrap_or(0))
     }
 
-    /// Committed batches after `seq`, in order: (seq, ingested_at µs).
-    pub fn batches_after(&self, seq: i64) -> Result<Vec<(i64, i64)>> {
+    /// Committed batches after `seq`, in order.
+    pub fn batches_after(&self, seq: i64) -> Result<Vec<i64>> {
         let what = || format!("cannot read the batches of {}", self.path.display());
         let mut stmt = self
             .conn
-            .prepare("SELECT seq, epoch_us(ingested_at) FROM batches WHERE seq > ? ORDER BY seq")
+            .prepare("SELECT seq FROM batches WHERE seq > ? ORDER BY seq")
             .context(ErrorKind::Data, what)?;
         let rows = stmt
-            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([seq], |r| r.get(0))
             .context(ErrorKind::Data, what)?;
         rows.collect::<duckdb::Result<_>>()
             .context(ErrorKind::Data, what)

@@ -12,8 +12,8 @@ use crate::sql_text::string_literal;
 /// Bumped when the stored schema changes; a database from a newer weblog is refused rather
 /// than half-understood. 1: the spine. 2: user-agent columns. 3: log-format columns,
 /// client_addr, hour, host; checkpoints record their fingerprint parameters and format;
-/// rejects are deduplicated by line hash.
-pub const SCHEMA_VERSION: i64 = 3;
+/// rejects are deduplicated by line hash. 4: each row names its batch (`batch_id`).
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The meaning of a stored checkpoint (what head, marker and offset are), versioned apart
 /// from the tables: 2 = per-row head and marker lengths.
@@ -62,6 +62,14 @@ const TO_V3_ROWS: &str = "
     INSERT INTO batches
         SELECT row_number() OVER (ORDER BY ingested_at), ingested_at, count(*), ingested_at
         FROM logs GROUP BY ingested_at;
+";
+
+/// What version 4 adds: the batch of each row, explicit. Rows stored before it are of the
+/// batch with their ingested_at (each batch had its own, which identified it until then).
+const TO_V4: &str = "ALTER TABLE logs ADD COLUMN IF NOT EXISTS batch_id BIGINT;";
+const TO_V4_ROWS: &str = "
+    UPDATE logs SET batch_id = b.seq FROM batches b
+    WHERE logs.ingested_at = b.ingested_at AND logs.batch_id IS NULL;
 ";
 
 /// What version 2 added to version 1: the derived user-agent and country columns.
@@ -216,7 +224,10 @@ impl Warehouse {
             if agents.is_some() {
                 run("cannot add the user-agent columns", TO_V2)?;
             }
-            run("cannot add the version 3 columns", TO_V3)?;
+            if from < 3 {
+                run("cannot add the version 3 columns", TO_V3)?;
+            }
+            run("cannot add the batch column", TO_V4)?;
             if let Some(agents) = &agents {
                 run(
                     "cannot upgrade stored rows",
@@ -229,14 +240,17 @@ impl Warehouse {
                     ),
                 )?;
             }
-            run("cannot fill the version 3 columns", TO_V3_ROWS)?;
-            run(
-                "cannot record the host of stored rows",
-                &format!(
-                    "UPDATE logs SET host = {} WHERE host IS NULL",
-                    string_literal(host)
-                ),
-            )?;
+            if from < 3 {
+                run("cannot fill the version 3 columns", TO_V3_ROWS)?;
+                run(
+                    "cannot record the host of stored rows",
+                    &format!(
+                        "UPDATE logs SET host = {} WHERE host IS NULL",
+                        string_literal(host)
+                    ),
+                )?;
+            }
+            run("cannot number the stored rows' batches", TO_V4_ROWS)?;
             run(
                 "cannot write the schema version",
                 &format!(

@@ -1,4 +1,4 @@
--- The warehouse schema (version 3). Every statement is idempotent: an older database gets
+-- The warehouse schema (version 4). Every statement is idempotent: an older database gets
 -- the tables it lacks from here, then the columns it lacks from the migrations in schema.rs.
 CREATE TABLE IF NOT EXISTS weblog_meta (
     key VARCHAR PRIMARY KEY,
@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS logs (
     os_family VARCHAR,
     device_family VARCHAR,
     is_bot BOOLEAN,
-    country_code VARCHAR
+    country_code VARCHAR,
+    -- The committed batch that stored the row (batches.seq).
+    batch_id BIGINT
 );
 
 -- Lines that could not be parsed or stored, with where they came from and why; each
@@ -79,7 +81,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 
 -- Each committed batch that stored rows, numbered in commit order; its rows are those of
--- logs with its ingested_at. The lake export (weblog run --lake) goes batch by batch.
+-- logs with batch_id = seq. The lake export (weblog run --lake) goes batch by batch.
 CREATE TABLE IF NOT EXISTS batches (
     seq BIGINT PRIMARY KEY,
     ingested_at TIMESTAMPTZ NOT NULL,
