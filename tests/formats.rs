@@ -486,3 +486,47 @@ fn two_hosts_logging_the_same_line_keep_a_row_each_in_one_batch_or_two() {
         );
     }
 }
+
+#[test]
+fn epoch_times_give_the_utc_day_and_hour() {
+    // 1764720000 is 2025-12-03 00:00:00 UTC (date -u -d @1764720000); the line holds no zone,
+    // so day and hour are UTC's, as the README says.
+    let env = Env::new();
+    append(
+        &env.logs().join("access.log"),
+        &[
+            r#"10.0.0.1 1764720000.123 "GET /a HTTP/1.1" 200 5"#.to_string(),
+            r#"10.0.0.2 1764719999.500 "GET /b HTTP/1.1" 200 5"#.to_string(),
+        ],
+    );
+    // Run in a zone far from UTC: the machine's zone must not matter either.
+    let mut args = env.run_args();
+    args.extend([
+        "--format".to_string(),
+        r#"$remote_addr $msec "$request" $status $body_bytes_sent"#.to_string(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog_env(&args, &[("TZ", "Pacific/Auckland")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<(String, String, i64)> = {
+        let conn = env.db();
+        let mut stmt = conn
+            .prepare("SELECT request_path, day::VARCHAR, hour FROM logs ORDER BY request_path")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(
+        rows,
+        vec![
+            ("/a".to_string(), "2025-12-03".to_string(), 0),
+            ("/b".to_string(), "2025-12-02".to_string(), 23),
+        ]
+    );
+}
