@@ -15,7 +15,7 @@ use crate::export;
 use crate::load::Warehouse;
 use crate::parse::{self, Batcher, Format, Progress, Sealed};
 use crate::source::{self, Checkpoint, LogFile, Resume, SourceSpec};
-use crate::summary::{FileSummary, RunSummary};
+use crate::summary::{FileSummary, FormatChange, RunSummary};
 use crate::transform;
 
 /// DuckDB's memory limit unless told otherwise: with two batches in flight, keeps a run's
@@ -141,6 +141,10 @@ fn pass(
     for f in &mut file_summaries {
         if let Some(l) = loaded.per_path.get(&f.path) {
             f.book(l.lines, l.rejected, l.skipped, l.inserted);
+            f.first_reject = l
+                .first_reject
+                .as_ref()
+                .map(|(offset, why)| format!("offset {offset}: {why}"));
         }
         if let Ok(Some(now)) = source::identify(Path::new(&f.path), &stored) {
             f.lag_bytes = now.lag();
@@ -326,10 +330,19 @@ fn read_file<S: FnMut(Sealed) -> bool>(
             format!("log file {}: {}", path.display(), e.message),
         )
     })?;
-    fs.format = Some(context.format.to_string());
     let read = batcher
         .take_file(&fs.path, &resume, reader, &mut context)
         .map_err(unreadable)?;
+    fs.format = Some(context.format.to_string());
+    fs.format_changes = context
+        .switches
+        .iter()
+        .map(|(offset, from, to)| FormatChange {
+            offset: *offset,
+            from: from.to_string(),
+            to: to.to_string(),
+        })
+        .collect();
     fs.bytes_read = read.bytes;
     Ok(read.finished)
 }
@@ -341,6 +354,7 @@ struct Stored {
     rejected: u64,
     skipped: u64,
     inserted: u64,
+    first_reject: Option<(u64, String)>,
 }
 
 #[derive(Default)]
@@ -366,6 +380,9 @@ fn load_all(wh: &mut Warehouse, batches: Receiver<Sealed>) -> Result<Loaded> {
             e.lines += f.parsed + f.rejected + f.skipped;
             e.rejected += f.rejected;
             e.skipped += f.skipped;
+            if e.first_reject.is_none() {
+                e.first_reject = f.first_reject.clone();
+            }
         }
         let committed = wh.commit(sealed)?;
         for (file, n) in committed.inserted {

@@ -43,6 +43,15 @@ pub fn summary_text(s: &RunSummary) -> String {
         if f.skipped > 0 {
             let _ = write!(out, ", {} not requests", f.skipped);
         }
+        for c in &f.format_changes {
+            let _ = write!(
+                out,
+                "; format changed at {} from {} to {}",
+                c.offset,
+                short(&c.from),
+                short(&c.to)
+            );
+        }
         if let Some(e) = &f.error {
             let _ = write!(out, " — error: {}", escape(e));
         }

@@ -17,9 +17,16 @@ pub struct FileSummary {
     /// When the file continues a checkpoint of another path (rotation by rename or copy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<String>,
-    /// The log format the file was read with (`auto` resolves to a preset per file).
+    /// The log format the file was read with (`auto` resolves to a preset per file); where
+    /// it changed, the one it ends in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// Where the server's format changed in the file (with `auto`), in this run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub format_changes: Vec<FormatChange>,
+    /// The first line set aside: "offset N: reason".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_reject: Option<String>,
     pub bytes_read: u64,
     pub lines_read: u64,
     pub inserted: u64,
@@ -37,6 +44,13 @@ pub struct FileSummary {
     /// What kind of failure `error` is, for the exit code.
     #[serde(skip)]
     pub error_kind: Option<ErrorKind>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FormatChange {
+    pub offset: u64,
+    pub from: String,
+    pub to: String,
 }
 
 impl FileSummary {
@@ -145,7 +159,32 @@ impl RunSummary {
             let kind = o.error_kind.unwrap_or(ErrorKind::Sql);
             return Some(Error::new(kind, o.error.clone().unwrap_or_default()));
         }
-        None
+        self.all_rejected()
+    }
+
+    /// Lines were read and not one of them was a request: the format is wrong (a pasted
+    /// `log_format` that is not the server's, a file of something else). Stored as rejects
+    /// all the same; said as a failure so that cron reports it.
+    fn all_rejected(&self) -> Option<Error> {
+        let rejected: u64 = self.files.iter().map(|f| f.rejected).sum();
+        let requests: u64 = self
+            .files
+            .iter()
+            .map(|f| f.lines_read - f.rejected - f.skipped)
+            .sum();
+        if rejected == 0 || requests > 0 {
+            return None;
+        }
+        let first = self.files.iter().find(|f| f.rejected > 0)?;
+        Some(Error::new(
+            ErrorKind::Data,
+            format!(
+                "every line read ({rejected}) was a reject: {} read as {}, first at {}",
+                first.path,
+                first.format.as_deref().unwrap_or("?"),
+                first.first_reject.as_deref().unwrap_or("?")
+            ),
+        ))
     }
 
     /// Add up the per-file figures and the rates, once the run is over.

@@ -530,3 +530,116 @@ fn epoch_times_give_the_utc_day_and_hour() {
         ]
     );
 }
+
+/// The n-th combined line, or (`main`) the same request in nginx's `main` format, which adds
+/// `"$http_x_forwarded_for"`.
+fn request(n: usize, main: bool) -> String {
+    let line = format!(
+        r#"10.1.0.{} - - [03/Dec/2026:06:{:02}:{:02} +0100] "GET /p/{n} HTTP/1.1" 200 {} "-" "curl/8.5.0""#,
+        n % 250,
+        n / 60 % 60,
+        n % 60,
+        100 + n
+    );
+    if main {
+        format!(r#"{line} "203.0.113.{}""#, n % 250)
+    } else {
+        line
+    }
+}
+
+#[test]
+fn a_file_whose_format_changes_is_read_in_the_new_format_from_there() {
+    // An operator switches nginx from `combined` to `main` and reloads; the file goes on.
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(
+        &log,
+        &(0..20).map(|n| request(n, false)).collect::<Vec<_>>(),
+    );
+    let s = env.run(&[]);
+    assert_eq!(s["files"][0]["format"], "combined", "{s}");
+    let switched_at = std::fs::metadata(&log).unwrap().len();
+    append(
+        &log,
+        &(20..40).map(|n| request(n, true)).collect::<Vec<_>>(),
+    );
+    let s = env.run(&[]);
+    let file = &s["files"][0];
+    assert_eq!(num(&s, "rejected"), 0, "{s}");
+    assert_eq!(num(&s, "inserted"), 20, "{s}");
+    assert_eq!(file["format"], "nginx-main", "{s}");
+    assert_eq!(
+        file["format_changes"],
+        serde_json::json!([{"offset": switched_at, "from": "combined", "to": "nginx-main"}])
+    );
+    // The new lines' extra field is read; the old lines kept theirs (none).
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs WHERE x_forwarded_for LIKE '203.0.113.%'"),
+        20
+    );
+    // The checkpoint carries the new format: the next run goes on in it, and says so.
+    append(
+        &log,
+        &(40..45).map(|n| request(n, true)).collect::<Vec<_>>(),
+    );
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "inserted"), 5, "{s}");
+    assert!(s["files"][0].get("format_changes").is_none(), "{s}");
+    let out = env.weblog(&[
+        "status",
+        "--db",
+        &env.db_path().display().to_string(),
+        "--logs",
+        &format!("{}/*", env.logs().display()),
+        "--json",
+    ]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["files"][0]["format"], "nginx-main", "{status}");
+    // A new file that changes format within one run: both halves stored, nothing rejected.
+    let other = env.logs().join("other.log");
+    let mut lines: Vec<String> = (100..110).map(|n| request(n, false)).collect();
+    lines.extend((110..120).map(|n| request(n, true)));
+    append(&other, &lines);
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "rejected"), 0, "{s}");
+    assert_eq!(num(&s, "inserted"), 20, "{s}");
+    // A stray line fitting no format is a reject and changes nothing.
+    append(&log, &["garbage".to_string(), request(45, true)]);
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "rejected"), 1, "{s}");
+    assert_eq!(num(&s, "inserted"), 1, "{s}");
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 66);
+}
+
+#[test]
+fn a_run_whose_every_line_is_a_reject_fails_with_one_line() {
+    // A pasted format that is not the server's: stored as rejects, and said as a failure.
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(&log, &(0..5).map(|n| request(n, false)).collect::<Vec<_>>());
+    let mut args = env.run_args();
+    let pasted = r#"$remote_addr - $remote_user [$time_local] "$request" $status"#;
+    args.extend(["--format".to_string(), pasted.to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert_eq!(out.status.code(), Some(65));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("every line read (5) was a reject")
+            && errors[0].contains(pasted)
+            && errors[0].contains("offset 0:"),
+        "{stderr}"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM rejects"), 5);
+    // Nothing new: nothing to complain about.
+    let out = env.weblog(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -187,6 +187,9 @@ impl FrameBuilder {
         } = chunk;
         self.bytes += data.len();
         let (mut ok, mut bad, mut skipped) = (0u64, 0u64, 0u64);
+        let mut first_reject = oversize
+            .first()
+            .map(|long| (long.offset, "line longer than 1 MiB".to_string()));
         for long in &oversize {
             self.push_reject(
                 &name,
@@ -211,7 +214,13 @@ impl FrameBuilder {
             let raw = &bytes[start..nl];
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             start = nl + 1;
-            match file.parser.parse(raw) {
+            let mut parsed = file.parser.parse(raw);
+            if matches!(parsed, Parsed::Reject(_))
+                && file.adopt_format_for(raw, offset, &bytes[start..])
+            {
+                parsed = file.parser.parse(raw);
+            }
+            match parsed {
                 Parsed::Row(parsed) => {
                     ok += 1;
                     // A parsed line passed the UTF-8 check.
@@ -232,6 +241,9 @@ impl FrameBuilder {
                         .push(enricher, parsed.http_user_agent.as_deref(), client);
                 }
                 Parsed::Reject(reason) => {
+                    if first_reject.as_ref().is_none_or(|(at, _)| offset < *at) {
+                        first_reject = Some((offset, reason.reason().to_string()));
+                    }
                     self.push_reject(&name, offset, raw, xxh3_64(raw), reason.reason());
                     bad += 1;
                 }
@@ -245,12 +257,14 @@ impl FrameBuilder {
                 f.parsed += ok;
                 f.rejected += bad;
                 f.skipped += skipped;
+                f.first_reject = f.first_reject.take().or(first_reject);
             }
             _ => self.per_file.push(FileLines {
                 file: name,
                 parsed: ok,
                 rejected: bad,
                 skipped,
+                first_reject,
             }),
         }
     }

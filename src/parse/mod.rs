@@ -44,6 +44,8 @@ pub struct FileLines {
     pub rejected: u64,
     /// Not requests: directives and comments of the format (e.g. W3C `#Fields:`).
     pub skipped: u64,
+    /// The first line set aside: its offset and why.
+    pub first_reject: Option<(u64, String)>,
 }
 
 /// How one file's lines become rows: the parser of its format (with that file's state, e.g.
@@ -56,6 +58,52 @@ pub struct FileContext {
     pub host: Arc<str>,
     /// The source's site, for lines whose format does not name one.
     pub vhost: Option<Arc<str>>,
+    /// The format was recognised (`auto`), so a line that no longer fits it may show the
+    /// server now writes another one (see [`FileContext::adopt_format_for`]).
+    pub auto: bool,
+    /// Where the format changed in this run: (offset, from, to).
+    pub switches: Vec<(u64, Arc<str>, Arc<str>)>,
+}
+
+/// How many lines from a rejected one on are looked at to recognise a new format.
+const SWITCH_WINDOW: usize = 16;
+
+impl FileContext {
+    /// The file's current format rejected `line` (at `offset`; `following`: the bytes after
+    /// it): if a preset fits it and the lines after it better, the server's format changed
+    /// (an edited `log_format` and a reload) and the file is read in that one from here. A
+    /// line that fits nothing, or only the current format's neighbours, changes nothing.
+    /// Header-led formats (W3C, CloudFront) change through their own `#Fields:` lines.
+    pub fn adopt_format_for(&mut self, line: &[u8], offset: u64, following: &[u8]) -> bool {
+        if !self.auto || self.parser.header_led() {
+            return false;
+        }
+        let mut window: Vec<&[u8]> = Vec::with_capacity(SWITCH_WINDOW);
+        window.push(line);
+        window.extend(
+            following
+                .split(|&b| b == b'\n')
+                .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+                .filter(|l| !l.is_empty())
+                .take(SWITCH_WINDOW - 1),
+        );
+        let Ok(format) = format::detect(&window) else {
+            return false;
+        };
+        if format.name() == &*self.format {
+            return false;
+        }
+        let mut parser = format.parser(None);
+        if !matches!(parser.parse(line), Parsed::Row(_)) {
+            return false;
+        }
+        let to: Arc<str> = Arc::from(format.name());
+        tracing::info!(offset, from = %self.format, to = %to, "log format changed");
+        self.switches
+            .push((offset, std::mem::replace(&mut self.format, to.clone()), to));
+        self.parser = parser;
+        true
+    }
 }
 
 /// How many of a file's first lines `auto` looks at to recognise its format.
@@ -94,6 +142,8 @@ pub fn file_context(
         format: Arc::from(spec.as_str()),
         host,
         vhost,
+        auto: fixed.is_none(),
+        switches: Vec::new(),
     })
 }
 

@@ -16,6 +16,8 @@ fn combined_file() -> FileContext {
         format: Arc::from("combined"),
         host: Arc::from("web-1"),
         vhost: None,
+        auto: false,
+        switches: Vec::new(),
     }
 }
 

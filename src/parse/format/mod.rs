@@ -200,6 +200,13 @@ pub struct LineParser {
 }
 
 impl LineParser {
+    /// Whether the format's columns are declared by header lines in the file (W3C, CloudFront).
+    pub fn header_led(&self) -> bool {
+        self.w3c.is_some()
+    }
+}
+
+impl LineParser {
     /// Parse one line without its `\n` (a trailing `\r` is tolerated).
     pub fn parse<'a>(&mut self, line: &'a [u8]) -> Parsed<'a> {
         // IIS Advanced Logging writes blank lines between its header lines: not requests.
