@@ -289,7 +289,7 @@ fn real_nginx_real_logrotate_every_line_once() {
                     n += 1;
                     let scheme = SCHEMES[(n + c) % SCHEMES.len()];
                     let id = format!("c{c}n{n}");
-                    let user = (n % 3 == 0).then(|| USERS[(n / 3) % USERS.len()]);
+                    let user = n.is_multiple_of(3).then(|| USERS[(n / 3) % USERS.len()]);
                     let forwarded =
                         (n % 4 == 1).then(|| format!("203.0.113.{}, 10.0.0.{c}", n % 250));
                     let path = format!("/{scheme}/item?id={id}");
