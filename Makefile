@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO := $(CURDIR)/tools/cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run watch demo-logs chromium logrotate compressors test fuzz bench bench-builds lint fmt clean-data geoip vendor-ua migrate-warehouse
+.PHONY: all build run watch demo-logs chromium logrotate nginx compressors test fuzz bench bench-builds lint fmt clean-data geoip vendor-ua migrate-warehouse
 
 # The Spark side of scale-out: spark-env, spark-job LAKE=… OUT=…, spark-check.
 include spark/spark.mk
@@ -51,6 +51,15 @@ logrotate:
 		$$SUDO apt-get install -y logrotate || { $$SUDO apt-get update && $$SUDO apt-get install -y logrotate; } || \
 		echo "warning: could not install logrotate; the cron example's test will fail" >&2; }
 
+# Debian's nginx for tests/nginx.rs, which serves real traffic and rotates its log with the
+# real logrotate while weblog runs every second.
+nginx:
+	@[ -x /usr/sbin/nginx ] || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else SUDO=false; fi; \
+		$$SUDO apt-get install -y nginx-light || { $$SUDO apt-get update && $$SUDO apt-get install -y nginx-light; } || \
+		echo "warning: could not install nginx-light; the nginx test will fail" >&2; }
+
 # The compressors logrotate's compresscmd runs, for the archive tests of tests/rotation.rs.
 compressors:
 	@missing=; for t in bzip2:bzip2 xz:xz-utils zstd:zstd; do \
@@ -63,9 +72,9 @@ compressors:
 
 # Unit, property and integration tests, the Spark job's SQL translation checked against DuckDB
 # (spark/check.py, ~90 s), then a bounded coverage-guided fuzz run of the parser.
-# A test whose tool (Chromium, logrotate, a tmpfs mount) is missing fails here instead of
+# A test whose tool (Chromium, logrotate, nginx, a tmpfs mount) is missing fails here instead of
 # skipping; WEBLOG_ALLOW_MISSING_TOOLS=1 lets a developer without them skip those.
-test: chromium logrotate compressors spark-env
+test: chromium logrotate nginx compressors spark-env
 	WEBLOG_REQUIRE_TOOLS=1 $(CARGO) test --release
 	@'$(SPARK_PY)' '$(SPARK_DIR)/check.py' $(SPARK_CHECK_ARGS)
 	FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) fuzz/run.sh

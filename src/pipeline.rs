@@ -2,7 +2,7 @@
 //! resume, read lines) → parse (frames, batches) → load (commit with checkpoints) → transform
 //! (rollups, outputs) → export. The work is in the stages; this only connects them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -235,17 +235,30 @@ fn read_all(
     let mut planned: Vec<Option<std::io::Result<Option<Resume>>>> =
         planned.into_iter().map(Some).collect();
     let mut summaries = Vec::with_capacity(files.len());
+    // Paths whose checkpoint a file read in this run has taken over (takers come first).
+    let mut taken: HashSet<String> = HashSet::new();
     for i in order {
         let file = &files[i];
         let mut fs = FileSummary::new(keys[i].clone());
         let source = &opts.sources[file.source];
         let plan = planned[i].take().expect("each file is read once");
-        let going_on = read_file(file, plan, source, opts, &mut fs, stored, &mut batcher)
-            .unwrap_or_else(|e| {
-                fs.error_kind = Some(e.kind);
-                fs.error = Some(e.message);
-                true
-            });
+        let going_on = read_file(
+            file,
+            plan,
+            source,
+            opts,
+            &mut fs,
+            (stored, &taken),
+            &mut batcher,
+        )
+        .unwrap_or_else(|e| {
+            fs.error_kind = Some(e.kind);
+            fs.error = Some(e.message);
+            true
+        });
+        if let (Some(from), None) = (&fs.moved_from, &fs.error) {
+            taken.insert(from.clone());
+        }
         summaries.push((i, fs));
         if !going_on {
             break;
@@ -260,14 +273,16 @@ fn read_all(
     (summaries, busy.as_millis() as u64)
 }
 
-/// One file's new lines into the batcher; Ok(false) when reading stopped early.
+/// One file's new lines into the batcher; Ok(false) when reading stopped early. `stored`:
+/// the checkpoints at the start of the run, and the paths whose checkpoint a file already
+/// read has taken over.
 fn read_file<S: FnMut(Sealed) -> bool>(
     file: &LogFile,
     planned: std::io::Result<Option<Resume>>,
     source: &Source,
     opts: &RunOptions,
     fs: &mut FileSummary,
-    stored: &HashMap<String, Checkpoint>,
+    (stored, taken): (&HashMap<String, Checkpoint>, &HashSet<String>),
     batcher: &mut Batcher<S>,
 ) -> Result<bool> {
     let path = &file.path;
@@ -330,6 +345,13 @@ fn read_file<S: FnMut(Sealed) -> bool>(
             format!("log file {}: {}", path.display(), e.message),
         )
     })?;
+    // The content this path's checkpoint describes has gone elsewhere; unless a file of this
+    // run took it over, that checkpoint is kept so the copy is recognised when found.
+    if !taken.contains(&fs.path)
+        && let Some(kept) = source::retire(&fs.path, &resume, stored)
+    {
+        batcher.keep_checkpoint(kept);
+    }
     let read = batcher
         .take_file(&fs.path, &resume, reader, &mut context)
         .map_err(unreadable)?;

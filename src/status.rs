@@ -180,7 +180,10 @@ fn files(wh: &Warehouse, sources: &[crate::source::SourceSpec]) -> Result<Vec<Fi
     // The files the patterns match now, then those only the checkpoints remember.
     let (found, _) = source::discover(sources).unwrap_or_default();
     let mut paths: Vec<String> = found.iter().map(|f| source::key(&f.path)).collect();
-    let mut remembered: Vec<&String> = stored.keys().filter(|k| !paths.contains(k)).collect();
+    let mut remembered: Vec<&String> = stored
+        .keys()
+        .filter(|k| !paths.contains(k) && !source::is_retired(k))
+        .collect();
     remembered.sort();
     paths.extend(remembered.into_iter().cloned());
 

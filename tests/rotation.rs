@@ -644,3 +644,122 @@ fn a_run_killed_during_a_rotation_leaves_every_renamed_file_recognised() {
     env.assert_stored_exactly(&all);
     assert_eq!(num(&env.run(&[]), "lines_read"), 0);
 }
+
+/// Start `weblog run` held just after its file discovery; returns once it is held there.
+fn run_held_after_discovery(env: &Env) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(env.run_args())
+        .current_dir(env.dir.path())
+        .env("WEBLOG_FAILPOINT", "after-discover:pause=1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = String::new();
+    BufReader::new(run.stderr.as_mut().unwrap())
+        .read_line(&mut said)
+        .unwrap();
+    assert!(said.contains("failpoint after-discover"), "{said}");
+    run
+}
+
+#[test]
+fn a_copytruncate_during_a_run_leaves_the_previous_generation_recognised() {
+    // logrotate's copytruncate + compress, with and without delaycompress, running while a
+    // weblog run is between finding the files and reading them: the generation rotated away
+    // is continued by the next run, never taken for new content.
+    for delay in [true, false] {
+        let env = Env::new();
+        let log = env.logs().join("access.log");
+        let first = env.logs().join("access.log.1");
+        let mut all: BTreeSet<String> = BTreeSet::new();
+        append(&log, &lines("a", 0..60));
+        all.extend(lines("a", 0..60));
+        env.run(&[]);
+        let copytruncate = || {
+            std::fs::copy(&log, &first).unwrap();
+            OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .open(&log)
+                .unwrap();
+        };
+        let archive = if delay {
+            // A first rotation between runs leaves `.1` plain, read to its end.
+            copytruncate();
+            append(&log, &lines("b", 0..40));
+            all.extend(lines("b", 0..40));
+            let s = env.run(&[]);
+            assert_eq!(num(&s, "inserted"), 40, "{s}");
+            append(&log, &lines("b", 40..45));
+            all.extend(lines("b", 40..45));
+            "access.log.2.gz"
+        } else {
+            append(&log, &lines("a", 60..65));
+            all.extend(lines("a", 60..65));
+            "access.log.1.gz"
+        };
+        // Unread lines so far: those 5. The run has found its files; logrotate rotates now.
+        let run = run_held_after_discovery(&env);
+        if delay {
+            gzip(&first, &env.logs().join(archive));
+            std::fs::remove_file(&first).unwrap();
+            copytruncate();
+        } else {
+            copytruncate();
+            gzip(&first, &env.logs().join(archive));
+            std::fs::remove_file(&first).unwrap();
+        }
+        append(&log, &lines("c", 0..8));
+        all.extend(lines("c", 0..8));
+        let out = run.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(num(&s, "duplicates"), 0, "delaycompress {delay}: {s}");
+        // The next run finds the archive of the generation rotated away.
+        let s = env.run(&[]);
+        let gz = file_entry(&s, archive);
+        assert_eq!(gz["start"], "moved", "delaycompress {delay}: {gz}");
+        // Only the 5 lines written after the run before the rotation, if not read by now.
+        let unread = if delay { 0 } else { 5 };
+        assert_eq!(gz["lines_read"], unread, "delaycompress {delay}: {gz}");
+        assert_eq!(num(&s, "duplicates"), 0, "delaycompress {delay}: {s}");
+        env.assert_stored_exactly(&all);
+        assert_eq!(num(&env.run(&[]), "lines_read"), 0, "delaycompress {delay}");
+    }
+}
+
+#[test]
+fn kept_checkpoints_of_content_that_left_its_path_are_pruned_after_30_days() {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(&log, &lines("a", 0..10));
+    env.run(&[]);
+    // Truncated in place: the old content's checkpoint is kept in case a copy turns up.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines("b", 0..10));
+    env.run(&[]);
+    let kept = "SELECT count(*) FROM checkpoints WHERE path LIKE 'replaced:%'";
+    assert_eq!(env.count(kept), 1);
+    // A month and a day later, the next commit drops it.
+    duckdb::Connection::open(env.db_path())
+        .unwrap()
+        .execute_batch(
+            "UPDATE checkpoints SET updated_at = current_timestamp - INTERVAL 31 DAY
+             WHERE path LIKE 'replaced:%'",
+        )
+        .unwrap();
+    append(&log, &lines("b", 10..12));
+    env.run(&[]);
+    assert_eq!(env.count(kept), 0);
+}

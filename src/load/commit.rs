@@ -230,6 +230,14 @@ impl Warehouse {
             if !checkpoints.is_empty() {
                 sql.execute(&upsert_checkpoints(checkpoints))
                     .map_err(|e| other("cannot write checkpoints", e))?;
+                // Kept checkpoints of content that left its path are bounded in number.
+                sql.execute(&format!(
+                    "DELETE FROM checkpoints WHERE starts_with(path, {})
+                       AND updated_at < current_timestamp - INTERVAL {} DAY",
+                    string_literal(crate::source::RETIRED),
+                    crate::source::RETIRED_KEEP_DAYS
+                ))
+                .map_err(|e| other("cannot prune kept checkpoints", e))?;
             }
             sql.execute(BUMP_DATA_VERSION)
                 .map_err(|e| other("cannot write the data version", e))?;

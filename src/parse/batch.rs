@@ -87,6 +87,12 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 
+    /// Commit `checkpoint` with the batch being filled (so with, or before, the next
+    /// checkpoint of any file).
+    pub fn keep_checkpoint(&mut self, checkpoint: Checkpoint) {
+        self.checkpoints.insert(checkpoint.path.clone(), checkpoint);
+    }
+
     /// Read `reader`'s lines (the file `key`, resumed as `resume` says) into the batch with
     /// the file's parser, sealing the batch whenever it is full.
     pub fn take_file(

@@ -216,3 +216,41 @@ pub fn resume(
     });
     Ok(at(0, reason, kept.as_ref()))
 }
+
+/// Keys of checkpoints kept for content no longer under its path begin with this; a found
+/// file's key is its canonical, absolute path, so the two never meet.
+pub const RETIRED: &str = "replaced:";
+
+/// How long a kept checkpoint waits for the copy it describes to be found: logrotate's
+/// copies are found by the next run, or at the latest by a run after the next rotation.
+pub const RETIRED_KEEP_DAYS: u32 = 30;
+
+/// Whether `key` is a checkpoint kept for content that has left its path (see [`retire`]):
+/// no file is found under it.
+pub fn is_retired(key: &str) -> bool {
+    key.starts_with(RETIRED)
+}
+
+/// The checkpoint of `path` that reading it as `resume` says will overwrite, kept under a key
+/// of its own. A path's checkpoint is the only record of the content read there; when that
+/// content has left the path (copied aside by copytruncate, renamed) without this run
+/// seeing it elsewhere (the copy appeared after the run looked for files), overwriting the
+/// record would make the copy, or its archive, look new to the next run and be read again.
+/// None when the path's checkpoint goes on describing it.
+pub fn retire(
+    path: &str,
+    resume: &Resume,
+    stored: &HashMap<String, Checkpoint>,
+) -> Option<Checkpoint> {
+    if resume.reason == StartReason::Continue {
+        return None;
+    }
+    let own = stored.get(path)?;
+    Some(Checkpoint {
+        path: format!(
+            "{RETIRED}{}@{}:{:016x}",
+            own.path, own.offset, own.head.hash
+        ),
+        ..own.clone()
+    })
+}

@@ -14,7 +14,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use checkpoint::{Checkpoint, Resume, StartReason};
+pub use checkpoint::{
+    Checkpoint, RETIRED, RETIRED_KEEP_DAYS, Resume, StartReason, is_retired, retire,
+};
 pub use reader::{Chunk, LineReader, MAX_LINE_BYTES, Oversize, REJECT_KEEP_BYTES};
 
 use crate::error::{Error, ErrorKind, Result};
