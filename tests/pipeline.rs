@@ -535,7 +535,13 @@ fn many_rejects_in_one_batch_are_all_kept() {
         .collect();
     std::fs::write(env.logs().join("junk.log"), garbage).unwrap();
     // Named, so that the file is read although no format fits it (`auto` would refuse it).
-    let summary = env.run(&["--format", "combined"]);
+    // Every line a reject: stored all the same, and the run says so (exit 65).
+    let mut args = env.run_args();
+    args.extend(["--format".to_string(), "combined".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = env.weblog(&args);
+    assert_eq!(out.status.code(), Some(65));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(num(&summary, "rejected"), 200_000);
     assert_eq!(num(&summary, "inserted"), 0);
     assert_eq!(
