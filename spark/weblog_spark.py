@@ -62,8 +62,9 @@ VARIABLES: dict[str, str] = {
 DEFAULT_VISIT_TIMEOUT_S = 30 * 60
 
 #: Lake column types (`_weblog_schema.json`) -> Spark DDL types. DuckDB's names and the
-#: portable names are both accepted; an unknown type makes the job infer the schema from
-#: the files instead (mergeSchema), which also works, only slower on a large lake.
+#: portable names weblog writes (src/export/lake.rs: `string`, `int32`, `timestamp_utc`, …)
+#: are both accepted; an unknown type makes the job infer the schema from the files instead
+#: (mergeSchema), which also works, only slower on a large lake.
 LAKE_TYPES = {
     "STRING": "STRING", "VARCHAR": "STRING", "TEXT": "STRING", "UTF8": "STRING",
     "INT": "INT", "INTEGER": "INT", "INT32": "INT", "INT4": "INT",
@@ -75,6 +76,7 @@ LAKE_TYPES = {
     "DATE": "DATE",
     "TIMESTAMP": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMP",
     "TIMESTAMP WITH TIME ZONE": "TIMESTAMP", "TIMESTAMP_TZ": "TIMESTAMP",
+    "TIMESTAMP_UTC": "TIMESTAMP",
     "BLOB": "BINARY", "BINARY": "BINARY", "BYTES": "BINARY",
 }
 
