@@ -24,7 +24,33 @@ pub struct GenerateOptions {
     pub rate: f64,
     /// Keep writing in real time until stopped.
     pub follow: bool,
+    /// What each line holds.
+    pub format: LogFormat,
 }
+
+/// The generator's line formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// nginx `combined`.
+    #[default]
+    Combined,
+    /// [`VHOSTS_FORMAT`]: `combined` plus the site, the request time and the upstream's,
+    /// the traffic spread over the sites of [`VHOSTS`].
+    Vhosts,
+}
+
+/// The nginx `log_format` of `--format vhosts` lines (what `weblog run --format` reads them
+/// with): `combined` with `$host`, `$request_time` and `$upstream_response_time` after it,
+/// as many sites log to one file behind one nginx.
+pub const VHOSTS_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $host $request_time $upstream_response_time"#;
+
+/// The sites of `--format vhosts`, with their share of the visits. The first is the site
+/// `combined` lines are from, so its internal referrers read the same in both formats.
+pub const VHOSTS: &[(&str, u32)] = &[
+    ("www.example.com", 6),
+    ("shop.example.com", 3),
+    ("docs.example.com", 2),
+];
 
 pub const FILES: [&str; 2] = ["log_a.txt", "log_b.txt"];
 
@@ -236,8 +262,6 @@ const CAMPAIGNS: &[(&str, u32)] = &[
     ("utm_source=google&utm_medium=cpc&utm_campaign=brand", 2),
 ];
 
-const SITE: &str = "https://www.example.com";
-
 struct Visitor {
     addr: String,
     agent: &'static str,
@@ -248,6 +272,8 @@ struct Visitor {
 /// when they will ask for the next one (µs since the epoch).
 struct Visit {
     who: usize,
+    /// Index into VHOSTS (always 0 for `combined`).
+    vhost: usize,
     page: String,
     pages_left: u32,
     next_at: i64,
@@ -256,6 +282,7 @@ struct Visit {
 /// A request the generator has decided on: who asks for what, from where.
 struct Request {
     who: usize,
+    vhost: usize,
     path: String,
     referer: String,
     asset: bool,
@@ -263,6 +290,7 @@ struct Request {
 
 struct Generator {
     rng: Rng,
+    format: LogFormat,
     visitors: Vec<Visitor>,
     /// Cumulative Zipf-like weights over `visitors`: a few return often, most rarely.
     cumulative: Vec<f64>,
@@ -272,7 +300,7 @@ struct Generator {
 }
 
 impl Generator {
-    fn new(seed: u64) -> Self {
+    fn new(seed: u64, format: LogFormat) -> Self {
         let mut rng = Rng(seed ^ 0x005E_ED0F_10C5);
         let mut visitors = Vec::new();
         for i in 0..2000 {
@@ -320,6 +348,7 @@ impl Generator {
             .collect();
         Generator {
             rng,
+            format,
             visitors,
             cumulative,
             visits: Vec::new(),
@@ -363,20 +392,26 @@ impl Generator {
         let due = (0..self.visits.len())
             .filter(|&i| self.visits[i].next_at <= now)
             .min_by_key(|&i| self.visits[i].next_at);
-        let (who, path, referer) = match due {
+        let (who, vhost, path, referer) = match due {
             Some(i) if self.rng.chance(0.9) => {
                 let who = self.visits[i].who;
+                let vhost = self.visits[i].vhost;
                 let next = self.rng.pick(PAGES).to_string();
-                let referer = format!("{SITE}{}", self.visits[i].page);
+                let referer = format!("{}{}", site(vhost), self.visits[i].page);
                 let think = self.think_seconds(self.visitors[who].bot);
                 let v = &mut self.visits[i];
                 v.page = next.clone();
                 v.pages_left -= 1;
                 v.next_at = now + (think * 1e6) as i64;
-                (who, next, referer)
+                (who, vhost, next, referer)
             }
             _ => {
                 let who = self.pick_visitor();
+                // Drawn only for `vhosts`: `combined` logs stay what they always were.
+                let vhost = match self.format {
+                    LogFormat::Combined => 0,
+                    LogFormat::Vhosts => self.pick_vhost(),
+                };
                 let bot = self.visitors[who].bot;
                 let mut page = self.rng.pick(PAGES).to_string();
                 let referer = if bot {
@@ -398,16 +433,17 @@ impl Generator {
                 let think = self.think_seconds(bot);
                 self.visits.push(Visit {
                     who,
+                    vhost,
                     page: page.clone(),
                     pages_left: more,
                     next_at: now + (think * 1e6) as i64,
                 });
-                (who, page, referer)
+                (who, vhost, page, referer)
             }
         };
         if !self.visitors[who].bot && !path.ends_with(".xml") && !path.ends_with(".txt") {
             // Assets of the page (fewer once cached), fetched right after it.
-            let n = if referer.starts_with(SITE) {
+            let n = if referer.starts_with(&site(vhost)) {
                 self.rng.below(2)
             } else {
                 2 + self.rng.below(4)
@@ -415,8 +451,9 @@ impl Generator {
             for k in 0..n {
                 let asset = Request {
                     who,
+                    vhost,
                     path: self.rng.pick(ASSETS).to_string(),
-                    referer: format!("{SITE}{path}"),
+                    referer: format!("{}{path}", site(vhost)),
                     asset: true,
                 };
                 self.assets.push((asset, now + 50_000 * (n - k) as i64));
@@ -425,6 +462,7 @@ impl Generator {
         (
             Request {
                 who,
+                vhost,
                 path,
                 referer,
                 asset: false,
@@ -441,6 +479,7 @@ impl Generator {
             .unwrap_or(*time);
         let Request {
             who,
+            vhost,
             path,
             referer,
             asset: is_asset,
@@ -487,13 +526,74 @@ impl Generator {
         } else {
             "-"
         };
-        format!(
+        let line = format!(
             "{} - {user} [{}] \"{method} {path} HTTP/1.1\" {status} {bytes} \"{referer}\" \"{}\"",
             v.addr,
             time.format("%d/%b/%Y:%H:%M:%S %z"),
             v.agent
-        )
+        );
+        match self.format {
+            LogFormat::Combined => line,
+            LogFormat::Vhosts => {
+                let (total, upstream) = self.timing(page, method, status, is_asset);
+                format!("{line} {} {total:.3} {upstream}", VHOSTS[vhost].0)
+            }
+        }
     }
+
+    fn pick_vhost(&mut self) -> usize {
+        let total: u32 = VHOSTS.iter().map(|(_, w)| w).sum();
+        let mut x = self.rng.below(total as u64) as u32;
+        for (i, (_, w)) in VHOSTS.iter().enumerate() {
+            if x < *w {
+                return i;
+            }
+            x -= w;
+        }
+        VHOSTS.len() - 1
+    }
+
+    /// `$request_time` (seconds) and `$upstream_response_time` as nginx writes it. Assets
+    /// come from nginx's disk (no upstream: `-`) in a few milliseconds; pages from the
+    /// application, each with its typical time times a long-tailed (log-normal) factor, a
+    /// slow outlier now and then; a 503 is an upstream that gave up after seconds, and an
+    /// upstream that failed before answering is retried on the next one (`a, b`: nginx
+    /// lists every upstream tried).
+    fn timing(&mut self, page: &str, method: &str, status: i32, asset: bool) -> (f64, String) {
+        if asset {
+            return (self.rng.unit() * 0.004, "-".to_string());
+        }
+        let typical = match page {
+            _ if method == "POST" => 0.35,
+            "/search" => 0.25,
+            "/pricing" => 0.08,
+            "/wp-login.php" | "/.env" | "/robots.txt" => 0.002,
+            p if p.starts_with("/blog/") => 0.06,
+            "/atom.xml" => 0.04,
+            _ => 0.03,
+        };
+        // Box-Muller: a standard normal from two uniform draws.
+        let (u1, u2) = (self.rng.unit().max(1e-12), self.rng.unit());
+        let normal = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+        let mut upstream = typical * (0.6 * normal).exp();
+        if status == 503 {
+            upstream = 5.0 + self.rng.unit() * 25.0;
+        } else if self.rng.chance(0.01) {
+            upstream *= 20.0;
+        }
+        let failed = self.rng.chance(0.01).then(|| self.rng.unit() * 0.01);
+        let total = upstream + failed.unwrap_or(0.0) + self.rng.unit() * 0.002;
+        let upstream = match failed {
+            Some(first) => format!("{first:.3}, {upstream:.3}"),
+            None => format!("{upstream:.3}"),
+        };
+        (total, upstream)
+    }
+}
+
+/// The URL of a site of VHOSTS, without a trailing slash.
+fn site(vhost: usize) -> String {
+    format!("https://{}", VHOSTS[vhost].0)
 }
 
 /// Where the rotation stands in `dir`: the file being written and how many lines it holds.
@@ -568,7 +668,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<u64> {
     })?;
     let state = rotation_state(&opts.dir, opts.rotate_every);
     // Continuing logs draw new numbers, not the same sequence again.
-    let mut generator = Generator::new(opts.seed);
+    let mut generator = Generator::new(opts.seed, opts.format);
     generator.rng.0 ^= state.total_lines.wrapping_mul(0x2545_F491_4F6C_DD1D);
     let mut time = match (opts.start, state.last_time) {
         (Some(start), _) => start,

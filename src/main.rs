@@ -194,10 +194,14 @@ fn generate_logs(args: GenerateArgs) -> Result<()> {
         start: args.start,
         rate: args.rate,
         follow: args.follow,
+        format: args.format,
     };
     let written = generate::generate(&opts)?;
     if std::io::stderr().is_terminal() || !opts.follow {
         eprintln!("wrote {written} lines to {}", opts.dir.display());
+        if opts.format == generate::LogFormat::Vhosts {
+            eprintln!("read them with: --format '{}'", generate::VHOSTS_FORMAT);
+        }
     }
     Ok(())
 }

@@ -2,12 +2,16 @@
 //! same visitors) append to one Parquet lake from rotating logs while their runs are killed
 //! at random moments and between a lake file's rename and its mark; then the lake holds
 //! every committed line exactly once per host, and the Spark job's outputs over the lake
-//! equal one weblog's over all three hosts' logs. Spark runs for real (`local[2]`), from the
-//! venv `make spark-env` installs.
+//! equal one weblog's over all three hosts' logs, value for value and type for type, both
+//! unfiltered and with `--from`, `--to`, `--humans-only` and `--vhost`. Two hosts log three
+//! sites with request and upstream times, the third plain `combined`; a GeoIP database
+//! written here puts the visitors in several countries (some in none). Spark runs for real
+//! (`local[2]`), from the venv `make spark-env` installs.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,6 +23,56 @@ use weblog::generate::Rng;
 const HOSTS: [&str; 3] = ["web-1", "web-2", "web-3"];
 const SIGABRT: i32 = 6;
 
+/// What `weblog generate --format vhosts` writes, as nginx's `log_format`.
+const VHOSTS_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $host $request_time $upstream_response_time"#;
+
+/// The country database's networks: most of the generator's address blocks, not all (a
+/// visitor no database knows has no country, a NULL both engines must group alike).
+const COUNTRIES: [(&str, &str); 13] = [
+    ("23.0.0.0/8", "US"),
+    ("31.0.0.0/8", "NL"),
+    ("45.0.0.0/8", "DE"),
+    ("62.0.0.0/8", "GB"),
+    ("66.0.0.0/8", "US"),
+    ("77.0.0.0/8", "FR"),
+    ("81.0.0.0/8", "DE"),
+    ("88.0.0.0/8", "ES"),
+    ("91.0.0.0/8", "IT"),
+    ("104.0.0.0/8", "US"),
+    ("2a02:c7f::/32", "GB"),
+    ("2600:1700::/28", "US"),
+    ("240e::/20", "CN"),
+];
+
+/// The filters of the second comparison: one whole day of several, humans, one site.
+const FROM: &str = "2026-11-10";
+const TO: &str = "2026-11-10";
+const VHOST: &str = "shop.example.com";
+
+/// Which country an address is in, by COUNTRIES, read here with std's address parser.
+fn country(addr: &str) -> Option<&'static str> {
+    // Both families as 128 bits, IPv4 in the top 32, with the prefix length to match.
+    let bits = |ip: IpAddr, len: u32| match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)) << 96, len, true),
+        IpAddr::V6(a) => (u128::from(a), len, false),
+    };
+    let (addr, _, v4) = bits(addr.parse().ok()?, 0);
+    COUNTRIES.iter().find_map(|(net, code)| {
+        let (base, len) = net.split_once('/').unwrap();
+        let (base, len, net_v4) = bits(base.parse().unwrap(), len.parse().unwrap());
+        let mask = !0u128 << (128 - len);
+        (v4 == net_v4 && base & mask == addr & mask).then_some(*code)
+    })
+}
+
+/// The site and request time of a `vhosts` line: the fields after the user agent's quotes.
+fn vhost_and_time(line: &str) -> Option<(String, f64)> {
+    let tail = line[line.rfind('"')? + 1..].trim_start();
+    let mut fields = tail.split(' ');
+    let site = fields.next().filter(|s| !s.is_empty())?;
+    Some((site.to_string(), fields.next()?.parse().ok()?))
+}
+
 /// The venv's Python with PySpark, if `make spark-env` made it.
 fn spark_python() -> Option<PathBuf> {
     venv_python("import pyspark, sqlglot")
@@ -26,6 +80,8 @@ fn spark_python() -> Option<PathBuf> {
 
 struct Host {
     name: &'static str,
+    /// `--format vhosts` logs (else `combined`).
+    vhosts: bool,
     logs: PathBuf,
     db: PathBuf,
     out: PathBuf,
@@ -34,8 +90,8 @@ struct Host {
 }
 
 impl Host {
-    fn run_args(&self, lake: &Path) -> Vec<String> {
-        vec![
+    fn run_args(&self, lake: &Path, geoip: &Path) -> Vec<String> {
+        let mut args = vec![
             "run".into(),
             "--logs".into(),
             format!("{}/log_[ab].txt", self.logs.display()),
@@ -49,11 +105,18 @@ impl Host {
             self.name.into(),
             "--lake".into(),
             lake.display().to_string(),
+            "--geoip".into(),
+            geoip.display().to_string(),
             "--quiet".into(),
-        ]
+        ];
+        if self.vhosts {
+            args.extend(["--format".into(), VHOSTS_FORMAT.into()]);
+        }
+        args
     }
 
-    /// Append `lines` demo lines (rotating every 700, truncating) and remember them.
+    /// Append `lines` demo lines (rotating every 700, truncating) and remember them. About
+    /// 40 s apart: the logs span three days, for `--from` and `--to` to cut on both sides.
     fn generate(&mut self, env: &Env, lines: u64, first: bool, start: &str) {
         let dir = self.logs.display().to_string();
         let n = lines.to_string();
@@ -66,10 +129,13 @@ impl Host {
             "--rotate-every",
             "700",
             "--rate",
-            "0.4",
+            "0.025",
             "--seed",
             "7",
         ];
+        if self.vhosts {
+            args.extend(["--format", "vhosts"]);
+        }
         if first {
             args.extend(["--start", start]);
         }
@@ -90,11 +156,11 @@ impl Host {
     }
 }
 
-/// An output file's columns as (name, DuckDB type) and its rows as text.
+/// An output file's columns as (name, DuckDB type) and its rows as typed values.
 fn parquet_rows(
     conn: &duckdb::Connection,
     file: &Path,
-) -> (Vec<(String, String)>, Vec<Vec<String>>) {
+) -> (Vec<(String, String)>, Vec<Vec<duckdb::types::Value>>) {
     let source = format!("read_parquet('{}')", file.display());
     let typed: Vec<(String, String)> = conn
         .prepare(&format!(
@@ -105,24 +171,74 @@ fn parquet_rows(
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let columns: Vec<&String> = typed.iter().map(|(c, _)| c).collect();
-    // Doubles rounded to 9 significant digits: the engines may differ in the last bits.
-    let select: Vec<String> = columns
-        .iter()
-        .map(|c| format!("CASE WHEN typeof(\"{c}\") = 'DOUBLE' THEN printf('%.9g', \"{c}\") ELSE \"{c}\"::VARCHAR END"))
-        .collect();
     let rows = conn
-        .prepare(&format!("SELECT {} FROM {source}", select.join(", ")))
+        .prepare(&format!("SELECT * FROM {source}"))
         .unwrap()
         .query_map([], |r| {
-            (0..columns.len())
-                .map(|i| r.get::<_, Option<String>>(i).map(|v| v.unwrap_or_default()))
+            (0..typed.len())
+                .map(|i| r.get::<_, duckdb::types::Value>(i))
                 .collect()
         })
         .unwrap()
         .map(Result::unwrap)
         .collect();
     (typed, rows)
+}
+
+/// Two output values are the same: equal, or both doubles within a relative 1e-9 (the
+/// engines may sum or interpolate in another order, which moves the last bits).
+fn same_value(a: &duckdb::types::Value, b: &duckdb::types::Value) -> bool {
+    use duckdb::types::Value::Double;
+    match (a, b) {
+        (Double(x), Double(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
+        _ => a == b,
+    }
+}
+
+/// Each output in `ours` equals the same output in `theirs`: column names, column types and
+/// rows in order. Returns the number of rows per output.
+fn assert_same_outputs(
+    conn: &duckdb::Connection,
+    ours: &Path,
+    theirs: &Path,
+    what: &str,
+) -> BTreeMap<String, usize> {
+    let same_row = |a: &Vec<duckdb::types::Value>, b: &Vec<duckdb::types::Value>| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_value(x, y))
+    };
+    let mut rows = BTreeMap::new();
+    for name in repo_outputs() {
+        let file = format!("{name}.parquet");
+        let (our_types, our_rows) = parquet_rows(conn, &ours.join(&file));
+        let (their_types, their_rows) = parquet_rows(conn, &theirs.join(&file));
+        // Names and types: a reader of either output gets the same schema.
+        assert_eq!(
+            our_types, their_types,
+            "{what} {name}: columns and their types"
+        );
+        let first = (0..our_rows.len().max(their_rows.len())).find(|&i| {
+            match (our_rows.get(i), their_rows.get(i)) {
+                (Some(a), Some(b)) => !same_row(a, b),
+                _ => true,
+            }
+        });
+        if let Some(i) = first {
+            panic!(
+                "{what} {name}: rows differ ({} vs {} rows), first at row {i}\nweblog: {:?}\nspark:  {:?}",
+                our_rows.len(),
+                their_rows.len(),
+                our_rows.get(i),
+                their_rows.get(i)
+            );
+        }
+        rows.insert(name, our_rows.len());
+    }
+    rows
+}
+
+/// An output's CSV as rows of column → text.
+fn out_csv(dir: &Path, name: &str) -> Vec<BTreeMap<String, String>> {
+    csv_rows(&std::fs::read_to_string(dir.join(format!("{name}.csv"))).unwrap())
 }
 
 #[test]
@@ -135,10 +251,27 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
     };
     let env = Env::new();
     let lake = env.path("lake");
+    let geoip = env.path("country.mmdb");
+    {
+        use common::mmdb::Value;
+        let networks: Vec<(&str, Value)> = COUNTRIES
+            .iter()
+            .map(|(net, code)| {
+                let code = Value::Str(code.to_string());
+                (
+                    *net,
+                    Value::Map(BTreeMap::from([("country_code".to_string(), code)])),
+                )
+            })
+            .collect();
+        std::fs::write(&geoip, common::mmdb::write(&networks)).unwrap();
+    }
     let mut hosts: Vec<Host> = HOSTS
         .iter()
         .map(|name| Host {
             name,
+            // A fleet in transition: two servers log the sites and times, one does not.
+            vhosts: *name != "web-3",
             logs: env.path(&format!("logs-{name}")),
             db: env.path(&format!("{name}.duckdb")),
             out: env.path(&format!("out-{name}")),
@@ -151,9 +284,9 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
         for (i, host) in hosts.iter_mut().enumerate() {
             // The same visitor pool (seed) on every host, each an hour apart: the same
             // people, never the same line on two hosts.
-            let start = format!("2026-11-10T0{}:00:00+00:00", i + 6);
+            let start = format!("2026-11-09T{}:00:00+00:00", i + 16);
             host.generate(&env, 300 + rng.below(500), round == 0, &start);
-            let args = host.run_args(&lake);
+            let args = host.run_args(&lake, &geoip);
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_weblog"));
             cmd.args(&args)
                 .current_dir(env.dir.path())
@@ -266,34 +399,47 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
         let file = single.join(format!("{}.log", host.name));
         append(&file, &host.written);
         config.push_str(&format!(
-            "[[source]]\nlogs = \"{}\"\nhost = \"{}\"\n\n",
+            "[[source]]\nlogs = \"{}\"\nhost = \"{}\"\n",
             file.display(),
             host.name
         ));
+        if host.vhosts {
+            config.push_str(&format!("format = '''{VHOSTS_FORMAT}'''\n"));
+        }
+        config.push('\n');
     }
     std::fs::write(single.join("weblog.toml"), config).unwrap();
-    let one = Command::new(env!("CARGO_BIN_EXE_weblog"))
-        .args([
-            "run",
-            "--db",
-            "one.duckdb",
-            "--out",
-            "out",
-            "--quiet",
-            "--sql",
-        ])
-        .arg(repo_sql())
-        .current_dir(&single)
-        .output()
-        .unwrap();
-    assert!(
-        one.status.success(),
-        "{}",
-        String::from_utf8_lossy(&one.stderr)
-    );
+    // All of it, then the same warehouse's outputs for one day, humans and one site.
+    let filters = [
+        "--from",
+        FROM,
+        "--to",
+        TO,
+        "--humans-only",
+        "--vhost",
+        VHOST,
+    ];
+    for (out, filtered) in [("out", false), ("out-filtered", true)] {
+        let one = Command::new(env!("CARGO_BIN_EXE_weblog"))
+            .args(["run", "--db", "one.duckdb", "--out", out, "--quiet"])
+            .arg("--geoip")
+            .arg(&geoip)
+            .arg("--sql")
+            .arg(repo_sql())
+            .args(if filtered { &filters[..] } else { &[] })
+            .current_dir(&single)
+            .output()
+            .unwrap();
+        assert!(
+            one.status.success(),
+            "{}",
+            String::from_utf8_lossy(&one.stderr)
+        );
+    }
 
-    // The Spark job over the lake.
+    // The Spark job over the lake: both output sets in one session (rollups computed once).
     let spark_out = env.path("spark-out");
+    let spark_filtered = env.path("spark-out-filtered");
     let job = Command::new(&python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("spark/weblog_spark.py"))
         .args(["--master", "local[2]", "--quiet", "--lake"])
@@ -302,33 +448,113 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
         .arg(&spark_out)
         .arg("--sql")
         .arg(repo_sql())
+        .args(["--then", "--out"])
+        .arg(&spark_filtered)
+        .args(filters)
         .output()
         .unwrap();
+    let stderr = String::from_utf8_lossy(&job.stderr);
+    assert!(job.status.success(), "spark job: {stderr}");
+    // The lake's schema file is what types the columns, not a guess from the files.
     assert!(
-        job.status.success(),
-        "spark job: {}",
-        String::from_utf8_lossy(&job.stderr)
+        !stderr.contains("inferring the schema"),
+        "the job reads weblog's lake schema: {stderr}"
     );
 
-    let mut compared = BTreeMap::new();
-    for name in repo_outputs() {
-        let file = format!("{name}.parquet");
-        let ours = parquet_rows(&conn, &single.join("out").join(&file));
-        let theirs = parquet_rows(&conn, &spark_out.join(&file));
-        // Names and types: a reader of either output gets the same schema.
-        assert_eq!(ours.0, theirs.0, "{name}: columns and their types");
-        assert!(
-            ours.1 == theirs.1,
-            "{name}: rows differ\nweblog: {:?}\nspark:  {:?}",
-            &ours.1[..ours.1.len().min(5)],
-            &theirs.1[..theirs.1.len().min(5)]
-        );
-        compared.insert(name, ours.1.len());
-    }
-    assert!(
-        compared["visits"] > 0 && compared["daily_visitors"] > 0,
-        "{compared:?}"
+    let compared = assert_same_outputs(&conn, &single.join("out"), &spark_out, "unfiltered");
+    let filtered = assert_same_outputs(
+        &conn,
+        &single.join("out-filtered"),
+        &spark_filtered,
+        "filtered",
     );
+    // Every output has rows to compare, in both sets: no comparison above was of nothing.
+    for (what, set) in [("unfiltered", &compared), ("filtered", &filtered)] {
+        let empty: Vec<&String> = set
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(o, _)| o)
+            .collect();
+        assert!(empty.is_empty(), "{what}: outputs without rows: {empty:?}");
+    }
+
+    // Counted here from the written lines: requests per day and site, timed requests and
+    // the slowest per day, requests per country.
+    let mut per_site: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut timed: BTreeMap<String, (usize, f64)> = BTreeMap::new();
+    let mut per_country: BTreeMap<String, usize> = BTreeMap::new();
+    for host in &hosts {
+        let distinct: BTreeSet<&String> = host.written.iter().collect();
+        for line in distinct {
+            let (day, ip) = day_and_ip(line);
+            *per_country
+                .entry(country(&ip).unwrap_or_default().to_string())
+                .or_default() += 1;
+            match vhost_and_time(line) {
+                Some((site, seconds)) => {
+                    assert!(
+                        host.vhosts,
+                        "{}: a site in a combined line: {line}",
+                        host.name
+                    );
+                    *per_site.entry((day.clone(), site)).or_default() += 1;
+                    let t = timed.entry(day).or_insert((0, 0.0));
+                    t.0 += 1;
+                    t.1 = t.1.max(seconds);
+                }
+                None => assert!(!host.vhosts, "{}: no site in {line}", host.name),
+            }
+        }
+    }
+    let out = single.join("out");
+    let got: BTreeMap<(String, String), usize> = out_csv(&out, "vhosts")
+        .into_iter()
+        .map(|r| {
+            (
+                (r["day"].clone(), r["vhost"].clone()),
+                r["requests"].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, per_site, "requests per day and site");
+    let got: BTreeMap<String, (usize, f64)> = out_csv(&out, "response_times")
+        .into_iter()
+        .map(|r| {
+            let n = r["timed_requests"].parse().unwrap();
+            (r["day"].clone(), (n, r["max_seconds"].parse().unwrap()))
+        })
+        .collect();
+    assert_eq!(got, timed, "timed requests and the slowest per day");
+    let got: BTreeMap<String, usize> = out_csv(&out, "countries")
+        .into_iter()
+        .map(|r| (r["country_code"].clone(), r["requests"].parse().unwrap()))
+        .collect();
+    assert_eq!(got, per_country, "requests per country");
+    let sites: BTreeSet<&str> = per_site.keys().map(|(_, s)| s.as_str()).collect();
+    let days: BTreeSet<&str> = per_site.keys().map(|(d, _)| d.as_str()).collect();
+    assert!(
+        sites.len() == 3 && per_country.len() >= 6 && per_country.contains_key(""),
+        "sites {sites:?}, countries {per_country:?}"
+    );
+    // The range cuts on both sides, and the filtered outputs hold that day and site only.
+    assert!(
+        days.first() < Some(&FROM) && days.last() > Some(&TO),
+        "days {days:?}"
+    );
+    let filtered_sites = out_csv(&single.join("out-filtered"), "vhosts");
+    assert!(
+        filtered_sites
+            .iter()
+            .all(|r| r["day"] == FROM && r["vhost"] == VHOST),
+        "{filtered_sites:?}"
+    );
+    let humans = filtered_sites[0]["requests"].parse::<usize>().unwrap();
+    let all = per_site[&(FROM.to_string(), VHOST.to_string())];
+    assert!(
+        humans < all,
+        "--humans-only leaves bots out: {humans} of {all}"
+    );
+
     // Distinct visitors are over all hosts: the same people on three hosts count once a day.
     let per_host_sum: usize = hosts
         .iter()

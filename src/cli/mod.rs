@@ -288,6 +288,11 @@ pub struct GenerateArgs {
     /// Keep writing in real time until stopped (the article's continuous demo).
     #[arg(long)]
     pub follow: bool,
+    /// Line format: nginx `combined`, or `vhosts`: the traffic of three sites in one log,
+    /// `combined` plus `$host $request_time $upstream_response_time` (read it with the
+    /// `--format` string `weblog generate --format vhosts` prints).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value = "combined")]
+    pub format: crate::generate::LogFormat,
 }
 
 #[derive(Args)]
