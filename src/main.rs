@@ -11,6 +11,7 @@ use weblog::error::Result;
 use weblog::generate::{self, GenerateOptions};
 use weblog::load::Warehouse;
 use weblog::pipeline::{self, RunOptions};
+use weblog::source::WrapperChoice;
 use weblog::{dashboard, metrics, progress, query, report, status, watch};
 
 fn main() -> ExitCode {
@@ -96,7 +97,7 @@ fn dispatch(command: Command, invocation: &Invocation) -> Result<()> {
             Ok(())
         }
         Command::Status(args) => {
-            let sources = invocation.sources(&args.logs, "auto")?;
+            let sources = invocation.sources(&args.logs, "auto", WrapperChoice::Auto)?;
             let s = status::gather(&args.db, &sources)?;
             if args.json {
                 emit(&format!(

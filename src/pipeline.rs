@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::export;
 use crate::load::Warehouse;
 use crate::parse::{self, Batcher, Format, Progress, Sealed};
-use crate::source::{self, Checkpoint, LogFile, Resume, SourceSpec};
+use crate::source::{self, Checkpoint, LogFile, Resume, SourceSpec, WrapperChoice};
 use crate::summary::{FileSummary, FormatChange, RunSummary};
 use crate::transform;
 
@@ -322,7 +322,15 @@ fn read_file<S: FnMut(Sealed) -> bool>(
     if resume.nothing_new() {
         return Ok(true); // the common cron case: a stat and two small reads
     }
-    let (resume, reader) = match source::open(path, resume, batcher.chunk_bytes()) {
+    // A container runtime's wrapper: said by the source, or recognised from the first lines.
+    let wrapper = match source.spec.wrapper {
+        WrapperChoice::Auto => {
+            let first = source::first_lines(path, 8, 64 * 1024).map_err(unreadable)?;
+            WrapperChoice::Auto.resolve(&first)
+        }
+        choice => choice.resolve(&[]),
+    };
+    let (resume, reader) = match source::open(path, resume, batcher.chunk_bytes(), wrapper) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vanished(fs),
         other => other.map_err(unreadable)?,
     };
@@ -337,7 +345,15 @@ fn read_file<S: FnMut(Sealed) -> bool>(
         .map(|f| (source.spec.format.as_str(), f));
     let (lines, bytes) = parse::detect_window();
     let mut context = parse::file_context(fixed, &resume, host, vhost, || {
-        source::first_lines(path, lines, bytes)
+        let first = source::first_lines(path, lines, bytes)?;
+        Ok(match wrapper {
+            None => first,
+            Some(w) => w
+                .records(&first.join(&b'\n'), 0)
+                .into_iter()
+                .map(|r| r.line.into_owned())
+                .collect(),
+        })
     })
     .map_err(|e| {
         Error::new(

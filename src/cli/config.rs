@@ -13,6 +13,7 @@ use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Command};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::source::WrapperChoice;
 
 /// Keys that are not flags: tables the run reads itself.
 const NON_FLAG_KEYS: [&str; 1] = ["source"];
@@ -73,6 +74,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Option<ConfigFile>> {
 pub fn sources(
     config: &ConfigFile,
     default_format: &str,
+    default_wrapper: WrapperChoice,
 ) -> Result<Vec<crate::source::SourceSpec>> {
     let origin = config.path.display();
     let usage = |msg: String| Error::new(ErrorKind::Usage, format!("config {origin}: {msg}"));
@@ -100,9 +102,9 @@ pub fn sources(
             }
         };
         for key in table.keys() {
-            if !["logs", "format", "vhost", "host"].contains(&key.as_str()) {
+            if !["logs", "format", "vhost", "host", "wrapper"].contains(&key.as_str()) {
                 return Err(usage(format!(
-                    "[[source]] {n}: unknown key {key:?} (logs, format, vhost, host)"
+                    "[[source]] {n}: unknown key {key:?} (logs, format, vhost, host, wrapper)"
                 )));
             }
         }
@@ -126,11 +128,20 @@ pub fn sources(
             .map(|h| super::values::host(&h))
             .transpose()
             .map_err(|e| usage(format!("[[source]] {n}: host: {e}")))?;
+        let wrapper = match text("wrapper")? {
+            None => default_wrapper,
+            Some(w) => WrapperChoice::parse(&w).ok_or_else(|| {
+                usage(format!(
+                    "[[source]] {n}: wrapper {w:?} is not auto, none, cri or docker-json"
+                ))
+            })?,
+        };
         specs.push(crate::source::SourceSpec {
             logs,
             format,
             vhost: text("vhost")?,
             host,
+            wrapper,
         });
     }
     Ok(specs)

@@ -35,7 +35,7 @@ use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::pipeline::{self, RunOptions, Source};
-use crate::source::SourceSpec;
+use crate::source::{SourceSpec, WrapperChoice};
 use crate::transform::{OutputFilter, RollupParams};
 
 /// Where `make geoip` puts the DB-IP country database, used when it exists.
@@ -63,9 +63,14 @@ impl Invocation {
     }
 
     /// The log sources: `--logs` with `--format`, or the config's `[[source]]` tables.
-    pub fn sources(&self, logs: &[String], format: &str) -> Result<Vec<SourceSpec>> {
+    pub fn sources(
+        &self,
+        logs: &[String],
+        format: &str,
+        wrapper: WrapperChoice,
+    ) -> Result<Vec<SourceSpec>> {
         let from_config = match (&self.config, self.logs_on_command_line) {
-            (Some(c), false) => config::sources(c, format)?,
+            (Some(c), false) => config::sources(c, format, wrapper)?,
             _ => Vec::new(),
         };
         if !from_config.is_empty() {
@@ -76,6 +81,7 @@ impl Invocation {
             format: format.to_string(),
             vhost: None,
             host: None,
+            wrapper,
         }])
     }
 }
@@ -92,7 +98,7 @@ impl RunArgs {
             ));
         }
         let sources = invocation
-            .sources(&self.logs, &self.format)?
+            .sources(&self.logs, &self.format, self.wrapper)?
             .into_iter()
             .map(|spec| {
                 let format = (spec.format != "auto")
@@ -184,6 +190,11 @@ pub struct RunArgs {
     /// or your nginx `log_format` / Apache `LogFormat` string, pasted as it is.
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = values::log_format)]
     pub format: String,
+    /// A container runtime's wrapper around each line, removed before the format reads it:
+    /// `cri` (Kubernetes' /var/log/containers, containerd, CRI-O), `docker-json` (Docker's
+    /// json-file driver), `none`, or `auto` (recognised per file from its first lines).
+    #[arg(long, value_name = "WRAPPER", value_enum, default_value = "auto")]
+    pub wrapper: WrapperChoice,
     /// Where the visitor's address comes from: the connecting address, or X-Forwarded-For
     /// when the connecting address is a trusted proxy (see --trusted-proxies).
     #[arg(long, value_name = "FROM", value_enum, default_value = "remote-addr")]

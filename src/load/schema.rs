@@ -12,7 +12,8 @@ use crate::sql_text::string_literal;
 /// Bumped when the stored schema changes; a database from a newer weblog is refused rather
 /// than half-understood. 1: the spine. 2: user-agent columns. 3: log-format columns,
 /// client_addr, hour, host; checkpoints record their fingerprint parameters and format;
-/// rejects are deduplicated by line hash. 4: each row names its batch (`batch_id`).
+/// rejects are deduplicated by line hash. 4: each row names its batch (`batch_id`);
+/// `collected_at` and `stream` of container-wrapped lines.
 pub const SCHEMA_VERSION: i64 = 4;
 
 /// The meaning of a stored checkpoint (what head, marker and offset are), versioned apart
@@ -66,7 +67,11 @@ const TO_V3_ROWS: &str = "
 
 /// What version 4 adds: the batch of each row, explicit. Rows stored before it are of the
 /// batch with their ingested_at (each batch had its own, which identified it until then).
-const TO_V4: &str = "ALTER TABLE logs ADD COLUMN IF NOT EXISTS batch_id BIGINT;";
+const TO_V4: &str = "
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS batch_id BIGINT;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS collected_at TIMESTAMPTZ;
+    ALTER TABLE logs ADD COLUMN IF NOT EXISTS stream VARCHAR;
+";
 const TO_V4_ROWS: &str = "
     UPDATE logs SET batch_id = b.seq FROM batches b
     WHERE logs.ingested_at = b.ingested_at AND logs.batch_id IS NULL;

@@ -49,7 +49,10 @@ CREATE TABLE IF NOT EXISTS logs (
     is_bot BOOLEAN,
     country_code VARCHAR,
     -- The committed batch that stored the row (batches.seq).
-    batch_id BIGINT
+    batch_id BIGINT,
+    -- For lines a container runtime wrapped (CRI, Docker json-file): its time and stream.
+    collected_at TIMESTAMPTZ,
+    stream VARCHAR
 );
 
 -- Lines that could not be parsed or stored, with where they came from and why; each

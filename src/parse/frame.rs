@@ -45,6 +45,8 @@ pub struct FrameBuilder {
     host: ViewColumn,
     source_file: ViewColumn,
     source_offset: Vec<i64>,
+    collected_at: PrimitiveChunkedBuilder<Int64Type>,
+    stream: ViewColumn,
     enriched: EnrichedColumns,
     rejects: RejectBuilder,
     per_file: Vec<FileLines>,
@@ -151,6 +153,8 @@ impl FrameBuilder {
             host: v("host"),
             source_file: v("source_file"),
             source_offset: Vec::with_capacity(capacity),
+            collected_at: i64s("collected_at"),
+            stream: v("stream"),
             enriched: EnrichedColumns::new(capacity),
             rejects: RejectBuilder {
                 source_file: StringChunkedBuilder::new("source_file".into(), 16),
@@ -183,6 +187,7 @@ impl FrameBuilder {
             start: chunk_start,
             data,
             oversize,
+            unwrapped,
             ..
         } = chunk;
         self.bytes += data.len();
@@ -209,12 +214,22 @@ impl FrameBuilder {
         };
         let host_id = self.raw_log.host_id(&file.host);
         let mut start = 0usize;
-        for nl in memchr_iter(b'\n', &bytes) {
-            let offset = chunk_start + start as u64;
+        for (i, nl) in memchr_iter(b'\n', &bytes).enumerate() {
+            // A wrapped file's lines were unwrapped: each says where its record was.
+            let offset = unwrapped
+                .as_ref()
+                .map_or(chunk_start + start as u64, |u| u.offsets[i]);
             let raw = &bytes[start..nl];
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             start = nl + 1;
+            let stream = unwrapped.as_ref().and_then(|u| u.stream[i]);
             let mut parsed = file.parser.parse(raw);
+            // A container's stderr carries the server's own messages (nginx's error log):
+            // not requests, and no reason to reject them.
+            if matches!(parsed, Parsed::Reject(_)) && stream == Some("stderr") {
+                skipped += 1;
+                continue;
+            }
             if matches!(parsed, Parsed::Reject(_))
                 && file.adopt_format_for(raw, offset, &bytes[start..])
             {
@@ -237,6 +252,16 @@ impl FrameBuilder {
                     );
                     self.client_addr.push(client.map(|c| cv.of_str(c)));
                     self.push_row(&parsed, &mut cv, &views, offset);
+                    match &unwrapped {
+                        Some(u) => {
+                            self.collected_at.append_option(u.collected_at[i]);
+                            self.stream.push(u.stream[i].map(|s| cv.of_owned(s)));
+                        }
+                        None => {
+                            self.collected_at.append_null();
+                            self.stream.push(None);
+                        }
+                    }
                     self.enriched
                         .push(enricher, parsed.http_user_agent.as_deref(), client);
                 }
@@ -362,6 +387,11 @@ impl FrameBuilder {
             self.source_file.finish(&buffers),
             Int64Chunked::from_vec("source_offset".into(), self.source_offset).into_column(),
             ts("ingested_at", vec![ingested_at_us; n]),
+            self.collected_at
+                .finish()
+                .into_datetime(TimeUnit::Microseconds, None)
+                .into_column(),
+            self.stream.finish(&buffers),
         ];
         columns.extend(self.enriched.finish());
         let logs = DataFrame::new(n, columns).expect("columns of one length, distinct names");

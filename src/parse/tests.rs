@@ -29,6 +29,7 @@ fn chunk(data: Vec<u8>, start: u64) -> Chunk {
         data,
         oversize: vec![],
         marker: 0,
+        unwrapped: None,
     }
 }
 

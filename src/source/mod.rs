@@ -6,6 +6,7 @@ pub mod archive;
 pub mod checkpoint;
 pub mod fingerprint;
 pub mod reader;
+pub mod wrapper;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -17,7 +18,8 @@ use std::sync::Arc;
 pub use checkpoint::{
     Checkpoint, RETIRED, RETIRED_KEEP_DAYS, Resume, StartReason, is_retired, retire,
 };
-pub use reader::{Chunk, LineReader, MAX_LINE_BYTES, Oversize, REJECT_KEEP_BYTES};
+pub use reader::{Chunk, LineReader, MAX_LINE_BYTES, Oversize, REJECT_KEEP_BYTES, Unwrapped};
+pub use wrapper::{Wrapper, WrapperChoice};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -96,10 +98,16 @@ pub fn takeover_order(files: &[(&str, Option<&str>)]) -> Vec<usize> {
 
 /// A reader of `path`'s complete lines from where `resume` says. The returned resume may
 /// differ: an archive shorter than the offset taken over is read whole instead.
-pub fn open(path: &Path, resume: Resume, chunk_bytes: usize) -> io::Result<(Resume, LineReader)> {
+pub fn open(
+    path: &Path,
+    resume: Resume,
+    chunk_bytes: usize,
+    wrapper: Option<Wrapper>,
+) -> io::Result<(Resume, LineReader)> {
     let name: Arc<str> = Arc::from(key(path).as_str());
     if resume.compressed {
-        return archive::reader(path, name, resume, chunk_bytes);
+        return archive::reader(path, name, resume, chunk_bytes)
+            .map(|(resume, reader)| (resume, reader.unwrapping(wrapper)));
     }
     let file = File::open(path)?;
     // The bytes just before the offset, to continue the checkpoint marker.
@@ -107,7 +115,7 @@ pub fn open(path: &Path, resume: Resume, chunk_bytes: usize) -> io::Result<(Resu
     let mut window = vec![0u8; (resume.offset - start) as usize];
     file.read_exact_at(&mut window, start)?;
     let reader = LineReader::new(file, name, resume.offset, window, chunk_bytes)?;
-    Ok((resume, reader))
+    Ok((resume, reader.unwrapping(wrapper)))
 }
 
 /// Where logs are and how to read them: the command line's `--logs`/`--format`, or a
@@ -122,6 +130,8 @@ pub struct SourceSpec {
     pub vhost: Option<String>,
     /// The web server they come from (default: the run's `--host`).
     pub host: Option<String>,
+    /// A container runtime's wrapper around each line (`auto`: recognised per file).
+    pub wrapper: WrapperChoice,
 }
 
 /// A file found, and the source (an index into the specs) it belongs to.

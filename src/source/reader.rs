@@ -7,6 +7,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use super::fingerprint::{MARKER_BYTES, marker_of};
+use super::wrapper::Wrapper;
 
 /// Lines longer than this are rejected rather than stored: a guard against garbage or
 /// hostile input exhausting memory, far above any real request line.
@@ -30,6 +31,18 @@ pub struct Chunk {
     pub end: u64,
     /// Hash of the bytes just before `end` (see [`super::fingerprint`]).
     pub marker: u64,
+    /// For a wrapped file (see [`super::wrapper`]), what the runtime said of each line of
+    /// `data`, which then holds the server's lines unwrapped.
+    pub unwrapped: Option<Unwrapped>,
+}
+
+/// Per line of an unwrapped chunk: where its record starts in the file, and the runtime's
+/// time (µs UTC) and stream.
+#[derive(Debug, Default)]
+pub struct Unwrapped {
+    pub offsets: Vec<u64>,
+    pub collected_at: Vec<Option<i64>>,
+    pub stream: Vec<Option<&'static str>>,
 }
 
 #[derive(Debug)]
@@ -52,6 +65,7 @@ pub struct LineReader {
     /// The last bytes handed out (for the marker).
     window: Vec<u8>,
     eof: bool,
+    wrapper: Option<Wrapper>,
 }
 
 impl LineReader {
@@ -90,6 +104,62 @@ impl LineReader {
             carry: Vec::new(),
             window,
             eof: false,
+            wrapper: None,
+        }
+    }
+
+    /// Read records of `wrapper`: chunks end only after a line that ends a record, and hold
+    /// the server's lines unwrapped.
+    pub fn unwrapping(mut self, wrapper: Option<Wrapper>) -> Self {
+        self.wrapper = wrapper;
+        self
+    }
+
+    /// The chunk of `data` (whole lines from `start`), unwrapped if the file is wrapped.
+    fn chunk(&self, start: u64, data: Vec<u8>, oversize: Vec<Oversize>) -> Chunk {
+        let (data, unwrapped) = match self.wrapper {
+            None => (data, None),
+            Some(wrapper) => {
+                let records = wrapper.records(&data, start);
+                let mut lines = Vec::with_capacity(data.len());
+                let mut info = Unwrapped::default();
+                for r in records {
+                    lines.extend_from_slice(&r.line);
+                    lines.push(b'\n');
+                    info.offsets.push(r.offset);
+                    info.collected_at.push(r.collected_at);
+                    info.stream.push(r.stream);
+                }
+                (lines, Some(info))
+            }
+        };
+        Chunk {
+            file: self.path.clone(),
+            start,
+            data,
+            oversize,
+            end: self.offset,
+            marker: marker_of(&self.window),
+            unwrapped,
+        }
+    }
+
+    /// Where the chunk in `buf` may end (just after a newline), or None if it holds no
+    /// complete record yet. A record longer than a line may be is cut where it is.
+    fn cut(&self, buf: &[u8], last_nl: usize) -> Option<usize> {
+        let Some(wrapper) = self.wrapper else {
+            return Some(last_nl);
+        };
+        let mut end = last_nl;
+        loop {
+            let from = memchr::memrchr(b'\n', &buf[..end]).map_or(0, |nl| nl + 1);
+            if wrapper.ends_record(&buf[from..end]) {
+                return Some(end);
+            }
+            if from == 0 {
+                return (buf.len() > MAX_LINE_BYTES).then_some(last_nl);
+            }
+            end = from - 1;
         }
     }
 
@@ -109,14 +179,7 @@ impl LineReader {
         self.offset += data.len() as u64;
         self.remember(&data);
         data.push(b'\n');
-        Some(Chunk {
-            file: self.path.clone(),
-            start,
-            data,
-            oversize: Vec::new(),
-            end: self.offset,
-            marker: marker_of(&self.window),
-        })
+        Some(self.chunk(start, data, Vec::new()))
     }
 
     /// The next chunk of complete lines, or None when only a partial line (or nothing) is left.
@@ -134,21 +197,21 @@ impl LineReader {
                 buf.len() + self.chunk_bytes
             };
             self.fill(&mut buf, want)?;
-            match memchr::memrchr(b'\n', &buf) {
-                Some(last_nl) => {
+            let cut = memchr::memrchr(b'\n', &buf).map(|nl| self.cut(&buf, nl));
+            match cut {
+                Some(Some(last_nl)) => {
                     self.carry = buf.split_off(last_nl + 1);
                     let start = self.offset;
                     self.offset += buf.len() as u64;
                     self.remember(&buf);
-                    return Ok(Some(Chunk {
-                        file: self.path.clone(),
-                        start,
-                        data: buf,
-                        oversize,
-                        end: self.offset,
-                        marker: marker_of(&self.window),
-                    }));
+                    return Ok(Some(self.chunk(start, buf, oversize)));
                 }
+                // Parts of a record, not its end yet: read on (or wait, at the end).
+                Some(None) if self.eof => {
+                    self.carry = buf;
+                    return Ok(self.only_skips(oversize, start_of_skips));
+                }
+                Some(None) => {}
                 None if buf.len() > MAX_LINE_BYTES => {
                     // Over the limit: skip to the line's end without keeping it whole.
                     let line_start = self.offset;
@@ -196,14 +259,7 @@ impl LineReader {
         if oversize.is_empty() {
             return None;
         }
-        Some(Chunk {
-            file: self.path.clone(),
-            start,
-            data: Vec::new(),
-            oversize,
-            end: self.offset,
-            marker: marker_of(&self.window),
-        })
+        Some(self.chunk(start, Vec::new(), oversize))
     }
 
     /// Read on until a newline; returns how many bytes the whole line took (including the
