@@ -32,6 +32,9 @@ const ORDER: &[&str] = &[
     "aws-s3",
     "caddy",
     "traefik-json",
+    "haproxy",
+    "squid",
+    "gcs",
     "cloudfront",
     "w3c",
 ];
