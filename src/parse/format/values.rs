@@ -322,7 +322,13 @@ pub(super) fn seconds(s: &str, unit: f64) -> Result<f64, NumError> {
         return Err(NumError::Invalid);
     }
     let v: f64 = s.parse().map_err(|_| NumError::Invalid)?;
-    let v = v * unit;
+    // Dividing by the exact 1000 (not multiplying by the inexact 0.001) gives the double
+    // nearest the true value: 72 ms is 0.072 s, not 0.07200000000000001.
+    let v = if unit < 1.0 {
+        v / (1.0 / unit).round()
+    } else {
+        v * unit
+    };
     if v.is_finite() {
         Ok(v)
     } else {
