@@ -108,4 +108,5 @@ fn haproxy_squid_and_gcs_are_detected() {
     assert_eq!(detected(&[SQUID_WIKI]), "squid");
     assert_eq!(detected(&[GCS_HEADER, GCS_ROWS[0], GCS_ROWS[1]]), "gcs");
     assert_eq!(detected(&[GCS_ROWS[1]]), "gcs", "without its header row");
+    assert_eq!(detected(&[GCS_HEADER]), "gcs", "the header row alone");
 }
