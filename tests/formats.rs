@@ -508,7 +508,12 @@ fn haproxy_logs_recognised_and_read() {
         logs.display()
     );
     let s = run_with_config(&env, &config);
-    assert_eq!(file(&s, "haproxy.log")["format"], "haproxy", "recognised");
+    let f = file(&s, "haproxy.log");
+    assert_eq!(f["format"], "haproxy", "recognised");
+    assert_eq!(
+        f["skipped"], 3,
+        "a TCP session, a failed handshake, a start-up message"
+    );
     assert_eq!(num(&s, "inserted"), 5);
     assert_eq!(num(&s, "rejected"), 2);
 
@@ -586,7 +591,7 @@ fn haproxy_logs_recognised_and_read() {
     assert_eq!(
         reject_reasons(&env),
         [
-            "haproxy: a TCP log line (option tcplog): timers Tw/Tc/Tt \"0/0/5007\" at byte 78 where an HTTP log has TR/Tw/Tc/Tr/Ta",
+            "haproxy: invalid bytes_read \"27S0\" at byte 123",
             "haproxy: invalid accept_date \"06/Fbr/2009:12:14:16.000\" at byte 58",
         ]
     );

@@ -17,14 +17,25 @@ use super::time;
 use super::{Parsed, Reject};
 
 pub(super) fn parse<'a>(name: &str, line: &'a str) -> Parsed<'a> {
+    let b = line.as_bytes();
+    let (start, tagged) = message_start(b);
+    // HAProxy's own messages in its syslog stream (`Proxy http-in started.`, `Server bk/srv1
+    // is DOWN, …`): no address starts them. Not requests, so skipped, as Caddy's runtime lines
+    // are; without the `haproxy` tag such a line is a reject like any other.
+    let first = &b[start..start + memchr(b' ', &b[start..]).unwrap_or(b.len() - start)];
+    if tagged && first.first().is_some_and(u8::is_ascii_alphabetic) && !first.contains(&b':') {
+        return Parsed::Skip;
+    }
     let mut r = Reader {
         name,
         line,
-        pos: message_start(line.as_bytes()),
+        pos: start,
         slots: Slots::default(),
     };
-    if let Err(reject) = r.fields() {
-        return Parsed::Reject(reject);
+    match r.fields() {
+        Ok(true) => {}
+        Ok(false) => return Parsed::Skip,
+        Err(reject) => return Parsed::Reject(reject),
     }
     match r.slots.finish(line) {
         Ok(row) => Parsed::Row(row),
@@ -85,7 +96,9 @@ impl<'a> Reader<'a, '_> {
         apply(&var, d, Cow::Borrowed(v), &mut self.slots).map_err(|e| self.invalid(field, v, at, e))
     }
 
-    fn fields(&mut self) -> Result<(), Reject> {
+    /// Ok(false): a line of HAProxy's that is no HTTP request (a TCP session, a failed
+    /// handshake), to be skipped.
+    fn fields(&mut self) -> Result<bool, Reject> {
         let none = Decode::None;
         let (client, at) = self.token("client_ip:client_port")?;
         if !client.contains(':') {
@@ -116,13 +129,33 @@ impl<'a> Reader<'a, '_> {
 
         // Kept in raw_log only: weblog has no column for a proxy's configuration names (as for
         // Traefik's router and backend), and `vhost` stays free for the source's `vhost =`.
-        self.token("frontend_name")?;
+        let (frontend, _) = self.token("frontend_name")?;
+        // The error log format ("8.2.5."): `frt/f1: Connection error during SSL handshake`.
+        if frontend.ends_with(':') && frontend.contains('/') {
+            return Ok(false);
+        }
         let (backend, at) = self.token("backend_name/server_name")?;
         if !backend.contains('/') {
             return Err(self.invalid("backend_name/server_name", backend, at, FieldError::Invalid));
         }
         let (timers, at) = self.token("TR/Tw/Tc/Tr/Ta")?;
         if timers.split('/').count() == 3 {
+            // A TCP-mode session (`option tcplog`): `Tw/Tc/Tt bytes_read termination_state
+            // actconn/…/retries srv_queue/backend_queue`, and nothing after.
+            let rest: Vec<&str> = self.line[self.pos..].split(' ').collect();
+            if let [bytes, state, conns, queues] = rest[..]
+                && tcp_timers(timers)
+                && !bytes.is_empty()
+                && bytes
+                    .trim_start_matches('+')
+                    .bytes()
+                    .all(|c| c.is_ascii_digit())
+                && !state.is_empty()
+                && counts(conns, 5)
+                && counts(queues, 2)
+            {
+                return Ok(false);
+            }
             return Err(self.reject(
                 format!("a TCP log line (option tcplog): timers Tw/Tc/Tt \"{timers}\" at byte {at} where an HTTP log has TR/Tw/Tc/Tr/Ta"),
                 at,
@@ -209,8 +242,23 @@ impl<'a> Reader<'a, '_> {
             Decode::Hash,
             &self.line[start..end],
             start,
-        )
+        )?;
+        Ok(true)
     }
+}
+
+/// TCP-mode `Tw/Tc/Tt`: ms, `-1` for a stage never reached, `+` before an early total.
+fn tcp_timers(t: &str) -> bool {
+    let parts: Vec<&str> = t.split('/').collect();
+    parts.len() == 3
+        && parts.into_iter().enumerate().all(|(i, p)| {
+            let p = if i == 2 {
+                p.strip_prefix('+').unwrap_or(p)
+            } else {
+                p
+            };
+            p == "-1" || (!p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+        })
 }
 
 /// `n` counts joined by `/`; the last may carry a `+` (a redispatch, for retries).
@@ -231,8 +279,10 @@ fn counts(t: &str, n: usize) -> bool {
 }
 
 /// Where HAProxy's own text starts: after `<PRI>`, an RFC 5424 header, an RFC 3164 (or ISO)
-/// timestamp, the host name and the `haproxy[pid]:` tag, whichever are there.
-fn message_start(b: &[u8]) -> usize {
+/// timestamp, the host name and the `haproxy[pid]:` tag, whichever are there; and whether the
+/// header names the program `haproxy`.
+fn message_start(b: &[u8]) -> (usize, bool) {
+    let haproxy = |word: &[u8]| word.starts_with(b"haproxy");
     let mut i = 0;
     if b.first() == Some(&b'<')
         && let Some(end) = b.iter().take(5).position(|&c| c == b'>')
@@ -241,9 +291,9 @@ fn message_start(b: &[u8]) -> usize {
     {
         i = end + 1;
         if b[i..].starts_with(b"1 ")
-            && let Some(m) = rfc5424_message(b, i + 2)
+            && let Some((m, app)) = rfc5424_message(b, i + 2)
         {
-            return m;
+            return (m, haproxy(app));
         }
     }
     if bsd_timestamp(&b[i..]) {
@@ -252,7 +302,7 @@ fn message_start(b: &[u8]) -> usize {
         // rsyslog's high-precision file format: `2026-12-03T10:00:00.123456+00:00 host tag: `.
         match memchr(b' ', &b[i..]) {
             Some(sp) => i += sp + 1,
-            None => return i,
+            None => return (i, false),
         }
     }
     // `[host ]tag[pid]: `: the message follows the first word ending in ':' among the next two.
@@ -262,11 +312,11 @@ fn message_start(b: &[u8]) -> usize {
             break;
         };
         if sp > 1 && b[j + sp - 1] == b':' {
-            return j + sp + 1;
+            return (j + sp + 1, haproxy(&b[j..j + sp]));
         }
         j += sp + 1;
     }
-    i
+    (i, false)
 }
 
 /// `Feb  6 12:14:14 ` (the day padded with a space).
@@ -283,10 +333,16 @@ fn bsd_timestamp(b: &[u8]) -> bool {
 }
 
 /// After `<PRI>1 `: TIMESTAMP HOSTNAME APP-NAME PROCID MSGID, then `-` or structured data
-/// `[id k="v" …]…` (`\]` escaped inside), then the message (after a UTF-8 BOM, if any).
-fn rfc5424_message(b: &[u8], mut i: usize) -> Option<usize> {
-    for _ in 0..5 {
-        i += memchr(b' ', &b[i..])? + 1;
+/// `[id k="v" …]…` (`\]` escaped inside), then the message (after a UTF-8 BOM, if any):
+/// where the message starts, and APP-NAME.
+fn rfc5424_message(b: &[u8], mut i: usize) -> Option<(usize, &[u8])> {
+    let mut app = &b[..0];
+    for k in 0..5 {
+        let sp = memchr(b' ', &b[i..])?;
+        if k == 2 {
+            app = &b[i..i + sp];
+        }
+        i += sp + 1;
     }
     if b.get(i) == Some(&b'-') {
         i += 1;
@@ -312,5 +368,5 @@ fn rfc5424_message(b: &[u8], mut i: usize) -> Option<usize> {
     if b[i..].starts_with("\u{feff}".as_bytes()) {
         i += 3;
     }
-    Some(i)
+    Some((i, app))
 }

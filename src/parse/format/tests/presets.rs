@@ -896,11 +896,27 @@ fn haproxy_http_log() {
     assert_eq!((l.status, s(&l.request_method)), (Some(503), Some("HEAD")));
     assert!(close(l.request_time, 11.215));
     assert_eq!(l.upstream_response_time, None);
-    // The same section's TCP log line is no HTTP log line: a reject that says which it is.
+    // The same section's TCP-mode session, the manual's "8.2.5. Error log format" example and
+    // HAProxy's start-up message share the stream: no requests, skipped.
+    let tcp = r#"haproxy[18989]: 127.0.0.1:34550 [15/Oct/2003:15:24:28.312] px-tcp px-tcp/srv1 0/0/5007 0 cD 0/0/0/0/0 0/0"#;
+    for other in [
+        tcp,
+        "Dec  3 18:27:14 localhost haproxy[6103]: 127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake",
+        "Feb  6 12:12:09 localhost haproxy[14385]: Proxy http-in started.",
+        "<133>1 2026-12-03T10:00:00+00:00 lb haproxy 7 - - Server static/srv1 is DOWN, reason: Layer4 connection problem",
+    ] {
+        assert_eq!(parse("haproxy", other.as_bytes()), Parsed::Skip, "{other}");
+    }
+    // Another program's line, or a TCP line gone wrong, is a reject that says what it is.
     let why = reason(
         "haproxy",
-        br#"haproxy[18989]: 127.0.0.1:34550 [15/Oct/2003:15:24:28.312] px-tcp px-tcp/srv1 0/0/5007 0 cD 0/0/0/0/0 0/0"#,
+        b"Feb  6 12:12:09 localhost sshd[812]: Accepted publickey",
     );
+    assert!(
+        why.starts_with("haproxy: invalid client_ip:client_port \"Accepted\" at byte 37"),
+        "{why}"
+    );
+    let why = reason("haproxy", format!("{tcp} extra").as_bytes());
     assert!(
         why.starts_with("haproxy: a TCP log line (option tcplog): timers Tw/Tc/Tt \"0/0/5007\""),
         "{why}"
