@@ -643,3 +643,236 @@ fn a_run_whose_every_line_is_a_reject_fails_with_one_line() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The reasons of a run's rejects, in line order.
+fn reject_reasons(env: &Env) -> Vec<String> {
+    env.db()
+        .prepare("SELECT reason FROM rejects ORDER BY source_offset")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Exactly one stored row has this time (a UTC literal) and matches `where_`.
+fn at_time(env: &Env, utc: &str, where_: &str) -> bool {
+    env.count(&format!(
+        "SELECT count(*) FROM logs WHERE time_local = TIMESTAMPTZ '{utc}' AND {where_}"
+    )) == 1
+}
+
+#[test]
+fn haproxy_logs_recognised_and_read() {
+    // tests/fixtures/haproxy.log: HAProxy's manual and Matomo's test log (sources in its README).
+    let env = Env::new();
+    let logs = env.logs();
+    std::fs::copy(fixture("haproxy.log"), logs.join("haproxy.log")).unwrap();
+    // A source's vhost fills the lines that name no host (HAProxy logs none of its own).
+    let config = format!(
+        "[[source]]\nlogs = \"{}/haproxy.log\"\nvhost = \"www.example.org\"\n",
+        logs.display()
+    );
+    let s = run_with_config(&env, &config);
+    let f = file(&s, "haproxy.log");
+    assert_eq!(f["format"], "haproxy", "recognised");
+    assert_eq!(
+        f["skipped"], 3,
+        "a TCP session, a failed handshake, a start-up message"
+    );
+    assert_eq!(num(&s, "inserted"), 5);
+    assert_eq!(num(&s, "rejected"), 2);
+
+    // The manual's example: the accept date as written, read as UTC (it carries no zone).
+    let r = row(&env, "request_path = '/index.html'");
+    assert!(at_time(
+        &env,
+        "2009-02-06 12:14:14.655+00",
+        "request_path = '/index.html'"
+    ));
+    assert_eq!(text(&r, "day").as_deref(), Some("2009-02-06"));
+    assert_eq!(text(&r, "hour").as_deref(), Some("12"));
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("10.0.1.2"));
+    assert_eq!(text(&r, "request_method").as_deref(), Some("GET"));
+    assert_eq!(text(&r, "request_protocol").as_deref(), Some("HTTP/1.1"));
+    assert_eq!(text(&r, "status").as_deref(), Some("200"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("2750"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.109"), "Ta");
+    assert_eq!(
+        text(&r, "upstream_response_time").as_deref(),
+        Some("0.069"),
+        "Tr"
+    );
+    assert_eq!(text(&r, "vhost").as_deref(), Some("www.example.org"));
+    // Frontend, backend and server stay in raw_log, where SQL finds them.
+    let names: (String, String, String) = env
+        .db()
+        .query_row(
+            r"SELECT regexp_extract(raw_log, '\] (\S+) (\S+)/(\S+) ', 1),
+                     regexp_extract(raw_log, '\] (\S+) (\S+)/(\S+) ', 2),
+                     regexp_extract(raw_log, '\] (\S+) (\S+)/(\S+) ', 3)
+              FROM logs WHERE request_path = '/index.html'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(names, ("http-in".into(), "static".into(), "srv1".into()));
+
+    // Matomo's line: no captured headers, a POST through an SSL frontend.
+    let r = row(&env, "request_method = 'POST'");
+    assert!(at_time(
+        &env,
+        "2018-09-25 06:05:27.584+00",
+        "request_method = 'POST'"
+    ));
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("4.3.2.1"));
+    assert_eq!(text(&r, "request_path").as_deref(), Some("/user/"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("7456"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.072"));
+    // A proxy's absolute URL: its host is the line's vhost; `+` (logasap) totals are kept.
+    let r = row(&env, "status = 301");
+    assert!(at_time(&env, "2004-08-09 20:30:46+00", "status = 301"));
+    assert_eq!(text(&r, "request_path").as_deref(), Some("/"));
+    assert_eq!(
+        text(&r, "vhost").as_deref(),
+        Some("www.sytadin.equipement.gouv.fr")
+    );
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("223"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.128"));
+    assert_eq!(text(&r, "upstream_response_time").as_deref(), Some("0.126"));
+    // A request timed out before it was complete, and a <BADREQ>: rows with their status.
+    let r = row(&env, "status = 408");
+    assert_eq!(text(&r, "request_method"), None);
+    assert_eq!(text(&r, "request_time").as_deref(), Some("50.001"));
+    assert_eq!(text(&r, "upstream_response_time"), None);
+    let r = row(&env, "status = 400");
+    assert!(at_time(&env, "2009-02-06 12:14:15.001+00", "status = 400"));
+    assert_eq!(
+        (text(&r, "request_method"), text(&r, "request_path")),
+        (None, None)
+    );
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("10.0.1.3"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("187"));
+
+    assert_eq!(
+        reject_reasons(&env),
+        [
+            "haproxy: invalid bytes_read \"27S0\" at byte 123",
+            "haproxy: invalid accept_date \"06/Fbr/2009:12:14:16.000\" at byte 58",
+        ]
+    );
+}
+
+#[test]
+fn squid_access_log_recognised_and_read() {
+    // tests/fixtures/squid_access.log (sources in its README).
+    let env = Env::new();
+    std::fs::copy(fixture("squid_access.log"), env.logs().join("access.log")).unwrap();
+    let s = env.run(&[]);
+    assert_eq!(file(&s, "access.log")["format"], "squid", "recognised");
+    assert_eq!(num(&s, "inserted"), 5);
+    assert_eq!(num(&s, "rejected"), 1);
+
+    // The wiki's line: epoch seconds are UTC; elapsed ms; the URL split as a proxy's.
+    let r = row(&env, "vhost = 'www.google.com'");
+    assert!(at_time(
+        &env,
+        "2010-10-08 11:11:48.779+00",
+        "vhost = 'www.google.com'"
+    ));
+    assert_eq!(text(&r, "day").as_deref(), Some("2010-10-08"));
+    assert_eq!(text(&r, "hour").as_deref(), Some("11"));
+    assert_eq!(text(&r, "remote_addr").as_deref(), Some("192.168.0.224"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.18"));
+    assert_eq!(text(&r, "cache_status").as_deref(), Some("TCP_MISS"));
+    assert_eq!(text(&r, "status").as_deref(), Some("200"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("411"));
+    assert_eq!(text(&r, "request_method").as_deref(), Some("GET"));
+    assert_eq!(text(&r, "request_path").as_deref(), Some("/"));
+    assert_eq!(text(&r, "request_protocol"), None);
+    assert_eq!(text(&r, "remote_user"), None);
+    // A CONNECT tunnel: its host and port, the target as logged.
+    let r = row(&env, "request_method = 'CONNECT'");
+    assert!(at_time(
+        &env,
+        "2024-10-25 17:58:28.361+00",
+        "request_method = 'CONNECT'"
+    ));
+    assert_eq!(text(&r, "request_path").as_deref(), Some("example.com:443"));
+    assert_eq!(text(&r, "vhost").as_deref(), Some("example.com"));
+    assert_eq!(text(&r, "server_port").as_deref(), Some("443"));
+    assert_eq!(text(&r, "cache_status").as_deref(), Some("TCP_TUNNEL"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("2.812"));
+    // Status 000 (nothing was answered) is NULL; a named user is kept.
+    let r = row(&env, "cache_status = 'NONE_NONE'");
+    assert_eq!(
+        (
+            text(&r, "status"),
+            text(&r, "request_method"),
+            text(&r, "request_path")
+        ),
+        (None, None, None)
+    );
+    let r = row(&env, "status = 403");
+    assert_eq!(text(&r, "remote_user").as_deref(), Some("alice"));
+    assert_eq!(text(&r, "vhost").as_deref(), Some("blocked.example"));
+    assert_eq!(
+        reject_reasons(&env),
+        ["squid: invalid elapsed \"1O\" at byte 19"]
+    );
+}
+
+#[test]
+fn gcs_usage_logs_recognised_and_read() {
+    // tests/fixtures/gcs_usage.csv (sources in its README): the header row is no reject.
+    let env = Env::new();
+    std::fs::copy(
+        fixture("gcs_usage.csv"),
+        env.logs().join("usage_2023_08_28_07_00_00_0_v0"),
+    )
+    .unwrap();
+    let s = env.run(&[]);
+    let f = file(&s, "usage_2023_08_28_07_00_00_0_v0");
+    assert_eq!(f["format"], "gcs", "recognised");
+    assert_eq!(f["skipped"], 1, "the header row");
+    assert_eq!(num(&s, "inserted"), 4);
+    assert_eq!(num(&s, "rejected"), 1);
+
+    let r = row(&env, "remote_addr = '172.71.142.38'");
+    assert!(at_time(
+        &env,
+        "2023-08-28 07:00:14.339368+00",
+        "remote_addr = '172.71.142.38'"
+    ));
+    assert_eq!(text(&r, "day").as_deref(), Some("2023-08-28"));
+    assert_eq!(text(&r, "hour").as_deref(), Some("7"));
+    assert_eq!(text(&r, "request_method").as_deref(), Some("GET"));
+    assert_eq!(
+        text(&r, "request_path").as_deref(),
+        Some("/v1/kanji/%E9%9B%86")
+    );
+    assert_eq!(text(&r, "status").as_deref(), Some("200"));
+    assert_eq!(text(&r, "request_length").as_deref(), Some("0"));
+    assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("277"));
+    assert_eq!(text(&r, "request_time").as_deref(), Some("0.488"));
+    assert_eq!(text(&r, "vhost").as_deref(), Some("kanjiapi.dev"));
+    assert_eq!(
+        text(&r, "http_referer").as_deref(),
+        Some("http://127.0.0.1:59961/")
+    );
+    assert_eq!(
+        text(&r, "http_user_agent").as_deref(),
+        Some(
+            "Mozilla/5.0 (Windows NT 6.2; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) QtWebEngine/6.4.3 Chrome/102.0.5005.177 Safari/537.36"
+        )
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs WHERE status = 304"),
+        1,
+        "the fifth row's status is no number"
+    );
+    assert_eq!(
+        reject_reasons(&env),
+        ["gcs: invalid sc_status \"3O4\" at byte 71"]
+    );
+}

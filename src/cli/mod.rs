@@ -186,7 +186,7 @@ pub struct RunArgs {
     pub logs: Vec<String>,
     /// How the logs are written: `auto` (recognised per file), a preset (combined, common,
     /// vhost_combined, nginx-main, ingress-nginx, traefik, caddy, traefik-json, w3c, aws-alb,
-    /// aws-elb, aws-s3, cloudfront),
+    /// aws-elb, aws-s3, cloudfront, haproxy, squid, gcs),
     /// or your nginx `log_format` / Apache `LogFormat` string, pasted as it is.
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = values::log_format)]
     pub format: String,

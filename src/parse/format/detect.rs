@@ -32,6 +32,9 @@ const ORDER: &[&str] = &[
     "aws-s3",
     "caddy",
     "traefik-json",
+    "haproxy",
+    "squid",
+    "gcs",
     "cloudfront",
     "w3c",
 ];
@@ -61,6 +64,10 @@ pub fn detect(first_lines: &[&[u8]]) -> Result<Format, String> {
                     .any(|l| !l.starts_with(b"#") && l.contains(&b'\t')));
         let name = if cloudfront { "cloudfront" } else { "w3c" };
         return preset(name).ok_or_else(|| format!("preset {name} missing"));
+    }
+    // A GCS usage log's header row: its first column's name, quoted.
+    if header(b"\"time_micros\",") {
+        return preset("gcs").ok_or_else(|| "preset gcs missing".to_owned());
     }
     // Per preset: rows read, and the reject that got furthest into its line.
     let mut stats: Vec<(&str, usize, Option<Furthest>)> = Vec::new();

@@ -3,7 +3,8 @@
 //!
 //! Text formats compile to a [`template`]: literals and typed fields, matched left to right;
 //! only quoted fields may backtrack (to recover from unescaped quotes inside them). JSON
-//! formats (Caddy, nginx `escape=json`) and column formats (W3C, CloudFront) have their own
+//! formats (Caddy, nginx `escape=json`), column formats (W3C, CloudFront, GCS) and the formats
+//! a template cannot express (HAProxy's optional blocks, Squid's padded columns) have their own
 //! readers, which fill the same [`slots::Slots`] so every format converts values alike.
 //!
 //! Self-contained: std, memchr and serde_json only, so the fuzz crate can compile it by path.
@@ -16,10 +17,12 @@ use memchr::memchr;
 mod apache;
 mod detect;
 mod fast;
+mod haproxy;
 mod json;
 mod nginx;
 mod presets;
 mod slots;
+mod squid;
 mod template;
 mod time;
 mod values;
@@ -152,6 +155,8 @@ enum Kind {
     Template(Arc<template::Template>),
     Json(Arc<json::JsonTemplate>),
     Caddy,
+    Haproxy,
+    Squid,
     W3c(w3c::Flavor),
 }
 
@@ -230,6 +235,8 @@ impl LineParser {
             (Kind::Template(t), _) => t.parse(name, text),
             (Kind::Json(j), _) => j.parse(name, text),
             (Kind::Caddy, _) => json::parse_caddy(name, text),
+            (Kind::Haproxy, _) => haproxy::parse(name, text),
+            (Kind::Squid, _) => squid::parse(name, text),
             (Kind::W3c(_), Some(columns)) => columns.parse(name, text),
             (Kind::W3c(_), None) => Parsed::Reject(Reject::fixed("w3c: no column state")),
         }

@@ -23,6 +23,9 @@ pub const PRESETS: &[&str] = &[
     "aws-elb",
     "aws-s3",
     "cloudfront",
+    "haproxy",
+    "squid",
+    "gcs",
 ];
 
 pub(super) const COMMON: &str =
@@ -86,6 +89,9 @@ fn canonical(name: &str) -> Option<&'static str> {
         "alb" => "aws-alb",
         "elb" | "classic-elb" | "aws-classic-elb" => "aws-elb",
         "s3" => "aws-s3",
+        "haproxy-http" | "httplog" => "haproxy",
+        "squid-native" => "squid",
+        "google-cloud-storage" | "gcs-usage" => "gcs",
         other => {
             return PRESETS
                 .iter()
@@ -143,6 +149,9 @@ pub(super) fn preset(name: &str) -> Option<Format> {
         "caddy" => Kind::Caddy,
         "w3c" => Kind::W3c(w3c::Flavor::W3c),
         "cloudfront" => Kind::W3c(w3c::Flavor::CloudFront),
+        "haproxy" => Kind::Haproxy,
+        "squid" => Kind::Squid,
+        "gcs" => Kind::W3c(w3c::Flavor::Gcs),
         _ => return None,
     };
     Some(Format {

@@ -59,6 +59,10 @@ pub(super) enum Var {
     CacheStatus,
     /// ALB request/target/response processing times, `-1` when not applicable.
     AlbTime(u8),
+    /// HAProxy's `TR/Tw/Tc/Tr/Ta` (`Tq/Tw/Tc/Tr/Tt` before 1.7), in ms, `-1` for a stage never
+    /// reached, `+` before a total logged early (`option logasap`): the last is the request's
+    /// time, `Tr` the server's.
+    HaproxyTimers,
     /// Not stored, but a count (or `-`): a column that can only be digits keeps a shifted
     /// reading of the line from matching.
     SkipCount,
@@ -121,6 +125,8 @@ pub(super) enum Decode {
     Percent,
     /// CloudFront's user agents, encoded twice (`Mozilla/5.0%2520(…`).
     PercentTwice,
+    /// HAProxy: `#XX` for `"`, `#` and non-printable bytes; `\"` where syslog-ng escaped a quote.
+    Hash,
 }
 
 pub(super) enum FieldError {
@@ -171,6 +177,7 @@ fn decode(d: Decode, v: Cow<'_, str>) -> Cow<'_, str> {
         Decode::Plus => values::plus_to_space(v),
         Decode::Percent => values::percent_decode(v),
         Decode::PercentTwice => values::percent_decode(values::percent_decode(v)),
+        Decode::Hash => values::hash_decode(v),
     }
 }
 
@@ -301,6 +308,33 @@ pub(super) fn apply<'a>(
             };
             s.alb[*i as usize % 3] = v;
         }
+        Var::HaproxyTimers => {
+            let mut timers = [None; 5];
+            let mut n = 0;
+            for (i, part) in t.split('/').enumerate() {
+                let Some(slot) = timers.get_mut(i) else {
+                    return Err(FieldError::Invalid);
+                };
+                let part = if i == 4 {
+                    part.strip_prefix('+').unwrap_or(part)
+                } else {
+                    part
+                };
+                *slot = match part {
+                    "-1" => None,
+                    _ if part.bytes().all(|c| c.is_ascii_digit()) => {
+                        Some(values::seconds(part, 1e-3)?)
+                    }
+                    _ => return Err(FieldError::Invalid),
+                };
+                n += 1;
+            }
+            if n != 5 {
+                return Err(FieldError::Invalid);
+            }
+            s.request_time = timers[4];
+            s.upstream_time = timers[3];
+        }
         _ => {}
     }
     Ok(())
@@ -340,6 +374,10 @@ impl Slots<'_> {
             Var::SslProtocol => self.ssl_protocol = None,
             Var::CacheStatus => self.cache_status = None,
             Var::AlbTime(i) => self.alb[*i as usize % 3] = None,
+            Var::HaproxyTimers => {
+                self.request_time = None;
+                self.upstream_time = None;
+            }
             Var::SkipCount | Var::Skip => {}
         }
     }

@@ -119,6 +119,38 @@ pub(super) fn parse_clf(t: &[u8], tp: &mut TimeParts) -> bool {
     true
 }
 
+/// `06/Feb/2009:12:14:14.655` or `09/Aug/2004:20:26:09` (HAProxy's accept date): CLF without a
+/// zone. The time is the writer's local time; no offset is set, so it resolves as UTC with the
+/// day and hour as written (as W3C `date-local`/`time-local`).
+pub(super) fn parse_clf_local(t: &[u8], tp: &mut TimeParts) -> bool {
+    if t.len() < 20 || t[2] != b'/' || t[6] != b'/' || t[11] != b':' {
+        return false;
+    }
+    let (Some(day), Some(month), Some(year), Some(hms)) = (
+        num2(&t[0..2]),
+        month_abbr(&t[3..6]),
+        num4(&t[7..11]),
+        hms(&t[12..20]),
+    ) else {
+        return false;
+    };
+    let frac = match &t[20..] {
+        [] => None,
+        [b'.', rest @ ..] => match fraction(rest) {
+            Some((f, n)) if n == rest.len() => Some(f),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    if !valid_date(year, month, day) {
+        return false;
+    }
+    tp.date = Some((year, month, day));
+    tp.hms = Some(hms);
+    tp.frac_us = frac;
+    true
+}
+
 /// ISO 8601 as nginx `$time_iso8601`, ALB, Caddy and JSON loggers write it:
 /// `2000-10-10T13:55:36[.123456](Z|+03:00|+0300)?` (a space instead of `T` is accepted).
 pub(super) fn parse_iso(t: &[u8], tp: &mut TimeParts) -> bool {

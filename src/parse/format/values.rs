@@ -80,6 +80,38 @@ pub(super) fn percent_decode(field: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
+/// HAProxy's escaping (configuration manual, "Non-printable characters"): `#` and two hex
+/// digits for `"`, `#` and bytes outside 32..=126; syslog-ng may add a backslash before a
+/// quote. Kept as written when the result is not UTF-8.
+pub(super) fn hash_decode(field: Cow<'_, str>) -> Cow<'_, str> {
+    let b = field.as_bytes();
+    if memchr::memchr2(b'#', b'\\', b).is_none() {
+        return field;
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1), b.get(i + 2)) {
+            (b'#', Some(&h), Some(&l)) if hex_pair(h, l).is_some() => {
+                out.push(hex_pair(h, l).unwrap_or(b'#'));
+                i += 3;
+            }
+            (b'\\', Some(b'"'), _) => {
+                out.push(b'"');
+                i += 2;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(_) => field,
+    }
+}
+
 /// IIS writes the spaces of a user agent as `+`.
 pub(super) fn plus_to_space(field: Cow<'_, str>) -> Cow<'_, str> {
     if memchr(b'+', field.as_bytes()).is_none() {
@@ -290,7 +322,13 @@ pub(super) fn seconds(s: &str, unit: f64) -> Result<f64, NumError> {
         return Err(NumError::Invalid);
     }
     let v: f64 = s.parse().map_err(|_| NumError::Invalid)?;
-    let v = v * unit;
+    // Dividing by the exact 1000 (not multiplying by the inexact 0.001) gives the double
+    // nearest the true value: 72 ms is 0.072 s, not 0.07200000000000001.
+    let v = if unit < 1.0 {
+        v / (1.0 / unit).round()
+    } else {
+        v * unit
+    };
     if v.is_finite() {
         Ok(v)
     } else {

@@ -1,6 +1,7 @@
-//! W3C extended log files (IIS and CDNs) and CloudFront standard logs: columns named by a
-//! `#Fields:` directive, which can change in the middle of a file. The active directive is
-//! the parser's state, saved with the file's checkpoint.
+//! W3C extended log files (IIS and CDNs), CloudFront standard logs and Google Cloud Storage
+//! usage logs: columns named by a header (`#Fields:`, or GCS's CSV header row), which can change
+//! in the middle of a file. The active header is the parser's state, saved with the file's
+//! checkpoint (as a `#Fields:` line whatever the flavor).
 
 use std::borrow::Cow;
 
@@ -13,6 +14,8 @@ pub(super) enum Flavor {
     W3c,
     /// Tab-separated, `time-taken` in seconds, values URL-encoded.
     CloudFront,
+    /// Google Cloud Storage usage logs: CSV with a header row, every value double-quoted.
+    Gcs,
 }
 
 /// CloudFront's columns when a file has no `#Fields:` header (AWS "Standard log file fields").
@@ -22,6 +25,12 @@ const CLOUDFRONT_FIELDS: &str = "#Fields: date time x-edge-location sc-bytes c-i
     ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port \
     time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start \
     sc-range-end";
+
+/// GCS usage log columns (Google Cloud docs, "Usage and storage logs format"), for a file read
+/// from past its header row.
+const GCS_FIELDS: &str = "#Fields: time_micros c_ip c_ip_type c_ip_region cs_method cs_uri \
+    sc_status cs_bytes sc_bytes time_taken_micros cs_host cs_referer cs_user_agent s_request_id \
+    cs_operation cs_bucket cs_object";
 
 /// Without a header, older CloudFront lines stop after `time-taken` or a later column.
 const CLOUDFRONT_MIN_COLUMNS: usize = 19;
@@ -93,7 +102,24 @@ impl Columns {
     }
 
     pub fn parse<'a>(&mut self, name: &str, line: &'a str) -> Parsed<'a> {
-        if let Some(directive) = line.strip_prefix('#') {
+        if self.flavor == Flavor::Gcs {
+            // The header row names the columns: a header, not a request.
+            if line.starts_with("\"time_micros\"") || line.starts_with("time_micros,") {
+                let names: Vec<&str> = line
+                    .split(',')
+                    .map(|n| n.trim().trim_matches('"'))
+                    .collect();
+                self.set_fields(&names.join(" "));
+                return Parsed::Skip;
+            }
+            if self.columns.is_empty() {
+                self.set_fields(&GCS_FIELDS["#Fields:".len()..]);
+                self.fields_line = None;
+            }
+        }
+        if let Some(directive) = line.strip_prefix('#')
+            && self.flavor != Flavor::Gcs
+        {
             if let Some(fields) = directive.strip_prefix("Fields:") {
                 self.set_fields(fields);
             }
@@ -116,17 +142,27 @@ impl Columns {
         let sep = match self.flavor {
             Flavor::W3c => b' ',
             Flavor::CloudFront => b'\t',
+            Flavor::Gcs => b',',
         };
         let b = line.as_bytes();
         let spaced = self.flavor == Flavor::W3c;
+        let csv = self.flavor == Flavor::Gcs;
         let mut slots = Slots::default();
         let (mut start, mut n) = (0, 0);
         let mut end_ok = false;
         loop {
             // W3C: a value may be double-quoted (`""` inside is a quote), and real files put
             // runs of spaces between values.
-            let (value, end) = if spaced && b.get(start) == Some(&b'"') {
+            let (value, end) = if (spaced || csv) && b.get(start) == Some(&b'"') {
                 match quoted(line, start) {
+                    // CSV: a closing quote ends the value only before a comma or the line's end.
+                    Some((_, end)) if csv && end < b.len() && b[end] != sep => {
+                        return Parsed::Reject(Reject::new(
+                            name,
+                            &format!("expected ',' after the quoted value at byte {end}"),
+                            Some(end),
+                        ));
+                    }
                     Some(v) => v,
                     None => {
                         return Parsed::Reject(Reject::new(
@@ -144,14 +180,21 @@ impl Columns {
                 return Parsed::Reject(Reject::new(
                     name,
                     &format!(
-                        "more columns than the {} of #Fields: at byte {start}",
-                        self.columns.len()
+                        "more columns than the {} of {} at byte {start}",
+                        self.columns.len(),
+                        self.header_name()
                     ),
                     Some(start),
                 ));
             };
             if let Err(e) = apply(&col.var, col.decode, value, &mut slots) {
-                let shown: String = line[start..end].chars().take(60).collect();
+                let written = match &line[start..end] {
+                    q if (spaced || csv) && q.len() >= 2 && q.starts_with('"') => {
+                        &q[1..q.len() - 1]
+                    }
+                    v => v,
+                };
+                let shown: String = written.chars().take(60).collect();
                 let detail = match e {
                     FieldError::Invalid => {
                         format!("invalid {} \"{shown}\" at byte {start}", col.name)
@@ -181,7 +224,8 @@ impl Columns {
             return Parsed::Reject(Reject::new(
                 name,
                 &format!(
-                    "{n} columns where #Fields: names {} at byte {}",
+                    "{n} columns where {} names {} at byte {}",
+                    self.header_name(),
                     self.columns.len(),
                     b.len()
                 ),
@@ -196,6 +240,15 @@ impl Columns {
             Err(Finish::TimeRange) => {
                 Parsed::Reject(Reject::new(name, "time outside the years 1 to 9999", None))
             }
+        }
+    }
+}
+
+impl Columns {
+    fn header_name(&self) -> &'static str {
+        match self.flavor {
+            Flavor::Gcs => "the header row",
+            _ => "#Fields:",
         }
     }
 }
@@ -224,6 +277,9 @@ fn quoted(line: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
 }
 
 fn column(flavor: Flavor, name: &str) -> (Var, Decode) {
+    if flavor == Flavor::Gcs {
+        return (gcs_column(name), Decode::None);
+    }
     let cf = flavor == Flavor::CloudFront;
     let text = if cf { Decode::Percent } else { Decode::None };
     let var = match name.to_ascii_lowercase().as_str() {
@@ -262,4 +318,24 @@ fn column(flavor: Flavor, name: &str) -> (Var, Decode) {
         _ => Var::Skip,
     };
     (var, Decode::None)
+}
+
+/// GCS usage log columns; the others (`c_ip_type`, `s_request_id`, `cs_bucket`, …) are skipped.
+fn gcs_column(name: &str) -> Var {
+    match name {
+        "time_micros" => Var::Epoch(1),
+        "c_ip" => Var::RemoteAddr,
+        "cs_method" => Var::Method,
+        "cs_uri" => Var::RequestUri,
+        "sc_status" => Var::Status,
+        "cs_bytes" => Var::RequestLength,
+        "sc_bytes" => Var::BodyBytes {
+            dash_is_zero: false,
+        },
+        "time_taken_micros" => Var::RequestTime(1e-6),
+        "cs_host" => Var::Vhost,
+        "cs_referer" => Var::Referer,
+        "cs_user_agent" => Var::UserAgent,
+        _ => Var::Skip,
+    }
 }

@@ -100,3 +100,13 @@ fn a_file_no_preset_fits_names_the_closest() {
     );
     assert!(detect(&[]).is_err());
 }
+
+#[test]
+fn haproxy_squid_and_gcs_are_detected() {
+    use super::presets::{GCS_HEADER, GCS_ROWS, HAPROXY_DOC, SQUID_WIKI};
+    assert_eq!(detected(&[HAPROXY_DOC]), "haproxy");
+    assert_eq!(detected(&[SQUID_WIKI]), "squid");
+    assert_eq!(detected(&[GCS_HEADER, GCS_ROWS[0], GCS_ROWS[1]]), "gcs");
+    assert_eq!(detected(&[GCS_ROWS[1]]), "gcs", "without its header row");
+    assert_eq!(detected(&[GCS_HEADER]), "gcs", "the header row alone");
+}

@@ -1,7 +1,7 @@
 //! Real lines for every preset (sources in the comments), every field checked by hand.
 
 use super::super::{Format, Parsed};
-use super::{micros, parse, reason, row, s};
+use super::{micros, owned, parse, reason, row, s};
 
 fn close(a: Option<f64>, b: f64) -> bool {
     a.is_some_and(|a| (a - b).abs() < 1e-9)
@@ -816,4 +816,389 @@ fn traefik_json() {
         super::super::detect(&[line.as_bytes()]).unwrap().name(),
         "traefik-json"
     );
+}
+
+/// HAProxy's configuration manual (1.7), "8.2.3. HTTP log format": its example, joined.
+pub(super) const HAPROXY_DOC: &str = r#"Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#;
+
+#[test]
+fn haproxy_http_log() {
+    for name in ["haproxy", "httplog"] {
+        let l = owned(name, HAPROXY_DOC);
+        assert_eq!(s(&l.remote_addr), Some("10.0.1.2"));
+        // No zone in the accept date: read as UTC, the day and hour as written.
+        assert_eq!(l.time.micros_utc, micros(2009, 2, 6, 12, 14, 14) + 655_000);
+        assert_eq!(l.time.local_hour, 12);
+        assert!(close(l.request_time, 0.109), "Ta");
+        assert!(close(l.upstream_response_time, 0.069), "Tr");
+        assert_eq!((l.status, l.body_bytes_sent), (Some(200), Some(2750)));
+        assert_eq!(
+            (
+                s(&l.request_method),
+                s(&l.request_path),
+                s(&l.request_protocol)
+            ),
+            (Some("GET"), Some("/index.html"), Some("HTTP/1.1"))
+        );
+        assert_eq!(
+            (s(&l.vhost), l.server_port, s(&l.remote_user)),
+            (None, None, None)
+        );
+    }
+    // matomo-org/matomo-log-analytics tests/logs/haproxy.log: no header captures (no braces),
+    // an SSL frontend (`~`).
+    let l = owned(
+        "haproxy",
+        r#"Sep 25 06:05:27 hostname haproxy[6801]: 4.3.2.1:55008 [25/Sep/2018:06:05:27.584] ft_https~ bk_https/abc 0/0/0/72/72 200 7456 - - ---- 5/4/0/1/0 0/0 "POST /user/ HTTP/1.1""#,
+    );
+    assert_eq!(s(&l.remote_addr), Some("4.3.2.1"));
+    assert_eq!(l.time.micros_utc, micros(2018, 9, 25, 6, 5, 27) + 584_000);
+    assert_eq!(
+        (s(&l.request_method), s(&l.request_path), l.status),
+        (Some("POST"), Some("/user/"), Some(200))
+    );
+    assert_eq!(l.body_bytes_sent, Some(7456));
+    assert!(close(l.request_time, 0.072) && close(l.upstream_response_time, 0.072));
+    // The manual's "8.8. Capturing HTTP headers": second-resolution date (1.2-era), logasap
+    // `+` before Ta and bytes, headers with `|` inside, a proxy's absolute URL cut short.
+    let l = owned(
+        "haproxy",
+        r#"Aug  9 20:26:09 localhost haproxy[2022]: 127.0.0.1:34014 [09/Aug/2004:20:26:09] proxy-out proxy-out/cache1 0/0/0/162/+162 200 +350 - - ---- 0/0/0/0/0 0/0 {fr.adserver.yahoo.co||http://fr.f416.mail.} {|864|private||} "GET http://fr.adserver.yahoo.com/""#,
+    );
+    assert_eq!(l.time.micros_utc, micros(2004, 8, 9, 20, 26, 9));
+    assert!(close(l.request_time, 0.162));
+    assert_eq!(l.body_bytes_sent, Some(350));
+    assert_eq!(
+        (
+            s(&l.request_method),
+            s(&l.request_path),
+            s(&l.vhost),
+            s(&l.request_protocol)
+        ),
+        (Some("GET"), Some("/"), Some("fr.adserver.yahoo.com"), None)
+    );
+    // "8.9. Examples of logs" (the syslog part removed, as there): an aborted request, status
+    // -1, timers never reached; a failed connection with retries.
+    let l = owned(
+        "haproxy",
+        r#"haproxy[18113]: 127.0.0.1:34548 [15/Oct/2003:15:18:55.798] px-http px-http/<NOSRV> -1/-1/-1/-1/8490 -1 0 - - CR-- 2/2/2/0/0 0/0 """#,
+    );
+    assert_eq!((l.status, l.body_bytes_sent), (None, Some(0)));
+    assert!(close(l.request_time, 8.49));
+    assert_eq!(
+        (l.upstream_response_time, s(&l.request_method)),
+        (None, None)
+    );
+    let l = owned(
+        "haproxy",
+        r#"haproxy[18989]: 10.0.0.1:34552 [15/Oct/2003:15:26:31.462] px-http px-http/srv1 3183/-1/-1/-1/11215 503 0 - - SC-- 205/202/202/115/3 0/0 "HEAD / HTTP/1.0""#,
+    );
+    assert_eq!((l.status, s(&l.request_method)), (Some(503), Some("HEAD")));
+    assert!(close(l.request_time, 11.215));
+    assert_eq!(l.upstream_response_time, None);
+    // The same section's TCP-mode session, the manual's "8.2.5. Error log format" example and
+    // HAProxy's start-up message share the stream: no requests, skipped.
+    let tcp = r#"haproxy[18989]: 127.0.0.1:34550 [15/Oct/2003:15:24:28.312] px-tcp px-tcp/srv1 0/0/5007 0 cD 0/0/0/0/0 0/0"#;
+    for other in [
+        tcp,
+        "Dec  3 18:27:14 localhost haproxy[6103]: 127.0.0.1:56059 [03/Dec/2012:17:35:10.380] frt/f1: Connection error during SSL handshake",
+        "Feb  6 12:12:09 localhost haproxy[14385]: Proxy http-in started.",
+        "<133>1 2026-12-03T10:00:00+00:00 lb haproxy 7 - - Server static/srv1 is DOWN, reason: Layer4 connection problem",
+    ] {
+        assert_eq!(parse("haproxy", other.as_bytes()), Parsed::Skip, "{other}");
+    }
+    // Another program's line, or a TCP line gone wrong, is a reject that says what it is.
+    let why = reason(
+        "haproxy",
+        b"Feb  6 12:12:09 localhost sshd[812]: Accepted publickey",
+    );
+    assert!(
+        why.starts_with("haproxy: invalid client_ip:client_port \"Accepted\" at byte 37"),
+        "{why}"
+    );
+    let why = reason("haproxy", format!("{tcp} extra").as_bytes());
+    assert!(
+        why.starts_with("haproxy: a TCP log line (option tcplog): timers Tw/Tc/Tt \"0/0/5007\""),
+        "{why}"
+    );
+}
+
+#[test]
+fn haproxy_variants() {
+    // The manual's example rewritten as HAProxy's `log … format rfc5424` sends it (RFC 5424
+    // header, no structured data), as `format raw` writes it, and with a structured-data
+    // element and an rsyslog high-precision timestamp.
+    let message = &HAPROXY_DOC[HAPROXY_DOC.find("10.0.1.2").unwrap()..];
+    for line in [
+        format!("<134>1 2009-02-06T12:14:14.655+01:00 localhost haproxy 14389 - - {message}"),
+        message.to_owned(),
+        format!(
+            "<134>1 2009-02-06T12:14:14.655+01:00 lb-1 haproxy 14389 - [meta x=\"a\\]b\"] {message}"
+        ),
+        format!("2009-02-06T12:14:14.655123+01:00 lb-1 haproxy[14389]: {message}"),
+    ] {
+        let l = owned("haproxy", &line);
+        assert_eq!(
+            (s(&l.remote_addr), l.status, l.body_bytes_sent),
+            (Some("10.0.1.2"), Some(200), Some(2750)),
+            "{line}"
+        );
+        assert_eq!(l.time.micros_utc, micros(2009, 2, 6, 12, 14, 14) + 655_000);
+    }
+    // A request HAProxy could not parse: a row with its status, no method or path.
+    let bad = HAPROXY_DOC
+        .replace(
+            "static/srv1 10/0/30/69/109 200 2750",
+            "http-in/<NOSRV> -1/-1/-1/-1/0 400 187",
+        )
+        .replace(r#""GET /index.html HTTP/1.1""#, r#""<BADREQ>""#);
+    let l = owned("haproxy", &bad);
+    assert_eq!((l.status, l.body_bytes_sent), (Some(400), Some(187)));
+    assert_eq!(
+        (
+            s(&l.request_method),
+            s(&l.request_path),
+            s(&l.request_protocol)
+        ),
+        (None, None, None)
+    );
+    // `"` and `#` inside the request are written #22 and #23; syslog-ng may write `\"`.
+    let l = owned(
+        "haproxy",
+        &HAPROXY_DOC.replace("/index.html", "/q?a=#22x#22&b=#23"),
+    );
+    assert_eq!(s(&l.request_path), Some("/q?a=\"x\"&b=#"));
+    let l = owned(
+        "haproxy",
+        &HAPROXY_DOC.replace("/index.html", r#"/q?a=\"x\""#),
+    );
+    assert_eq!(s(&l.request_path), Some("/q?a=\"x\""));
+    // A request cut at syslog's line limit keeps what arrived.
+    let cut = &HAPROXY_DOC[..HAPROXY_DOC.len() - " HTTP/1.1\"".len()];
+    let l = owned("haproxy", cut);
+    assert_eq!(
+        (s(&l.request_path), s(&l.request_protocol)),
+        (Some("/index.html"), None)
+    );
+    // IPv6 clients are written without brackets; retries redispatched carry a `+`.
+    let l = owned(
+        "haproxy",
+        &HAPROXY_DOC
+            .replace("10.0.1.2:33317", "2001:db8::7:33317")
+            .replace("1/1/1/1/0", "1/1/1/1/+3"),
+    );
+    assert_eq!(s(&l.remote_addr), Some("2001:db8::7"));
+    // Malformed fields are rejects naming the format and the field.
+    for (broken, want) in [
+        (
+            HAPROXY_DOC.replace("[06/Feb/2009:12:14:14.655]", "[06/Foo/2009:12:14:14.655]"),
+            "haproxy: invalid accept_date \"06/Foo/2009:12:14:14.655\"",
+        ),
+        (
+            HAPROXY_DOC.replace("10/0/30/69/109", "10/0/30/69/x"),
+            "haproxy: invalid TR/Tw/Tc/Tr/Ta \"10/0/30/69/x\"",
+        ),
+        (
+            HAPROXY_DOC.replace(" 200 2750", " 2x0 2750"),
+            "haproxy: invalid status_code \"2x0\"",
+        ),
+        (
+            HAPROXY_DOC.replace("{1wt.eu} {}", "{1wt.eu}{}"),
+            "haproxy: expected ' ' after the captured headers",
+        ),
+        (
+            format!("{HAPROXY_DOC} extra"),
+            "haproxy: unexpected text after http_request",
+        ),
+        (
+            HAPROXY_DOC.replace("1/1/1/1/0 0/0", "1/1/1/1/0"),
+            "haproxy: invalid srv_queue/backend_queue \"{1wt.eu}\"",
+        ),
+    ] {
+        let why = reason("haproxy", broken.as_bytes());
+        assert!(why.starts_with(want), "{why}\n  wanted {want}");
+    }
+}
+
+/// The Squid wiki's native access.log example (the one its log-format page explains).
+pub(super) const SQUID_WIKI: &str = "1286536308.779    180 192.168.0.224 TCP_MISS/200 411 GET http://www.google.com/ - DIRECT/173.194.37.104 text/html";
+
+#[test]
+fn squid_native_access_log() {
+    for name in ["squid", "squid-native"] {
+        let l = owned(name, SQUID_WIKI);
+        assert_eq!(l.time.micros_utc, micros(2010, 10, 8, 11, 11, 48) + 779_000);
+        assert_eq!(
+            (l.time.local_hour, s(&l.remote_addr)),
+            (11, Some("192.168.0.224"))
+        );
+        assert!(close(l.request_time, 0.18));
+        assert_eq!(
+            (s(&l.cache_status), l.status, l.body_bytes_sent),
+            (Some("TCP_MISS"), Some(200), Some(411))
+        );
+        assert_eq!(
+            (s(&l.request_method), s(&l.request_path), s(&l.vhost)),
+            (Some("GET"), Some("/"), Some("www.google.com"))
+        );
+        assert_eq!(
+            (l.request_protocol.as_deref(), l.remote_user.as_deref()),
+            (None, None)
+        );
+    }
+    // `docker logs` of a Squid container in a snap's README (found by code search): a tunnel.
+    let l = owned(
+        "squid",
+        "1729879108.361   2812 172.17.0.1 TCP_TUNNEL/200 5435 CONNECT example.com:443 - HIER_DIRECT/93.184.215.14 -",
+    );
+    assert_eq!(
+        l.time.micros_utc,
+        micros(2024, 10, 25, 17, 58, 28) + 361_000
+    );
+    assert_eq!(
+        (s(&l.request_method), s(&l.request_path)),
+        (Some("CONNECT"), Some("example.com:443"))
+    );
+    assert_eq!(
+        (s(&l.vhost), l.server_port),
+        (Some("example.com"), Some(443))
+    );
+    assert!(close(l.request_time, 2.812));
+    assert_eq!(
+        (s(&l.cache_status), l.status, l.body_bytes_sent),
+        (Some("TCP_TUNNEL"), Some(200), Some(5435))
+    );
+    // A forward-proxy lab's `tail -f access.log` (found by code search): Squid 6, an IPv6 peer.
+    let l = owned(
+        "squid",
+        "1752030357.582     12 10.200.123.141 TCP_MISS_ABORTED/503 4019 GET http://ipv6.msftconnecttest.com/connecttest.txt - HIER_DIRECT/2600:1407:b800::6872:4fd0 text/html",
+    );
+    assert_eq!(
+        (s(&l.request_path), s(&l.vhost), l.status),
+        (
+            Some("/connecttest.txt"),
+            Some("ipv6.msftconnecttest.com"),
+            Some(503)
+        )
+    );
+    // Constructed per Squid's docs: a connection closed before any request (NONE, 000) and an
+    // authenticated user.
+    let l = owned(
+        "squid",
+        "1752030357.600      0 10.200.123.141 NONE_NONE/000 0 NONE error:transaction-end-before-headers - HIER_NONE/- -",
+    );
+    assert_eq!(
+        (l.status, s(&l.request_method), s(&l.request_path)),
+        (None, None, None)
+    );
+    let l = owned("squid", &SQUID_WIKI.replace(" - DIRECT", " alice DIRECT"));
+    assert_eq!(s(&l.remote_user), Some("alice"));
+    for (broken, want) in [
+        (
+            SQUID_WIKI.replace("TCP_MISS/200", "TCP_MISS-200"),
+            "squid: invalid code/status \"TCP_MISS-200\" at byte 36",
+        ),
+        (
+            SQUID_WIKI.replace("1286536308.779", "1286536308,779"),
+            "squid: invalid time \"1286536308,779\" at byte 0",
+        ),
+        (
+            SQUID_WIKI.replace(" 411 ", " 4k "),
+            "squid: invalid bytes \"4k\" at byte 49",
+        ),
+        (
+            SQUID_WIKI.replace(" text/html", ""),
+            "squid: line ends before type at byte 103: 9 of the native format's 10 fields",
+        ),
+    ] {
+        assert_eq!(reason("squid", broken.as_bytes()), want, "{broken}");
+    }
+}
+
+/// A kanjiapi.dev usage-log reader's test (found by code search): GCS's header and two rows.
+pub(super) const GCS_HEADER: &str = r#""time_micros","c_ip","c_ip_type","c_ip_region","cs_method","cs_uri","sc_status","cs_bytes","sc_bytes","time_taken_micros","cs_host","cs_referer","cs_user_agent","s_request_id","cs_operation","cs_bucket","cs_object""#;
+pub(super) const GCS_ROWS: [&str; 2] = [
+    r#""1693206014339368","172.71.142.38","1","","GET","/v1/kanji/%E9%9B%86","200","0","277","488000","kanjiapi.dev","http://127.0.0.1:59961/","Mozilla/5.0 (Windows NT 6.2; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) QtWebEngine/6.4.3 Chrome/102.0.5005.177 Safari/537.36","ADPycduvHuLfdAtc-f-Uyl-AONU9elsqMfPUaul2F0vpty_e_YDJ67AKrjeB3_60LKULw_l50awy-M8UxjCnP4bhuWx7","GET_Object","kanjiapi.dev","v1/kanji/集""#,
+    r#""1693206098543049","172.70.210.203","1","","GET","/v1/kanji/%E5%85%88","404","0","0","164000","kanjiapi.dev","http://127.0.0.1:51912/","Mozilla/5.0 (Windows NT 6.2; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) QtWebEngine/6.4.3 Chrome/102.0.5005.177 Safari/537.36","ADPycdumQl2rdAAOwaNQez9Ckrf6z1og-YMJfzF2ksCJ6OXNqJ8g-z2E3j_YgVEs10OYS3Rd6B1qTU1-ccjrF-0_zDGbcA","GET_Object","kanjiapi.dev","v1/kanji/先""#,
+];
+
+#[test]
+fn gcs_usage_logs() {
+    let format = Format::compile("gcs").unwrap();
+    let mut p = format.parser(None);
+    assert_eq!(
+        p.parse(GCS_HEADER.as_bytes()),
+        Parsed::Skip,
+        "the header row"
+    );
+    let Parsed::Row(l) = p.parse(GCS_ROWS[0].as_bytes()) else {
+        panic!("a row")
+    };
+    assert_eq!(l.time.micros_utc, micros(2023, 8, 28, 7, 0, 14) + 339_368);
+    assert_eq!(
+        (l.time.local_hour, s(&l.remote_addr)),
+        (7, Some("172.71.142.38"))
+    );
+    assert_eq!(
+        (
+            s(&l.request_method),
+            s(&l.request_path),
+            l.request_protocol.as_deref()
+        ),
+        (Some("GET"), Some("/v1/kanji/%E9%9B%86"), None)
+    );
+    assert_eq!(
+        (l.status, l.request_length, l.body_bytes_sent),
+        (Some(200), Some(0), Some(277))
+    );
+    assert!(close(l.request_time, 0.488));
+    assert_eq!(s(&l.vhost), Some("kanjiapi.dev"));
+    assert_eq!(s(&l.http_referer), Some("http://127.0.0.1:59961/"));
+    assert_eq!(
+        s(&l.http_user_agent),
+        Some(
+            "Mozilla/5.0 (Windows NT 6.2; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) QtWebEngine/6.4.3 Chrome/102.0.5005.177 Safari/537.36"
+        )
+    );
+    assert_eq!(
+        p.state(),
+        Some(&*format!(
+            "#Fields: {}",
+            GCS_HEADER.replace('"', "").replace(',', " ")
+        ))
+    );
+    // A parser resumed past the header (no state, or the saved one) reads the rows alike.
+    for state in [None, p.state().map(str::to_owned)] {
+        let mut resumed = format.parser(state.as_deref());
+        let Parsed::Row(l) = resumed.parse(GCS_ROWS[1].as_bytes()) else {
+            panic!("a row")
+        };
+        assert_eq!((l.status, l.body_bytes_sent), (Some(404), Some(0)));
+        assert!(close(l.request_time, 0.164));
+    }
+    // Commas and doubled quotes inside quoted values (RFC 4180, as GCS writes them).
+    let l = owned(
+        "gcs",
+        &GCS_ROWS[0].replace(
+            "\"http://127.0.0.1:59961/\"",
+            "\"https://example.com/a,b?q=\"\"x\"\"\"",
+        ),
+    );
+    assert_eq!(s(&l.http_referer), Some("https://example.com/a,b?q=\"x\""));
+    for (broken, want) in [
+        (
+            GCS_ROWS[0].replace("\"200\"", "\"2OO\""),
+            "gcs: invalid sc_status \"2OO\" at byte 70",
+        ),
+        (
+            GCS_ROWS[0].replace("\"488000\"", "\"488000\"x"),
+            "gcs: expected ',' after the quoted value at byte 94",
+        ),
+        (
+            GCS_ROWS[0].replace(",\"v1/kanji/集\"", ""),
+            "gcs: 16 columns where the header row names 17 at byte 394",
+        ),
+    ] {
+        assert_eq!(reason("gcs", broken.as_bytes()), want, "{broken}");
+    }
 }

@@ -501,3 +501,192 @@ proptest! {
         round_trip(true, &kinds, &seps, &v)?;
     }
 }
+
+/// A request line's parts as the generated lines write them.
+fn request_parts() -> impl Strategy<Value = (&'static str, String, &'static str)> {
+    (
+        prop::sample::select(vec!["GET", "POST", "HEAD", "PUT", "OPTIONS"]),
+        "(/[a-zA-Z0-9._~%-]{0,12}){1,3}(\\?[a-z]{1,5}=[a-zA-Z0-9%]{0,8})?",
+        prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1", "HTTP/2.0"]),
+    )
+}
+
+fn close_to(a: Option<f64>, b: f64) -> bool {
+    a.is_some_and(|a| (a - b).abs() < 1e-9)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3_000, .. ProptestConfig::default() })]
+
+    /// HAProxy httplog lines rendered from random values, behind each kind of syslog header,
+    /// with 0, 1 or 2 blocks of captured headers: every value read back.
+    #[test]
+    fn haproxy_lines_read_back_their_values(
+        (addr, port) in (any::<[u8; 4]>(), any::<u16>()),
+        (y, mo, d) in (1970i32..2100, 1u32..13, 1u32..29),
+        (h, mi, sec, ms) in (0u32..24, 0u32..60, 0u32..60, proptest::option::of(0u32..1000)),
+        frontend in "[a-z][a-z0-9_-]{0,10}~?",
+        backend in "[a-z][a-z0-9_-]{0,8}/([a-z0-9]{1,8}|<NOSRV>)",
+        early in proptest::collection::vec(proptest::option::of(0u32..100_000), 4),
+        (ta, logasap) in (0u32..10_000_000, any::<bool>()),
+        status in proptest::option::of(100i32..600),
+        bytes in 0i64..1_000_000_000_000,
+        (cookie, term) in ("-|[a-zA-Z0-9]{1,8}=[a-zA-Z0-9]{0,8}", "[-A-Za-z]{4}"),
+        conns in proptest::collection::vec(0u32..100_000, 7),
+        blocks in proptest::collection::vec("[a-zA-Z0-9 ./:|#-]{0,24}", 0..=2),
+        request in proptest::option::of(request_parts()),
+        prefix in 0usize..4,
+    ) {
+        let ip_text = ip(addr);
+        let month = MONTHS[mo as usize - 1];
+        let frac = ms.map_or(String::new(), |ms| format!(".{ms:03}"));
+        let timer = |t: Option<u32>| t.map_or("-1".to_owned(), |t| t.to_string());
+        let timers = format!(
+            "{}/{}/{}/{}/{}{ta}",
+            timer(early[0]), timer(early[1]), timer(early[2]), timer(early[3]),
+            if logasap { "+" } else { "" }
+        );
+        let blocks: String = blocks.iter().map(|b| format!("{{{b}}} ")).collect();
+        let request_text = match &request {
+            Some((m, p, v)) => format!("{m} {p} {v}"),
+            None => "<BADREQ>".to_owned(),
+        };
+        let message = format!(
+            "{ip_text}:{port} [{d:02}/{month}/{y:04}:{h:02}:{mi:02}:{sec:02}{frac}] {frontend} {backend} {timers} {} {}{bytes} {cookie} - {term} {}/{}/{}/{}/{} {}/{} {blocks}\"{request_text}\"",
+            status.map_or("-1".to_owned(), |s| s.to_string()),
+            if logasap { "+" } else { "" },
+            conns[0], conns[1], conns[2], conns[3], conns[4], conns[5], conns[6],
+        );
+        let line = match prefix {
+            0 => message,
+            1 => format!("Feb  6 12:14:14 lb-{} haproxy[{port}]: {message}", addr[0]),
+            2 => format!("<134>1 2009-02-06T12:14:14.655+01:00 lb haproxy {port} - - {message}"),
+            _ => format!("haproxy[{port}]: {message}"),
+        };
+        let Parsed::Row(r) = Format::compile("haproxy").unwrap().parser(None).parse(line.as_bytes()) else {
+            return Err(TestCaseError::fail(line));
+        };
+        check_row(line.as_bytes(), &r)?;
+        prop_assert_eq!(r.remote_addr.as_deref(), Some(ip_text.as_str()));
+        let day = days_from_civil(y, mo as i32, d as i32);
+        let local = day as i64 * 86_400 + (h * 3600 + mi * 60 + sec) as i64;
+        prop_assert_eq!(r.time.micros_utc, local * 1_000_000 + ms.unwrap_or(0) as i64 * 1000);
+        prop_assert_eq!((r.time.local_day, r.time.local_hour as u32), (day, h));
+        prop_assert!(close_to(r.request_time, ta as f64 / 1000.0), "{:?}", r.request_time);
+        match early[3] {
+            Some(tr) => prop_assert!(close_to(r.upstream_response_time, tr as f64 / 1000.0)),
+            None => prop_assert_eq!(r.upstream_response_time, None),
+        }
+        prop_assert_eq!(r.status, status);
+        prop_assert_eq!(r.body_bytes_sent, Some(bytes));
+        match &request {
+            Some((m, p, v)) => {
+                prop_assert_eq!(r.request_method.as_deref(), Some(*m));
+                prop_assert_eq!(r.request_path.as_deref(), Some(p.as_str()));
+                prop_assert_eq!(r.request_protocol.as_deref(), Some(*v));
+            }
+            None => prop_assert_eq!(
+                (r.request_method.as_deref(), r.request_path.as_deref()),
+                (None, None)
+            ),
+        }
+        prop_assert_eq!(r.vhost.as_deref(), None);
+    }
+
+    /// Squid native lines from random values (CONNECT tunnels among them): read back.
+    #[test]
+    fn squid_lines_read_back_their_values(
+        (secs, ms) in (0i64..4_000_000_000, 0u32..1000),
+        elapsed in 0u32..100_000_000,
+        addr in any::<[u8; 4]>(),
+        code in prop::sample::select(vec!["TCP_MISS", "TCP_HIT", "TCP_MEM_HIT", "TCP_DENIED", "TCP_TUNNEL", "TCP_REFRESH_UNMODIFIED"]),
+        status in proptest::option::of(100i32..600),
+        bytes in 0i64..1_000_000_000_000,
+        (method, path, _) in request_parts(),
+        connect in any::<bool>(),
+        host in "[a-z]{1,10}(\\.[a-z]{2,5}){1,2}",
+        port in 1i32..65_536,
+        user in proptest::option::of("[a-z][a-z0-9._@]{0,10}"),
+        peer in prop::sample::select(vec!["HIER_DIRECT/93.184.215.14", "HIER_NONE/-", "DIRECT/2600:1407:b800::6872:4fd0", "FIRSTUP_PARENT/10.0.0.1"]),
+        mime in prop::sample::select(vec!["-", "text/html", "application/json;charset=utf-8"]),
+    ) {
+        let (method, url) = if connect {
+            ("CONNECT", format!("{host}:{port}"))
+        } else {
+            (method, format!("http://{host}{path}"))
+        };
+        let line = format!(
+            "{secs}.{ms:03} {elapsed:>6} {} {code}/{} {bytes} {method} {url} {} {peer} {mime}",
+            ip(addr),
+            status.map_or("000".to_owned(), |s| s.to_string()),
+            user.as_deref().unwrap_or("-"),
+        );
+        let Parsed::Row(r) = Format::compile("squid").unwrap().parser(None).parse(line.as_bytes()) else {
+            return Err(TestCaseError::fail(line));
+        };
+        check_row(line.as_bytes(), &r)?;
+        prop_assert_eq!(r.time.micros_utc, secs * 1_000_000 + ms as i64 * 1000);
+        prop_assert!(close_to(r.request_time, elapsed as f64 / 1000.0));
+        let want_addr = ip(addr);
+        prop_assert_eq!(r.remote_addr.as_deref(), Some(want_addr.as_str()));
+        prop_assert_eq!(r.cache_status.as_deref(), Some(code));
+        prop_assert_eq!(r.status, status);
+        prop_assert_eq!(r.body_bytes_sent, Some(bytes));
+        prop_assert_eq!(r.request_method.as_deref(), Some(method));
+        prop_assert_eq!(r.vhost.as_deref(), Some(host.as_str()));
+        if connect {
+            prop_assert_eq!(r.request_path.as_deref(), Some(url.as_str()));
+            prop_assert_eq!(r.server_port, Some(port));
+        } else {
+            prop_assert_eq!(r.request_path.as_deref(), Some(path.as_str()));
+            prop_assert_eq!(r.server_port, None);
+        }
+        prop_assert_eq!(r.remote_user.as_deref(), user.as_deref());
+    }
+
+    /// GCS usage-log rows, every value quoted (quotes inside doubled, commas kept), with and
+    /// without the header row before them: read back.
+    #[test]
+    fn gcs_rows_read_back_their_values(
+        micros in 0i64..4_000_000_000_000_000,
+        addr in any::<[u8; 4]>(),
+        (method, uri, _) in request_parts(),
+        status in 100i32..600,
+        (cs_bytes, sc_bytes) in (0i64..1_000_000_000_000, 0i64..1_000_000_000_000),
+        taken in 0u64..1_000_000_000,
+        host in "[a-z]{1,10}\\.(dev|com|example)",
+        referer in proptest::option::of("https?://[a-z]{1,8}\\.example/[a-z0-9,\"/ ]{0,12}"),
+        agent in "[A-Za-z][A-Za-z0-9/.;:(), \"_-]{0,40}",
+        header in any::<bool>(),
+    ) {
+        let q = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+        let fields = [
+            micros.to_string(), ip(addr), "1".into(), String::new(), method.into(), uri.clone(),
+            status.to_string(), cs_bytes.to_string(), sc_bytes.to_string(), taken.to_string(),
+            host.clone(), referer.clone().unwrap_or_default(), agent.clone(), "ADPycdu".into(),
+            "GET_Object".into(), host.clone(), uri.trim_start_matches('/').into(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| q(f)).collect();
+        let line = line.join(",");
+        let format = Format::compile("gcs").unwrap();
+        let mut parser = format.parser(None);
+        if header {
+            prop_assert_eq!(parser.parse(super::presets::GCS_HEADER.as_bytes()), Parsed::Skip);
+        }
+        let Parsed::Row(r) = parser.parse(line.as_bytes()) else {
+            return Err(TestCaseError::fail(line));
+        };
+        check_row(line.as_bytes(), &r)?;
+        prop_assert_eq!(r.time.micros_utc, micros);
+        let want_addr = ip(addr);
+        prop_assert_eq!(r.remote_addr.as_deref(), Some(want_addr.as_str()));
+        prop_assert_eq!(r.request_method.as_deref(), Some(method));
+        prop_assert_eq!(r.request_path.as_deref(), Some(uri.as_str()));
+        prop_assert_eq!(r.status, Some(status));
+        prop_assert_eq!((r.request_length, r.body_bytes_sent), (Some(cs_bytes), Some(sc_bytes)));
+        prop_assert!(close_to(r.request_time, taken as f64 / 1e6), "{:?}", r.request_time);
+        prop_assert_eq!(r.vhost.as_deref(), Some(host.as_str()));
+        prop_assert_eq!(r.http_referer.as_deref(), referer.as_deref());
+        prop_assert_eq!(r.http_user_agent.as_deref(), Some(agent.as_str()));
+    }
+}
