@@ -105,8 +105,8 @@ fn broken_lines_are_stored_or_rejected_and_counted() {
         reasons,
         vec![
             "NUL byte in line",
-            // The format, and where the text stops being UTF-8 (\xc3 at byte 48).
-            "combined: invalid UTF-8 at byte 48",
+            // The format, and where the text stops being UTF-8 (\xc3 at byte 48, in the path).
+            "combined: invalid UTF-8 in request_path at byte 48",
             "line longer than 1 MiB",
             // "\r" and "" are the same line once the CR is dropped: stored once.
             "empty line",

@@ -256,8 +256,11 @@ fn malformed_lines_go_to_rejects_with_file_offset_and_reason() {
         "{}",
         rows[1].3
     );
-    // Not UTF-8: the format and the byte where the text breaks (\xff at 48).
-    assert_eq!(rows[2].3, "combined: invalid UTF-8 at byte 48");
+    // Not UTF-8: the format, the field and the byte where the text breaks (\xff at 48).
+    assert_eq!(
+        rows[2].3,
+        "combined: invalid UTF-8 in request_path at byte 48"
+    );
 }
 
 #[test]

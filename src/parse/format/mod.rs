@@ -65,6 +65,31 @@ pub struct LogLine<'a> {
 }
 
 impl LogLine<'_> {
+    /// The name of the text field that holds byte `at` of the line that starts at `base`
+    /// (only fields read as they stand in the line, not unescaped copies).
+    fn field_at(&self, base: usize, at: usize) -> Option<&'static str> {
+        let fields = [
+            ("remote_addr", &self.remote_addr),
+            ("remote_user", &self.remote_user),
+            ("request_method", &self.request_method),
+            ("request_path", &self.request_path),
+            ("request_protocol", &self.request_protocol),
+            ("http_referer", &self.http_referer),
+            ("http_user_agent", &self.http_user_agent),
+            ("vhost", &self.vhost),
+            ("x_forwarded_for", &self.x_forwarded_for),
+            ("ssl_protocol", &self.ssl_protocol),
+            ("cache_status", &self.cache_status),
+        ];
+        fields.into_iter().find_map(|(name, value)| match value {
+            Some(Cow::Borrowed(s)) => {
+                let start = (s.as_ptr() as usize).checked_sub(base)?;
+                (start <= at && at < start + s.len()).then_some(name)
+            }
+            _ => None,
+        })
+    }
+
     /// The row without borrows, to outlive its line.
     pub fn into_owned(self) -> LogLine<'static> {
         fn own(v: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
@@ -222,13 +247,15 @@ impl LineParser {
         let text = match generic_checks(line) {
             Ok(text) => text,
             Err(Unusable::Reject(reject)) => return Parsed::Reject(reject),
-            // Where, in which format: the operator's next question (a legacy encoding?).
+            // Where, in which format and field: the operator's next question (a legacy
+            // encoding? see --encoding).
             Err(Unusable::NotUtf8(at)) => {
-                return Parsed::Reject(Reject::new(
-                    name,
-                    &format!("invalid UTF-8 at byte {at}"),
-                    Some(at),
-                ));
+                let name = name.clone();
+                let detail = match self.field_at(line, at) {
+                    Some(field) => format!("invalid UTF-8 in {field} at byte {at}"),
+                    None => format!("invalid UTF-8 at byte {at}"),
+                };
+                return Parsed::Reject(Reject::new(&name, &detail, Some(at)));
             }
         };
         match (&self.format.kind, &mut self.w3c) {
@@ -239,6 +266,27 @@ impl LineParser {
             (Kind::Squid, _) => squid::parse(name, text),
             (Kind::W3c(_), Some(columns)) => columns.parse(name, text),
             (Kind::W3c(_), None) => Parsed::Reject(Reject::fixed("w3c: no column state")),
+        }
+    }
+
+    /// The field of `line` that byte `at` is in: the line is parsed with each byte that is
+    /// not UTF-8 replaced by `?` (which keeps every offset). None for a directive (whose
+    /// parse would change the parser's state) or a line that does not parse even so.
+    fn field_at(&mut self, line: &[u8], at: usize) -> Option<&'static str> {
+        if line.starts_with(b"#") {
+            return None;
+        }
+        let mut fixed = line.to_vec();
+        let mut from = 0;
+        while let Err(e) = std::str::from_utf8(&fixed[from..]) {
+            let bad = from + e.valid_up_to();
+            let len = e.error_len().unwrap_or(fixed.len() - bad);
+            fixed[bad..bad + len].fill(b'?');
+            from = bad + len;
+        }
+        match self.parse(&fixed) {
+            Parsed::Row(row) => row.field_at(fixed.as_ptr() as usize, at),
+            _ => None,
         }
     }
 

@@ -196,7 +196,7 @@ fn rejects_say_why() {
         ),
         (
             b"1.1.1.1 - - [17/May/2015:10:05:03 +0000] \"GET /\xff HTTP/1.1\" 200 5",
-            "combined: invalid UTF-8 at byte 47",
+            "combined: invalid UTF-8 in request_path at byte 47",
         ),
         (
             b"1.1.1.1 - - [17/May/2015:10:05:03 +0000] \"GET /\0 HTTP/1.1\" 200 5",
