@@ -97,7 +97,7 @@ fn dispatch(command: Command, invocation: &Invocation) -> Result<()> {
             Ok(())
         }
         Command::Status(args) => {
-            let sources = invocation.sources(&args.logs, "auto", WrapperChoice::Auto)?;
+            let sources = invocation.sources(&args.logs, "auto", WrapperChoice::Auto, "utf-8")?;
             let s = status::gather(&args.db, &sources)?;
             if args.json {
                 emit(&format!(

@@ -330,7 +330,9 @@ fn read_file<S: FnMut(Sealed) -> bool>(
         }
         choice => choice.resolve(&[]),
     };
-    let (resume, reader) = match source::open(path, resume, batcher.chunk_bytes(), wrapper) {
+    let legacy = source.spec.legacy_encoding;
+    let (resume, reader) = match source::open(path, resume, batcher.chunk_bytes(), wrapper, legacy)
+    {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vanished(fs),
         other => other.map_err(unreadable)?,
     };
@@ -346,12 +348,23 @@ fn read_file<S: FnMut(Sealed) -> bool>(
     let (lines, bytes) = parse::detect_window();
     let mut context = parse::file_context(fixed, &resume, host, vhost, || {
         let first = source::first_lines(path, lines, bytes)?;
-        Ok(match wrapper {
+        let first: Vec<Vec<u8>> = match wrapper {
             None => first,
             Some(w) => w
                 .records(&first.join(&b'\n'), 0)
                 .into_iter()
                 .map(|r| r.line.into_owned())
+                .collect(),
+        };
+        // Recognised in the text the lines will be read as.
+        Ok(match legacy {
+            None => first,
+            Some(legacy) => first
+                .into_iter()
+                .map(|l| match std::str::from_utf8(&l) {
+                    Ok(_) => l,
+                    Err(_) => legacy.decode_without_bom_handling(&l).0.as_bytes().to_vec(),
+                })
                 .collect(),
         })
     })

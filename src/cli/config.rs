@@ -75,6 +75,7 @@ pub fn sources(
     config: &ConfigFile,
     default_format: &str,
     default_wrapper: WrapperChoice,
+    default_encoding: &str,
 ) -> Result<Vec<crate::source::SourceSpec>> {
     let origin = config.path.display();
     let usage = |msg: String| Error::new(ErrorKind::Usage, format!("config {origin}: {msg}"));
@@ -102,9 +103,9 @@ pub fn sources(
             }
         };
         for key in table.keys() {
-            if !["logs", "format", "vhost", "host", "wrapper"].contains(&key.as_str()) {
+            if !["logs", "format", "vhost", "host", "wrapper", "encoding"].contains(&key.as_str()) {
                 return Err(usage(format!(
-                    "[[source]] {n}: unknown key {key:?} (logs, format, vhost, host, wrapper)"
+                    "[[source]] {n}: unknown key {key:?} (logs, format, vhost, host, wrapper, encoding)"
                 )));
             }
         }
@@ -142,6 +143,10 @@ pub fn sources(
             vhost: text("vhost")?,
             host,
             wrapper,
+            legacy_encoding: crate::source::legacy_encoding(
+                &text("encoding")?.unwrap_or_else(|| default_encoding.to_string()),
+            )
+            .map_err(|e| usage(format!("[[source]] {n}: encoding: {}", e.message)))?,
         });
     }
     Ok(specs)

@@ -68,9 +68,10 @@ impl Invocation {
         logs: &[String],
         format: &str,
         wrapper: WrapperChoice,
+        encoding: &str,
     ) -> Result<Vec<SourceSpec>> {
         let from_config = match (&self.config, self.logs_on_command_line) {
-            (Some(c), false) => config::sources(c, format, wrapper)?,
+            (Some(c), false) => config::sources(c, format, wrapper, encoding)?,
             _ => Vec::new(),
         };
         if !from_config.is_empty() {
@@ -82,6 +83,7 @@ impl Invocation {
             vhost: None,
             host: None,
             wrapper,
+            legacy_encoding: crate::source::legacy_encoding(encoding)?,
         }])
     }
 }
@@ -98,7 +100,7 @@ impl RunArgs {
             ));
         }
         let sources = invocation
-            .sources(&self.logs, &self.format, self.wrapper)?
+            .sources(&self.logs, &self.format, self.wrapper, &self.encoding)?
             .into_iter()
             .map(|spec| {
                 let format = (spec.format != "auto")
@@ -195,6 +197,11 @@ pub struct RunArgs {
     /// json-file driver), `none`, or `auto` (recognised per file from its first lines).
     #[arg(long, value_name = "WRAPPER", value_enum, default_value = "auto")]
     pub wrapper: WrapperChoice,
+    /// How to read a line that is not UTF-8: `utf-8` (it is a reject), `auto` (it is
+    /// windows-1252/latin1), or an encoding (latin1, cp1252, big5, shift_jis, euc-kr, gbk, …).
+    /// UTF-8 lines are always read as UTF-8.
+    #[arg(long, value_name = "ENCODING", default_value = "utf-8", value_parser = values::encoding)]
+    pub encoding: String,
     /// Where the visitor's address comes from: the connecting address, or X-Forwarded-For
     /// when the connecting address is a trusted proxy (see --trusted-proxies).
     #[arg(long, value_name = "FROM", value_enum, default_value = "remote-addr")]

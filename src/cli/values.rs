@@ -142,6 +142,12 @@ pub fn host(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `--encoding`: `utf-8`, `auto`, or an encoding lines can be read in.
+pub fn encoding(s: &str) -> Result<String, String> {
+    crate::source::legacy_encoding(s.trim()).map_err(|e| e.message)?;
+    Ok(s.trim().to_string())
+}
+
 /// `--format`: `auto`, or a format that compiles (a preset or a pasted format string).
 pub fn log_format(s: &str) -> Result<String, String> {
     let s = s.trim();

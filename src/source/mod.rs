@@ -103,11 +103,12 @@ pub fn open(
     resume: Resume,
     chunk_bytes: usize,
     wrapper: Option<Wrapper>,
+    legacy: Option<&'static encoding_rs::Encoding>,
 ) -> io::Result<(Resume, LineReader)> {
     let name: Arc<str> = Arc::from(key(path).as_str());
     if resume.compressed {
         return archive::reader(path, name, resume, chunk_bytes)
-            .map(|(resume, reader)| (resume, reader.unwrapping(wrapper)));
+            .map(|(resume, reader)| (resume, reader.unwrapping(wrapper).decoding(legacy)));
     }
     let file = File::open(path)?;
     // The bytes just before the offset, to continue the checkpoint marker.
@@ -115,7 +116,7 @@ pub fn open(
     let mut window = vec![0u8; (resume.offset - start) as usize];
     file.read_exact_at(&mut window, start)?;
     let reader = LineReader::new(file, name, resume.offset, window, chunk_bytes)?;
-    Ok((resume, reader.unwrapping(wrapper)))
+    Ok((resume, reader.unwrapping(wrapper).decoding(legacy)))
 }
 
 /// Where logs are and how to read them: the command line's `--logs`/`--format`, or a
@@ -132,6 +133,35 @@ pub struct SourceSpec {
     pub host: Option<String>,
     /// A container runtime's wrapper around each line (`auto`: recognised per file).
     pub wrapper: WrapperChoice,
+    /// The encoding of lines that are not UTF-8 (None: such lines are rejects).
+    pub legacy_encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+/// `--encoding`: `utf-8` (lines that are not are rejects), `auto` (such lines are
+/// windows-1252, which the WHATWG standard also reads for latin1/ISO-8859-1), or any WHATWG
+/// label (`latin1`, `cp1252`, `big5`, `shift_jis`, `euc-kr`, `gbk`, `koi8-r`, …). Encodings
+/// whose newline is not the byte `\n` (UTF-16) cannot be read line by line and are refused.
+pub fn legacy_encoding(label: &str) -> Result<Option<&'static encoding_rs::Encoding>> {
+    let usage = |msg: String| Error::new(ErrorKind::Usage, msg);
+    match label.to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" => return Ok(None),
+        "auto" => return Ok(Some(encoding_rs::WINDOWS_1252)),
+        _ => {}
+    }
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).ok_or_else(|| {
+        usage(format!(
+            "unknown encoding {label:?}: utf-8, auto, or a WHATWG label such as latin1, cp1252, big5, shift_jis"
+        ))
+    })?;
+    if encoding == encoding_rs::UTF_16LE
+        || encoding == encoding_rs::UTF_16BE
+        || encoding == encoding_rs::REPLACEMENT
+    {
+        return Err(usage(format!(
+            "encoding {label:?} cannot be read line by line; convert the log to UTF-8 first"
+        )));
+    }
+    Ok((encoding != encoding_rs::UTF_8).then_some(encoding))
 }
 
 /// A file found, and the source (an index into the specs) it belongs to.

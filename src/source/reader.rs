@@ -66,6 +66,8 @@ pub struct LineReader {
     window: Vec<u8>,
     eof: bool,
     wrapper: Option<Wrapper>,
+    /// The encoding a line that is not UTF-8 is in (`--encoding`).
+    legacy: Option<&'static encoding_rs::Encoding>,
 }
 
 impl LineReader {
@@ -105,7 +107,15 @@ impl LineReader {
             window,
             eof: false,
             wrapper: None,
+            legacy: None,
         }
+    }
+
+    /// Decode each line that is not UTF-8 from `legacy` (UTF-8 lines are read as they are:
+    /// a log moved to UTF-8 part way through reads both halves).
+    pub fn decoding(mut self, legacy: Option<&'static encoding_rs::Encoding>) -> Self {
+        self.legacy = legacy;
+        self
     }
 
     /// Read records of `wrapper`: chunks end only after a line that ends a record, and hold
@@ -132,6 +142,12 @@ impl LineReader {
                 }
                 (lines, Some(info))
             }
+        };
+        let (data, unwrapped) = match self.legacy {
+            Some(legacy) if std::str::from_utf8(&data).is_err() => {
+                decode_lines(data, unwrapped, start, legacy)
+            }
+            _ => (data, unwrapped),
         };
         Chunk {
             file: self.path.clone(),
@@ -303,6 +319,38 @@ impl LineReader {
         let excess = self.window.len().saturating_sub(keep);
         self.window.drain(..excess);
     }
+}
+
+/// `data`'s lines with each one that is not UTF-8 decoded from `legacy`; every line keeps the
+/// offset it was read at (already known for unwrapped lines).
+fn decode_lines(
+    data: Vec<u8>,
+    unwrapped: Option<Unwrapped>,
+    start: u64,
+    legacy: &'static encoding_rs::Encoding,
+) -> (Vec<u8>, Option<Unwrapped>) {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 8);
+    let mut offsets = Vec::new();
+    let mut at = 0u64;
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        offsets.push(start + at);
+        at += line.len() as u64;
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        match std::str::from_utf8(body) {
+            Ok(_) => out.extend_from_slice(body),
+            Err(_) => {
+                let (text, _) = legacy.decode_without_bom_handling(body);
+                out.extend_from_slice(text.as_bytes());
+            }
+        }
+        out.push(b'\n');
+    }
+    let info = unwrapped.unwrap_or_else(|| Unwrapped {
+        collected_at: vec![None; offsets.len()],
+        stream: vec![None; offsets.len()],
+        offsets,
+    });
+    (out, Some(info))
 }
 
 fn read_up_to(file: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
