@@ -147,3 +147,32 @@ fn an_encoding_that_cannot_be_read_by_lines_is_a_usage_error() {
         assert!(!env.db_path().exists(), "nothing touched");
     }
 }
+
+#[test]
+fn matomos_big5_sample_reads_to_the_path_its_test_expects() {
+    let env = Env::new();
+    std::fs::copy(
+        fixture("common_encoding_big5.log"),
+        env.logs().join("access.log"),
+    )
+    .unwrap();
+    let s = env.run(&[
+        "--encoding",
+        "big5",
+        "--format",
+        r#"%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#,
+    ]);
+    assert_eq!(num(&s, "inserted"), 1, "{s}");
+    let (path, user, vhost): (String, String, String) = env
+        .db()
+        .query_row(
+            "SELECT request_path, remote_user, vhost FROM logs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (path.as_str(), user.as_str(), vhost.as_str()),
+        ("/為其兼行惡道", "theuser", "www.example.com")
+    );
+}
