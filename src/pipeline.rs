@@ -237,6 +237,8 @@ fn read_all(
     let mut summaries = Vec::with_capacity(files.len());
     // Paths whose checkpoint a file read in this run has taken over (takers come first).
     let mut taken: HashSet<String> = HashSet::new();
+    // The checkpoints as this run moves them on: what each file is identified against.
+    let mut now = stored.clone();
     for i in order {
         let file = &files[i];
         let mut fs = FileSummary::new(keys[i].clone());
@@ -248,7 +250,7 @@ fn read_all(
             source,
             opts,
             &mut fs,
-            (stored, &taken),
+            (&now, &taken),
             &mut batcher,
         )
         .unwrap_or_else(|e| {
@@ -259,6 +261,8 @@ fn read_all(
         if let (Some(from), None) = (&fs.moved_from, &fs.error) {
             taken.insert(from.clone());
         }
+        now.extend(batcher.take_latest());
+        crate::failpoint::hit("between-files");
         summaries.push((i, fs));
         if !going_on {
             break;
@@ -274,8 +278,8 @@ fn read_all(
 }
 
 /// One file's new lines into the batcher; Ok(false) when reading stopped early. `stored`:
-/// the checkpoints at the start of the run, and the paths whose checkpoint a file already
-/// read has taken over.
+/// the checkpoints as this run has moved them on so far, and the paths whose checkpoint a
+/// file already read has taken over.
 fn read_file<S: FnMut(Sealed) -> bool>(
     file: &LogFile,
     planned: std::io::Result<Option<Resume>>,
@@ -301,13 +305,15 @@ fn read_file<S: FnMut(Sealed) -> bool>(
         ));
         Ok(true)
     };
-    // Decided at the start of the run; decided again if a rotation has since put another
-    // file under this name.
+    // Decided again now, against where this run has got to: files may have rotated while
+    // the ones before were read (a copytruncate's copy then continues from what this run
+    // read of the original, not from the run's start). An archive cannot change, so its
+    // decision, which may have cost a decompression, stands while it is the same file.
     let planned = match planned {
-        Ok(Some(resume)) if !source::still_identified(path, &resume) => {
-            source::identify(path, stored)
+        Ok(Some(resume)) if resume.compressed && source::still_identified(path, &resume) => {
+            Ok(Some(resume))
         }
-        other => other,
+        _ => source::identify(path, stored),
     };
     let resume = match planned {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return vanished(fs),

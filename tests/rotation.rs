@@ -763,3 +763,60 @@ fn kept_checkpoints_of_content_that_left_its_path_are_pruned_after_30_days() {
     env.run(&[]);
     assert_eq!(env.count(kept), 0);
 }
+
+#[test]
+fn a_copytruncate_while_a_run_reads_other_files_continues_where_the_run_got_to() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let first = env.logs().join("access.log.1");
+    let mut all: BTreeSet<String> = BTreeSet::new();
+    // An older generation at .1, and the live file, both read once.
+    append(&first, &lines("g", 0..30));
+    append(&log, &lines("a", 0..100));
+    all.extend(lines("g", 0..30));
+    all.extend(lines("a", 0..100));
+    env.run(&[]);
+    append(&log, &lines("a", 100..300));
+    all.extend(lines("a", 100..300));
+    // The run reads access.log first, then is held; logrotate's copytruncate happens then.
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(env.run_args())
+        .current_dir(env.dir.path())
+        .env("WEBLOG_FAILPOINT", "between-files:pause=1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(run.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("failpoint between-files"), "{said}");
+    // The server wrote 5 more lines, then: .1 → .2, copy to .1, truncate, new lines.
+    append(&log, &lines("a", 300..305));
+    all.extend(lines("a", 300..305));
+    std::fs::rename(&first, env.logs().join("access.log.2")).unwrap();
+    std::fs::copy(&log, &first).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&log)
+        .unwrap();
+    append(&log, &lines("b", 0..10));
+    all.extend(lines("b", 0..10));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = run.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{rest}");
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let copy = file_entry(&s, "access.log.1");
+    // The copy continues from what this run read of the original: only the 5 new lines.
+    assert_eq!(copy["start"], "moved", "{copy}");
+    assert_eq!(copy["lines_read"], 5, "{copy}");
+    assert_eq!(num(&s, "duplicates"), 0, "{s}");
+    let s = env.run(&[]);
+    assert_eq!(num(&s, "duplicates"), 0, "{s}");
+    assert_eq!(file_entry(&s, "access.log.2")["lines_read"], 0, "{s}");
+    env.assert_stored_exactly(&all);
+    assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+}

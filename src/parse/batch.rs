@@ -42,6 +42,8 @@ pub struct Batcher<S: FnMut(Sealed) -> bool> {
     budget: usize,
     builder: FrameBuilder,
     checkpoints: HashMap<String, Checkpoint>,
+    /// Every checkpoint of this run so far, sealed or not: where each file read stands now.
+    latest: HashMap<String, Checkpoint>,
     enricher: Enricher,
     /// Takes a sealed batch; false once the loader has stopped.
     sink: S,
@@ -68,6 +70,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             budget,
             builder: FrameBuilder::new(1024),
             checkpoints: HashMap::new(),
+            latest: HashMap::new(),
             enricher,
             sink,
             waited: Duration::ZERO,
@@ -90,7 +93,20 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
     /// Commit `checkpoint` with the batch being filled (so with, or before, the next
     /// checkpoint of any file).
     pub fn keep_checkpoint(&mut self, checkpoint: Checkpoint) {
+        self.record(checkpoint);
+    }
+
+    fn record(&mut self, checkpoint: Checkpoint) {
+        self.latest
+            .insert(checkpoint.path.clone(), checkpoint.clone());
         self.checkpoints.insert(checkpoint.path.clone(), checkpoint);
+    }
+
+    /// The checkpoints made since the last call, committed or not: where the files read
+    /// stand now. A file a rotation puts under a new name during the run continues from
+    /// there, not from where the run started.
+    pub fn take_latest(&mut self) -> HashMap<String, Checkpoint> {
+        std::mem::take(&mut self.latest)
     }
 
     /// Read `reader`'s lines (the file `key`, resumed as `resume` says) into the batch with
@@ -123,7 +139,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             // Record the taken-over position under this path now, even if nothing follows
             // it: the old path may soon hold another file and its checkpoint move on.
             let here = checkpoint_at(resume.offset, reader.marker(), file);
-            self.checkpoints.insert(key.to_string(), here);
+            self.record(here);
         }
         let mut consumed_to = resume.offset;
         loop {
@@ -144,8 +160,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             last_marker = marker;
             self.builder.push_chunk(chunk, file, &mut self.enricher);
             // After the chunk: the format's state there (W3C columns) goes with the offset.
-            self.checkpoints
-                .insert(key.to_string(), checkpoint_at(end, marker, file));
+            self.record(checkpoint_at(end, marker, file));
             if self.builder.bytes() >= self.budget && !self.seal(false) {
                 return Ok(read);
             }
@@ -157,7 +172,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         if resume.compressed {
             let mut end = checkpoint_at(consumed_to, last_marker, file);
             end.size = resume.size;
-            self.checkpoints.insert(key.to_string(), end);
+            self.record(end);
         }
         read.finished = true;
         Ok(read)
