@@ -76,7 +76,9 @@ const ALB_ENDS_AFTER: &[&str] = &[
     "classification_reason",
 ];
 
-const TOKEN: Shape = Shape::Token { stop: b' ' };
+/// No spaces and no `"` (no value of these formats holds one): a line whose quoted user agent
+/// holds `" a b"` and ends there is not read as the agent closed early and `b"` the last field.
+const TOKEN: Shape = Shape::Token { stop: b'"' };
 
 fn canonical(name: &str) -> Option<&'static str> {
     let n = name.to_ascii_lowercase().replace('_', "-");

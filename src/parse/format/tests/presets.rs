@@ -733,6 +733,25 @@ fn aws_s3_server_access_log() {
     assert!(close(l.request_time, 0.010));
 }
 
+/// Found by the property tests: a user agent holding a quoted word, in a line that ends after
+/// the agent, was closed at its inner quote and the words after it read as the fields S3 and
+/// Classic ELB added later, the last one ending in the line's closing quote.
+#[test]
+fn a_quote_inside_an_agent_at_the_end_of_a_short_line() {
+    let s3 = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2016:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT a/b.txt "GET /DOC-EXAMPLE-BUCKET1/a/b.txt HTTP/1.1" 200 - 5 5 3 2 "-" "Mozilla/5.0 "compatible" bot""#;
+    let l = row("aws-s3", s3);
+    assert_eq!(
+        s(&l.http_user_agent),
+        Some(r#"Mozilla/5.0 "compatible" bot"#)
+    );
+    let elb = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl "x" a b""#;
+    let l = row("aws-elb", elb);
+    assert_eq!(
+        (s(&l.http_user_agent), s(&l.ssl_protocol)),
+        (Some(r#"curl "x" a b"#), None)
+    );
+}
+
 #[test]
 fn w3c_samples_of_matomos_log_importer() {
     // matomo-org/matomo-log-analytics tests/logs/iis_custom.log (IIS Advanced Logging: blank

@@ -690,3 +690,348 @@ proptest! {
         prop_assert_eq!(r.http_user_agent.as_deref(), Some(agent.as_str()));
     }
 }
+
+/// An address as servers write one: IPv4, or IPv6 in its compressed form (`2001:db8::1`).
+fn any_addr() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<[u8; 4]>().prop_map(ip),
+        any::<[u16; 8]>().prop_map(|s| std::net::Ipv6Addr::from(s).to_string()),
+    ]
+}
+
+/// A user agent as clients send one: spaces, punctuation, non-ASCII letters, and a quoted word
+/// (the formats below write it as it came, unescaped) with up to two words after it.
+fn any_agent() -> impl Strategy<Value = String> {
+    "[A-Za-z][A-Za-z0-9 /.;:(),_é日本🦀-]{0,30}( \"[A-Za-z0-9é][A-Za-z0-9 ]{0,9}\")?( [A-Za-z0-9/.;()é-]{1,12}){0,2}"
+}
+
+/// Seconds since 1970 for a civil date and time of day (UTC).
+fn epoch_seconds((y, mo, d): (i32, u32, u32), (h, mi, s): (u32, u32, u32)) -> i64 {
+    days_from_civil(y, mo as i32, d as i32) as i64 * 86_400 + (h * 3600 + mi * 60 + s) as i64
+}
+
+/// A string as Go's encoding/json writes it (Traefik logs through logrus' JSONFormatter):
+/// `"` and `\` escaped, control characters as `\n` `\r` `\t` or `\u00XX`, U+2028/U+2029
+/// escaped, and with HTML escaping (logrus' default) `<`, `>` and `&` as `\u003c`….
+fn go_json(s: &str, html: bool) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' | '>' | '&' if html => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3_000, .. ProptestConfig::default() })]
+
+    /// Classic ELB lines from random values: HTTP and HTTPS listeners (an absolute URL in the
+    /// request) and TCP ones (`"- - - "`), `-1` times and `-` statuses where no backend
+    /// answered, and the older lines that end after the request or after the user agent.
+    #[test]
+    fn aws_elb_lines_read_back_their_values(
+        (client, bracketed, client_port) in (any_addr(), any::<bool>(), any::<u16>()),
+        (date, hms, micros) in ((1970i32..2100, 1u32..13, 1u32..29), (0u32..24, 0u32..60, 0u32..60), 0u32..1_000_000),
+        elb in "[a-z][a-z0-9-]{0,20}",
+        backend in proptest::option::of((any::<[u8; 4]>(), any::<u16>())),
+        times in proptest::collection::vec(proptest::option::of(0u64..100_000_000), 3),
+        (status, backend_status) in (proptest::option::of(100i32..600), proptest::option::of(100i32..600)),
+        (received, sent) in (0i64..1_000_000_000_000, 0i64..1_000_000_000_000),
+        request in proptest::option::of((
+            prop::sample::select(vec!["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS"]),
+            prop::sample::select(vec!["http", "https"]),
+            "[a-z]{1,10}(\\.[a-z]{2,8}){1,2}|[0-9]{1,3}(\\.[0-9]{1,3}){3}",
+            1i32..65_536,
+            "(/[a-zA-Z0-9._~%!$&'()*+,;=:@\"é-]{0,12}){1,3}(\\?[a-z]{1,5}=[a-zA-Z0-9%\"<>é]{0,8})?",
+            prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1"]),
+        )),
+        agent in proptest::option::of(any_agent()),
+        tls in proptest::option::of((
+            prop::sample::select(vec!["ECDHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES128-SHA", "AES256-SHA"]),
+            prop::sample::select(vec!["TLSv1", "TLSv1.1", "TLSv1.2"]),
+        )),
+        ends in 0usize..3,
+    ) {
+        let client_text = if bracketed && client.contains(':') {
+            format!("[{client}]:{client_port}")
+        } else {
+            format!("{client}:{client_port}")
+        };
+        let (y, mo, d) = date;
+        let (h, mi, s) = hms;
+        let seconds = |t: Option<u64>| t.map_or("-1".to_owned(), |t| format!("{}.{:06}", t / 1_000_000, t % 1_000_000));
+        let code = |c: Option<i32>| c.map_or("-".to_owned(), |c| c.to_string());
+        let request_text = match &request {
+            Some((m, scheme, host, port, path, proto)) => format!("{m} {scheme}://{host}:{port}{path} {proto}"),
+            None => "- - - ".to_owned(),
+        };
+        let mut line = format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{micros:06}Z {elb} {client_text} {} {} {} {} {} {} {received} {sent} \"{request_text}\"",
+            backend.map_or("-".to_owned(), |(a, p)| format!("{}:{p}", ip(a))),
+            seconds(times[0]), seconds(times[1]), seconds(times[2]),
+            code(status), code(backend_status),
+        );
+        if ends > 0 {
+            line.push_str(&format!(" \"{}\"", agent.as_deref().unwrap_or("-")));
+        }
+        if ends > 1 {
+            let (cipher, proto) = tls.unwrap_or(("-", "-"));
+            line.push_str(&format!(" {cipher} {proto}"));
+        }
+        let Parsed::Row(r) = Format::compile("aws-elb").unwrap().parser(None).parse(line.as_bytes()) else {
+            return Err(TestCaseError::fail(line));
+        };
+        check_row(line.as_bytes(), &r)?;
+        prop_assert_eq!(r.remote_addr.as_deref(), Some(client.as_str()));
+        prop_assert_eq!(r.time.micros_utc, epoch_seconds(date, hms) * 1_000_000 + micros as i64);
+        let total: Option<u64> = times.iter().flatten().copied().reduce(|a, b| a + b);
+        match total {
+            Some(t) => prop_assert!(close_to(r.request_time, t as f64 / 1e6), "{:?}", r.request_time),
+            None => prop_assert_eq!(r.request_time, None),
+        }
+        match times[1] {
+            Some(t) => prop_assert!(close_to(r.upstream_response_time, t as f64 / 1e6)),
+            None => prop_assert_eq!(r.upstream_response_time, None),
+        }
+        prop_assert_eq!(r.status, status);
+        prop_assert_eq!((r.request_length, r.body_bytes_sent), (Some(received), Some(sent)));
+        match &request {
+            Some((m, _, host, port, path, proto)) => {
+                prop_assert_eq!(r.request_method.as_deref(), Some(*m));
+                prop_assert_eq!(r.request_path.as_deref(), Some(path.as_str()));
+                prop_assert_eq!(r.request_protocol.as_deref(), Some(*proto));
+                prop_assert_eq!(r.vhost.as_deref(), Some(host.as_str()));
+                prop_assert_eq!(r.server_port, Some(*port));
+            }
+            None => {
+                prop_assert_eq!(
+                    (r.request_method.as_deref(), r.request_path.as_deref(), r.request_protocol.as_deref()),
+                    (None, None, None)
+                );
+                prop_assert_eq!((r.vhost.as_deref(), r.server_port), (None, None));
+            }
+        }
+        let want_agent = if ends > 0 { agent.as_deref() } else { None };
+        prop_assert_eq!(r.http_user_agent.as_deref(), want_agent);
+        let want_tls = if ends > 1 { tls.map(|(_, p)| p) } else { None };
+        prop_assert_eq!(r.ssl_protocol.as_deref(), want_tls);
+        prop_assert_eq!((r.remote_user.as_deref(), r.http_referer.as_deref()), (None, None));
+    }
+
+    /// S3 server access log lines from random values, cut after the user agent or any field
+    /// S3 added later (2012's 18 fields up to today's 26): `-` for no bytes is 0, other `-`s are
+    /// NULL; lifecycle operations log the request as `"-"`.
+    #[test]
+    fn aws_s3_lines_read_back_their_values(
+        owner in "[0-9a-f]{64}",
+        bucket in "[a-z0-9][a-z0-9.-]{2,20}",
+        (date, hms) in ((1970i32..2100, 1u32..13, 1u32..29), (0u32..24, 0u32..60, 0u32..60)),
+        addr in any_addr(),
+        requester in "-|[0-9a-f]{64}|arn:aws:iam::[0-9]{12}:user/[a-z.]{1,12}|svc:[a-z]{1,10}\\.amazonaws\\.com",
+        (request_id, operation) in ("[0-9A-F]{16}", "(REST|WEBSITE|BATCH|S3)\\.(GET|PUT|HEAD|DELETE|COPY)\\.(OBJECT|BUCKET|ACL|VERSIONING)"),
+        key in "-|[a-zA-Z0-9/._~!*'()%+-]{1,24}",
+        request in proptest::option::of((
+            prop::sample::select(vec!["GET", "PUT", "HEAD", "POST", "DELETE"]),
+            "(/[a-zA-Z0-9._~%!$&'()*+,;=:@\"é-]{0,12}){1,3}(\\?[a-z-]{1,10}(=[a-zA-Z0-9%\"é]{0,8})?)?",
+            prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1"]),
+        )),
+        (status, error_code) in (proptest::option::of(100i32..600), "-|NoSuchKey|AccessDenied|SlowDown"),
+        (bytes, object_size) in (0i64..1_000_000_000_000, proptest::option::of(0i64..1_000_000_000_000)),
+        (total_ms, turnaround_ms) in (proptest::option::of(0u32..10_000_000), proptest::option::of(0u32..10_000_000)),
+        referer in proptest::option::of("https?://[a-z]{1,10}\\.example/[a-zA-Z0-9/?=&%é]{0,12}"),
+        agent in proptest::option::of(any_agent()),
+        later in (
+            "-|[A-Za-z0-9._]{32}",
+            "[A-Za-z0-9+/]{20,76}=",
+            prop::sample::select(vec!["SigV2", "SigV4", "-"]),
+            prop::sample::select(vec!["ECDHE-RSA-AES128-GCM-SHA256", "-"]),
+            prop::sample::select(vec!["AuthHeader", "QueryString", "-"]),
+            proptest::option::of("[a-z0-9.-]{3,20}\\.s3(\\.[a-z]{2}-[a-z]{4,7}-[1-3])?\\.amazonaws\\.com"),
+            proptest::option::of(prop::sample::select(vec!["TLSv1.2", "TLSV1.2", "TLSv1.3"])),
+            "-|arn:aws:s3:[a-z]{2}-[a-z]{4,7}-[1-3]:[0-9]{12}:accesspoint/[a-z-]{1,12}",
+            prop::sample::select(vec!["Yes", "-"]),
+        ),
+        fields_after_agent in 0usize..=9,
+    ) {
+        let (y, mo, d) = date;
+        let (h, mi, s) = hms;
+        let dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+        let request_text = match &request {
+            Some((m, p, v)) => format!("{m} {p} {v}"),
+            None => "-".to_owned(),
+        };
+        // "Bytes Sent: … or - if zero."
+        let bytes_text = if bytes == 0 { "-".to_owned() } else { bytes.to_string() };
+        let mut line = format!(
+            "{owner} {bucket} [{d:02}/{}/{y:04}:{h:02}:{mi:02}:{s:02} +0000] {addr} {requester} {request_id} {operation} {key} \"{request_text}\" {} {error_code} {bytes_text} {} {} {} \"{}\" \"{}\"",
+            MONTHS[mo as usize - 1],
+            dash(status.map(|s| s.to_string())),
+            dash(object_size.map(|n| n.to_string())),
+            dash(total_ms.map(|t| t.to_string())),
+            dash(turnaround_ms.map(|t| t.to_string())),
+            dash(referer.clone()),
+            dash(agent.clone()),
+        );
+        let (version, host_id, sig, cipher, auth, host, tls, access_point, acl) = &later;
+        let host_text = dash(host.clone());
+        let later_text = [
+            version.as_str(), host_id.as_str(), sig, cipher, auth, host_text.as_str(),
+            tls.unwrap_or("-"), access_point.as_str(), acl,
+        ];
+        for field in &later_text[..fields_after_agent] {
+            line.push(' ');
+            line.push_str(field);
+        }
+        let Parsed::Row(r) = Format::compile("aws-s3").unwrap().parser(None).parse(line.as_bytes()) else {
+            return Err(TestCaseError::fail(line));
+        };
+        check_row(line.as_bytes(), &r)?;
+        prop_assert_eq!(r.time.micros_utc, epoch_seconds(date, hms) * 1_000_000);
+        prop_assert_eq!(r.remote_addr.as_deref(), Some(addr.as_str()));
+        match &request {
+            Some((m, p, v)) => {
+                prop_assert_eq!(r.request_method.as_deref(), Some(*m));
+                prop_assert_eq!(r.request_path.as_deref(), Some(p.as_str()));
+                prop_assert_eq!(r.request_protocol.as_deref(), Some(*v));
+            }
+            None => prop_assert_eq!(
+                (r.request_method.as_deref(), r.request_path.as_deref(), r.request_protocol.as_deref()),
+                (None, None, None)
+            ),
+        }
+        prop_assert_eq!(r.status, status);
+        prop_assert_eq!(r.body_bytes_sent, Some(bytes));
+        match total_ms {
+            Some(t) => prop_assert!(close_to(r.request_time, t as f64 / 1000.0), "{:?}", r.request_time),
+            None => prop_assert_eq!(r.request_time, None),
+        }
+        prop_assert_eq!(r.http_referer.as_deref(), referer.as_deref());
+        prop_assert_eq!(r.http_user_agent.as_deref(), agent.as_deref());
+        let want_host = if fields_after_agent > 5 { host.as_deref() } else { None };
+        prop_assert_eq!(r.vhost.as_deref(), want_host);
+        let want_tls = if fields_after_agent > 6 { *tls } else { None };
+        prop_assert_eq!(r.ssl_protocol.as_deref(), want_tls);
+        prop_assert_eq!((r.remote_user.as_deref(), r.request_length, r.server_port), (None, None, None));
+    }
+
+    /// Traefik JSON access-log lines from random values, their keys in a random order, with
+    /// the keys weblog does not read among them; header fields and TLS there or not; strings
+    /// escaped as Go writes them (quotes, backslashes, control characters, HTML escaping or
+    /// not, non-ASCII kept); StartUTC in RFC 3339 with nanoseconds, trailing zeros cut.
+    #[test]
+    fn traefik_json_lines_read_back_their_values(
+        (date, hms, nanos) in ((1970i32..2100, 1u32..13, 1u32..29), (0u32..24, 0u32..60, 0u32..60), prop_oneof![Just(0u32), 0u32..1_000_000_000]),
+        (client, client_port) in (any_addr(), 1u16..),
+        user in proptest::option::of("[a-z][a-z0-9._@]{0,10}"),
+        method in prop::sample::select(vec!["GET", "POST", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        path in "(/[a-zA-Z0-9._~%!$'()*+,;=:@-]{0,12}){1,3}(\\?[a-z]{1,5}=[a-zA-Z0-9%\"\\\\<>&é\t]{0,8}(&[a-z]{1,3}=[0-9]{1,3})?)?",
+        protocol in prop::sample::select(vec!["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/3.0"]),
+        host in "[a-z]{1,10}(\\.[a-z]{2,8}){0,2}",
+        status in 100i32..600,
+        (size, request_size) in (0u64..1_000_000_000_000, 0u64..1_000_000_000),
+        duration_ns in 0u64..1_000_000_000_000,
+        tls in proptest::option::of(prop::sample::select(vec!["1.0", "1.1", "1.2", "1.3"])),
+        agent in proptest::option::of("[A-Za-z][A-Za-z0-9 /.;:()\"\\\\<>&é日本🦀\t_-]{0,40}"),
+        referer in proptest::option::of("https?://[a-z]{1,10}\\.example/[a-z0-9/?=&<>\"]{0,12}"),
+        xff in proptest::option::of((any_addr(), any_addr()).prop_map(|(a, b)| format!("{a}, {b}"))),
+        html in any::<bool>(),
+        order in proptest::collection::vec(any::<u32>(), 40),
+    ) {
+        let (y, mo, d) = date;
+        let (h, mi, s) = hms;
+        let frac = if nanos == 0 {
+            String::new()
+        } else {
+            format!(".{nanos:09}").trim_end_matches('0').to_owned()
+        };
+        let start = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}Z");
+        let q = |v: &str| go_json(v, html);
+        let client_addr = if client.contains(':') {
+            format!("[{client}]:{client_port}")
+        } else {
+            format!("{client}:{client_port}")
+        };
+        let mut keys: Vec<(&str, String)> = vec![
+            ("ClientAddr", q(&client_addr)),
+            ("ClientHost", q(&client)),
+            ("ClientPort", q(&client_port.to_string())),
+            ("ClientUsername", q(user.as_deref().unwrap_or("-"))),
+            ("DownstreamContentSize", size.to_string()),
+            ("DownstreamStatus", status.to_string()),
+            ("Duration", duration_ns.to_string()),
+            ("OriginContentSize", size.to_string()),
+            ("OriginDuration", (duration_ns / 2).to_string()),
+            ("OriginStatus", status.to_string()),
+            ("Overhead", (duration_ns - duration_ns / 2).to_string()),
+            ("RequestAddr", q(&host)),
+            ("RequestContentSize", request_size.to_string()),
+            ("RequestCount", "1".to_owned()),
+            ("RequestHost", q(&host)),
+            ("RequestMethod", q(method)),
+            ("RequestPath", q(&path)),
+            ("RequestPort", q("-")),
+            ("RequestProtocol", q(protocol)),
+            ("RequestScheme", q(if tls.is_some() { "https" } else { "http" })),
+            ("RetryAttempts", "0".to_owned()),
+            ("RouterName", q("web@docker")),
+            ("ServiceAddr", q("10.0.0.5:80")),
+            ("ServiceName", q("web@docker")),
+            ("ServiceURL", r#"{"Scheme":"http","Opaque":"","User":null,"Host":"10.0.0.5:80","Path":"","RawPath":"","OmitHost":false,"ForceQuery":false,"RawQuery":"","Fragment":"","RawFragment":""}"#.to_owned()),
+            ("StartLocal", q(&start)),
+            ("StartUTC", q(&start)),
+            ("entryPointName", q("websecure")),
+            ("level", q("info")),
+            ("msg", q("")),
+            ("time", q(&format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"))),
+            ("request_Accept", q("*/*")),
+            ("downstream_Content-Type", q("text/html; charset=utf-8")),
+        ];
+        if let Some(v) = tls {
+            keys.push(("TLSVersion", q(v)));
+            keys.push(("TLSCipher", q("TLS_AES_128_GCM_SHA256")));
+        }
+        if let Some(a) = &agent {
+            keys.push(("request_User-Agent", q(a)));
+        }
+        if let Some(r) = &referer {
+            keys.push(("request_Referer", q(r)));
+        }
+        if let Some(x) = &xff {
+            keys.push(("request_X-Forwarded-For", q(x)));
+        }
+        let mut keyed: Vec<(u32, (&str, String))> = order.iter().copied().zip(keys).collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        let body: Vec<String> = keyed.iter().map(|(_, (k, v))| format!("\"{k}\":{v}")).collect();
+        let line = format!("{{{}}}", body.join(","));
+        let Parsed::Row(r) = Format::compile("traefik-json").unwrap().parser(None).parse(line.as_bytes()) else {
+            return Err(TestCaseError::fail(line));
+        };
+        check_row(line.as_bytes(), &r)?;
+        prop_assert_eq!(r.time.micros_utc, epoch_seconds(date, hms) * 1_000_000 + nanos as i64 / 1000);
+        prop_assert_eq!(r.remote_addr.as_deref(), Some(client.as_str()));
+        prop_assert_eq!(r.remote_user.as_deref(), user.as_deref());
+        prop_assert_eq!(r.request_method.as_deref(), Some(method));
+        prop_assert_eq!(r.request_path.as_deref(), Some(path.as_str()));
+        prop_assert_eq!(r.request_protocol.as_deref(), Some(protocol));
+        prop_assert_eq!(r.vhost.as_deref(), Some(host.as_str()));
+        prop_assert_eq!(r.status, Some(status));
+        prop_assert_eq!(r.body_bytes_sent, Some(size as i64));
+        prop_assert_eq!(r.request_length, Some(request_size as i64));
+        prop_assert!(close_to(r.request_time, duration_ns as f64 / 1e9), "{:?}", r.request_time);
+        prop_assert_eq!(r.ssl_protocol.as_deref(), tls);
+        prop_assert_eq!(r.http_user_agent.as_deref(), agent.as_deref());
+        prop_assert_eq!(r.http_referer.as_deref(), referer.as_deref());
+        prop_assert_eq!(r.x_forwarded_for.as_deref(), xff.as_deref());
+        prop_assert_eq!((r.upstream_response_time, r.server_port), (None, None));
+    }
+}
