@@ -49,6 +49,8 @@ pub struct RunOptions {
     pub lake: Option<PathBuf>,
     pub filter: transform::OutputFilter,
     pub rollups: transform::RollupParams,
+    /// How long the bookkeeping of gone files and past runs is kept.
+    pub retention: crate::load::Retention,
     /// When set (e.g. by SIGTERM), reading stops after the current chunk; what was read is
     /// committed and the outputs refreshed as usual.
     pub stop: Option<Arc<AtomicBool>>,
@@ -153,6 +155,7 @@ fn pass(
     summary
         .warnings
         .extend(file_summaries.iter().filter_map(|f| f.warning.clone()));
+    summary.pruned = wh.prune(&opts.retention)?;
     summary.files = file_summaries;
     summary.batches = loaded.batches;
     summary.stages_ms.read_parse = read_ms;

@@ -87,6 +87,13 @@ pub struct OutputSummary {
     pub error_kind: Option<ErrorKind>,
 }
 
+/// What a run's pruning removed: checkpoints of files gone past their retention, `runs` rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    pub checkpoints: u64,
+    pub runs: u64,
+}
+
 /// What the lake export (`--lake`) did.
 #[derive(Debug, Default, Serialize)]
 pub struct LakeSummary {
@@ -129,6 +136,8 @@ pub struct RunSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lake: Option<LakeSummary>,
     pub warnings: Vec<String>,
+    /// Bookkeeping past its retention that this run removed.
+    pub pruned: Pruned,
     /// The site's own host, found from the referrers when no --site-host or virtual host
     /// says it (its pages are left out of `referrers`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Env, append, daily_visitors, num, repo_sql};
+use common::{Env, append, complete_lines, daily_visitors, fixture, num, repo_sql};
 
 /// A combined-format line; every field chosen by the test.
 fn line(ip: &str, day: u32, second: u32, path: &str, agent: &str) -> String {
@@ -775,4 +775,73 @@ fn watch_stopped_during_a_long_backfill_commits_what_it_read_and_a_second_signal
         assert_eq!(num(&s, "duplicates"), 0, "nothing read twice: {s}");
         env.assert_stored_exactly(&lines.into_iter().collect());
     }
+}
+
+#[test]
+fn bookkeeping_past_its_retention_is_pruned_and_nothing_else() {
+    let env = Env::new();
+    let kept = env.logs().join("a.log");
+    let gone = env.logs().join("b.log");
+    let recent = env.logs().join("c.log");
+    let lines = complete_lines(&fixture("apache_logs"));
+    common::append(&kept, &lines[..10]);
+    common::append(&gone, &lines[10..20]);
+    common::append(&recent, &lines[20..30]);
+    env.run(&[]);
+    env.run(&[]);
+    std::fs::remove_file(&gone).unwrap();
+    std::fs::remove_file(&recent).unwrap();
+    {
+        // Time passes: a.log idle and b.log gone for 31 days, c.log gone for 29; the first
+        // run was 100 days ago.
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute_batch(&format!(
+            "UPDATE checkpoints SET updated_at = current_timestamp - INTERVAL 31 DAY
+               WHERE path IN ('{}', '{}');
+             UPDATE checkpoints SET updated_at = current_timestamp - INTERVAL 29 DAY
+               WHERE path = '{}';
+             UPDATE runs SET started_at = current_timestamp - INTERVAL 100 DAY
+               WHERE started_at = (SELECT min(started_at) FROM runs);",
+            kept.display(),
+            gone.display(),
+            recent.display()
+        ))
+        .unwrap();
+    }
+    // Kept for ever when told so.
+    let s = env.run(&[
+        "--checkpoint-retention",
+        "never",
+        "--runs-retention",
+        "never",
+    ]);
+    assert_eq!(
+        s["pruned"],
+        serde_json::json!({"checkpoints": 0, "runs": 0})
+    );
+    let s = env.run(&[]);
+    assert_eq!(
+        s["pruned"],
+        serde_json::json!({"checkpoints": 1, "runs": 1})
+    );
+    let paths: Vec<String> = env
+        .db()
+        .prepare("SELECT path FROM checkpoints ORDER BY path")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        paths,
+        vec![kept.display().to_string(), recent.display().to_string()]
+    );
+    // The idle file is still known: nothing read again.
+    assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+    assert_eq!(env.count("SELECT count(*) FROM logs"), 30);
+    // A bad value is a usage error before anything is touched.
+    let mut args = env.run_args();
+    args.extend(["--checkpoint-retention".into(), "30x".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(env.weblog(&args).status.code(), Some(2));
 }

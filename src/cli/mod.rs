@@ -136,6 +136,10 @@ impl RunArgs {
             rollups: RollupParams {
                 visit_timeout: self.visit_timeout,
             },
+            retention: crate::load::Retention {
+                checkpoints: self.checkpoint_retention.0,
+                runs: self.runs_retention.0,
+            },
             stop: None,
             progress: None,
         })
@@ -235,6 +239,13 @@ pub struct RunArgs {
     /// seconds, or `30s`, `2m`…
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = values::wait)]
     pub wait: Duration,
+    /// Forget the checkpoint of a file that has been gone this long (`30d`, `2w`, `never`): a
+    /// file under that name later is read from its start.
+    #[arg(long, value_name = "RETENTION", default_value = "30d", value_parser = values::retention)]
+    pub checkpoint_retention: values::KeepFor,
+    /// Delete rows of the `runs` table older than this (`90d`, `never`).
+    #[arg(long, value_name = "RETENTION", default_value = "90d", value_parser = values::retention)]
+    pub runs_retention: values::KeepFor,
     /// Outputs cover days from this date on (YYYY-MM-DD, the log's local date).
     #[arg(long, value_name = "DATE")]
     pub from: Option<chrono::NaiveDate>,

@@ -51,6 +51,36 @@ fn duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
+/// How long something is kept; None: for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepFor(pub Option<Duration>);
+
+/// How long something is kept: whole days (`30d`), weeks (`2w`) or hours (`12h`); `never`
+/// (or `off`) keeps it for ever.
+pub fn retention(s: &str) -> Result<KeepFor, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("never") || t.eq_ignore_ascii_case("off") {
+        return Ok(KeepFor(None));
+    }
+    let bad = || format!("{s:?} is not a retention like 30d, 2w, 12h or never");
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = t.split_at(split);
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let hours = match unit {
+        "h" => n,
+        "d" => n.checked_mul(24).ok_or_else(bad)?,
+        "w" => n.checked_mul(24 * 7).ok_or_else(bad)?,
+        _ => return Err(bad()),
+    };
+    // A century is surely a typo for `never`; beyond it, timestamps would overflow.
+    if hours == 0 || hours > 100 * 366 * 24 {
+        return Err(format!(
+            "{s:?}: a retention is between 1h and 100 years, or never"
+        ));
+    }
+    Ok(KeepFor(Some(Duration::from_secs(hours * 3600))))
+}
+
 /// A size such as `512MB`, `2GB`, `1.5GiB` or a plain number of bytes, in bytes.
 pub fn bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();

@@ -7,7 +7,7 @@ use super::Warehouse;
 use crate::error::{Context, ErrorKind, Result};
 use crate::source::Checkpoint;
 use crate::source::fingerprint::Head;
-use crate::summary::RunSummary;
+use crate::summary::{Pruned, RunSummary};
 
 impl Warehouse {
     /// Every stored checkpoint, by path. A database not yet upgraded (opened read-only by
@@ -252,6 +252,82 @@ impl Warehouse {
         Ok(())
     }
 
+    /// Forget what is kept only for bookkeeping, past its retention: the checkpoints of files
+    /// that no longer exist and were last read before `checkpoints` ago, and the `runs`
+    /// rows older than `runs`. One transaction; returns how many of each went.
+    pub fn prune(&self, retention: &Retention) -> Result<Pruned> {
+        let what = || format!("cannot prune {}", self.path.display());
+        let ago = |d: std::time::Duration| {
+            format!(
+                "current_timestamp - to_microseconds({}::BIGINT)",
+                d.as_micros().min(i64::MAX as u128)
+            )
+        };
+        let mut pruned = Pruned::default();
+        let mut gone: Vec<String> = Vec::new();
+        if let Some(d) = retention.checkpoints {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT path FROM checkpoints WHERE updated_at < {}
+                       AND NOT starts_with(path, {})",
+                    ago(d),
+                    crate::sql_text::string_literal(crate::source::RETIRED)
+                ))
+                .context(ErrorKind::Data, what)?;
+            let old: Vec<String> = stmt
+                .query_map([], |r| r.get(0))
+                .and_then(|rows| rows.collect())
+                .context(ErrorKind::Data, what)?;
+            // Idle is not gone: a file still there keeps its checkpoint, or it would be read
+            // again from its start.
+            gone = old
+                .into_iter()
+                .filter(|p| std::fs::symlink_metadata(p).is_err())
+                .collect();
+        }
+        if gone.is_empty() && retention.runs.is_none() {
+            return Ok(pruned);
+        }
+        let mut sql = String::from("BEGIN TRANSACTION;");
+        if !gone.is_empty() {
+            let list: Vec<String> = gone
+                .iter()
+                .map(|p| crate::sql_text::string_literal(p))
+                .collect();
+            sql.push_str(&format!(
+                "DELETE FROM checkpoints WHERE path IN ({});",
+                list.join(", ")
+            ));
+            pruned.checkpoints = gone.len() as u64;
+        }
+        if let Some(d) = retention.runs {
+            pruned.runs = self
+                .conn
+                .query_row(
+                    &format!("SELECT count(*) FROM runs WHERE started_at < {}", ago(d)),
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )
+                .context(ErrorKind::Data, what)? as u64;
+            if pruned.runs > 0 {
+                sql.push_str(&format!("DELETE FROM runs WHERE started_at < {};", ago(d)));
+            }
+        }
+        if pruned.checkpoints + pruned.runs == 0 {
+            return Ok(pruned);
+        }
+        sql.push_str("COMMIT;");
+        self.conn.execute_batch(&sql).map_err(|e| {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            crate::error::Error::new(
+                ErrorKind::Data,
+                format!("{}: {}", what(), crate::error::one_line(&e.to_string())),
+            )
+        })?;
+        Ok(pruned)
+    }
+
     /// The last batch the lake `lake` holds (0: none yet).
     pub fn lake_mark(&self, lake: &str) -> Result<i64> {
         let seq: Option<i64> = self
@@ -336,4 +412,13 @@ impl Warehouse {
         rows.collect::<duckdb::Result<_>>()
             .context(ErrorKind::Data, what)
     }
+}
+
+/// How long bookkeeping is kept (None: for ever).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Retention {
+    /// The checkpoint of a file that no longer exists, counted from its last read.
+    pub checkpoints: Option<std::time::Duration>,
+    /// A row of `runs`.
+    pub runs: Option<std::time::Duration>,
 }

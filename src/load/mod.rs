@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorKind, Result, one_line};
 
 pub use commit::Committed;
 pub use lock::LockFile;
+pub use meta::Retention;
 pub use raw::library_version;
 use raw::{RawConnection, RawDatabase};
 pub use schema::SCHEMA_VERSION;
