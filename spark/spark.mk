@@ -3,6 +3,7 @@
 #   make spark-env                               venv + pins + a Java runtime, only when missing
 #   make spark-job LAKE=DIR OUT=DIR [SPARK_ARGS="--from 2015-05-18 --humans-only"]
 #   make spark-check                             DuckDB vs Spark on a lake built from the fixture
+#   make spark-unit                              the translator's unit tests (no JVM)
 #   make spark-pyfiles                           the job's package as a zip, for spark-submit --py-files
 #
 # The venv lives outside the work tree so fresh checkouts reuse it; it is rebuilt only when it
@@ -17,7 +18,7 @@ SPARK_PY := $(SPARK_VENV)/bin/python
 SPARK_MASTER ?= local[2]
 SPARK_ARGS ?=
 
-.PHONY: spark-env spark-java spark-venv spark-job spark-check spark-pyfiles
+.PHONY: spark-env spark-java spark-venv spark-job spark-check spark-pyfiles spark-unit
 
 spark-env: spark-java spark-venv
 
@@ -56,6 +57,10 @@ spark-job: spark-env
 
 spark-check: spark-env
 	@'$(SPARK_PY)' '$(SPARK_DIR)/check.py' $(SPARK_CHECK_ARGS)
+
+# The translator's unit tests (spark/tests/): no JVM, a second or two.
+spark-unit: spark-venv
+	@'$(SPARK_PY)' -m unittest discover -s '$(SPARK_DIR)/tests'
 
 # spark/wlspark/ as a zip, for `spark-submit --py-files` where spark-submit ships the entry
 # point alone (YARN cluster mode); zipped by Python so no `zip` program is needed, without
