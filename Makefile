@@ -70,12 +70,14 @@ compressors:
 		$$SUDO apt-get install -y $$missing || { $$SUDO apt-get update && $$SUDO apt-get install -y $$missing; } || \
 		echo "warning: could not install$$missing; the archive tests will fail" >&2; }
 
-# Unit, property and integration tests, the Spark job's SQL translation checked against DuckDB
-# (spark/check.py, ~90 s), then a bounded coverage-guided fuzz run of the parser.
+# Unit, property and integration tests, the Spark job's translator unit-tested without a JVM
+# (spark/tests/, ~1 s) and checked against DuckDB (spark/check.py, ~90 s), then a bounded
+# coverage-guided fuzz run of the parser.
 # A test whose tool (Chromium, logrotate, nginx, a tmpfs mount) is missing fails here instead of
 # skipping; WEBLOG_ALLOW_MISSING_TOOLS=1 lets a developer without them skip those.
 test: chromium logrotate nginx compressors spark-env
 	WEBLOG_REQUIRE_TOOLS=1 $(CARGO) test --release
+	@'$(SPARK_PY)' -m unittest discover -s '$(SPARK_DIR)/tests'
 	@'$(SPARK_PY)' '$(SPARK_DIR)/check.py' $(SPARK_CHECK_ARGS)
 	FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) fuzz/run.sh
 

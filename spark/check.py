@@ -12,13 +12,13 @@
 2. (a) DuckDB: runs weblog's SQL as src/transform does (the run's variables,
    lib/macros.sql, source_logs, rollup_<name> tables, the own-site host, the outputs and
    their Parquet/CSV export as src/export.rs writes them).
-   (b) Spark: weblog_spark.Job for the filter sets of VARIANTS (one session), then the
+   (b) Spark: wlspark.job.Job for the filter sets of VARIANTS (one session), then the
    last filter set through weblog_spark's command line (--cli: as its own program, timed
    with its JVM start).
 3. Asserts, per output and filter set: same column names and types, same rows in the same
    order (floats within 1e-9 relative), the same CSV (float digits aside); that the job
-   left no temp file; that weblog_spark.VARIABLES matches what weblog's `prepare` sets.
-   Then checks each translation rule of weblog_spark.FIXUPS on small cases against DuckDB.
+   left no temp file; that wlspark.translate.VARIABLES matches what weblog's `prepare` sets.
+   Then checks each translation rule of wlspark.translate.FIXUPS on small cases against DuckDB.
 Prints `N passed, N failed`; exits 1 on any failure.
 """
 
@@ -47,27 +47,31 @@ import duckdb  # noqa: E402
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-import weblog_spark as ws  # noqa: E402
+from wlspark import cli  # noqa: E402
+from wlspark import job as wsjob  # noqa: E402
+from wlspark import translate as tr  # noqa: E402
+from wlspark.errors import JobError, one_line  # noqa: E402
+from wlspark.lake import local_lake_is_small  # noqa: E402
 
 HOSTS = ("web1", "web2", "web3")
 
 #: (name, filters, visit timeout in seconds, lake): the filter sets compared, all but the
 #: last in one Job (rollups computed once). The last goes through the command line
-#: (weblog_spark.main), on a lake whose lines name no virtual host, so that
+#: (wlspark.cli.main), on a lake whose lines name no virtual host, so that
 #: lib/own_site.sql finds the site's own host. "filtered" uses every filter at once;
 #: --full adds each filter alone.
 VARIANTS = [
-    ("all", ws.Filters(), 1800, "lake"),
-    ("filtered", ws.Filters(dt.date(2015, 5, 18), dt.date(2015, 5, 19), True,
+    ("all", tr.Filters(), 1800, "lake"),
+    ("filtered", tr.Filters(dt.date(2015, 5, 18), dt.date(2015, 5, 19), True,
                             ("SemiComplete.com", "example.org"), "semicomplete.com"), 1800, "lake"),
-    ("cli_own_site", ws.Filters(dt.date(2015, 5, 17)), 600, "lake_novhost"),
+    ("cli_own_site", tr.Filters(dt.date(2015, 5, 17)), 600, "lake_novhost"),
 ]
 FULL_VARIANTS = VARIANTS[:-1] + [
-    ("range", ws.Filters(dt.date(2015, 5, 18), dt.date(2015, 5, 19)), 1800, "lake"),
-    ("humans", ws.Filters(humans_only=True), 1800, "lake"),
-    ("site", ws.Filters(dt.date(2015, 5, 17), None, False, ("SemiComplete.com", "example.org")),
+    ("range", tr.Filters(dt.date(2015, 5, 18), dt.date(2015, 5, 19)), 1800, "lake"),
+    ("humans", tr.Filters(humans_only=True), 1800, "lake"),
+    ("site", tr.Filters(dt.date(2015, 5, 17), None, False, ("SemiComplete.com", "example.org")),
      1800, "lake"),
-    ("vhost", ws.Filters(vhost="semicomplete.com"), 1800, "lake"),
+    ("vhost", tr.Filters(vhost="semicomplete.com"), 1800, "lake"),
 ] + VARIANTS[-1:]
 
 LINE_RE = re.compile(
@@ -224,8 +228,8 @@ def rust_variables() -> dict[str, str]:
 def check_variables(rust: dict[str, str]) -> list[str]:
     spark_of = {"VARCHAR": "STRING"}
     want = {k: spark_of.get(v, v) for k, v in rust.items()}
-    if want != ws.VARIABLES:
-        return [f"weblog sets {want}, weblog_spark.VARIABLES has {ws.VARIABLES}"]
+    if want != tr.VARIABLES:
+        return [f"weblog sets {want}, wlspark.translate.VARIABLES has {tr.VARIABLES}"]
     return []
 
 
@@ -245,7 +249,7 @@ def duckdb_reference(con, sql_dir: Path, src: str, flt, visit_timeout_s: float, 
     """weblog's way: prepare (variables, lib/macros.sql), every rollup over source_logs,
     detect_own_site, each output materialised and exported as src/export.rs does.
     Returns the own-site host found, if any."""
-    sql = ws.load_sql(sql_dir)
+    sql = tr.load_sql(sql_dir)
     lib = sql_dir / "lib"
     con.execute(f"CREATE OR REPLACE TABLE logs AS SELECT * FROM {src}")
     v = flt.variables(visit_timeout_s)
@@ -266,7 +270,7 @@ def duckdb_reference(con, sql_dir: Path, src: str, flt, visit_timeout_s: float, 
         if row:
             own = row[0]
             con.execute("SET VARIABLE weblog_site_hosts_re = ?::VARCHAR",
-                        [ws.site_hosts_pattern([own])])
+                        [tr.site_hosts_pattern([own])])
     out.mkdir(parents=True, exist_ok=True)
     for f in sql.outputs:
         con.execute(f"CREATE OR REPLACE TEMP TABLE weblog_output AS {strip_sql(f.sql)}\n")
@@ -452,19 +456,19 @@ def rule_query(expr: str) -> str:
 
 def check_rules(con, spark, table: Path) -> tuple[int, list[str]]:
     spark.read.parquet(str(table)).createOrReplaceTempView("t")
-    schema = {"t": ws.spark_schema(spark.table("t"))}
-    ws.declare_variables(spark, ws.Filters(dt.date(2024, 6, 1)).variables(1800))
+    schema = {"t": wsjob.spark_schema(spark.table("t"))}
+    wsjob.declare_variables(spark, tr.Filters(dt.date(2024, 6, 1)).variables(1800))
     con.execute("SET VARIABLE weblog_from = DATE '2024-06-01'")
-    macros = ws.load_sql(Path(REPO / "sql")).macros
+    macros = tr.load_sql(Path(REPO / "sql")).macros
     passed, errs = 0, []
     for what, expr in RULE_CASES:
         q = rule_query(expr)
         ref = fetch(con, q)
         try:
-            sq = ws.translate(q, what, schema, macros)
+            sq = tr.translate(q, what, schema, macros)
             got = [tuple(r) for r in spark.sql(sq).collect()]
-        except Exception as e:  # noqa: BLE001
-            errs.append(f"{what}: {expr}: {ws._one_line(e)[:300]}")
+        except (JobError, *wsjob.SPARK_ERRORS) as e:  # a failed case, counted and shown
+            errs.append(f"{what}: {expr}: {one_line(e)[:300]}")
             continue
         if len(ref) == len(got) and all(close(a, b) for a, b in zip(ref, got)):
             passed += 1
@@ -496,7 +500,7 @@ def main() -> int:
             con = duckdb.connect()
             con.execute("SET TimeZone = 'UTC'")
             rule_table(con, Path(tmp) / "rules.parquet")
-            spark = ws.build_session("local[2]")
+            spark = wsjob.build_session("local[2]")
             passed, errs = check_rules(con, spark, Path(tmp) / "rules.parquet")
             spark.stop()
         for e in errs:
@@ -531,14 +535,14 @@ def main() -> int:
               f"{time.monotonic() - t:.1f}s (own site found: {found or 'none'})")
         if not owns[VARIANTS[-1][0]]:
             failed.append("the no-vhost lake should have an own site (the test lake is wrong)")
-        outputs = ws.load_sql(sql_dir).outputs
+        outputs = tr.load_sql(sql_dir).outputs
 
         t = time.monotonic()
-        spark = ws.build_session("local[2]", quick_jvm=ws.local_lake_is_small(str(work / "lake")))
+        spark = wsjob.build_session("local[2]", quick_jvm=local_lake_is_small(str(work / "lake")))
         print(f"check: Spark session: {time.monotonic() - t:.1f}s")
         jvm_pid = spark._jvm.java.lang.ProcessHandle.current().pid()
         t = time.monotonic()
-        job = ws.Job(spark, str(work / "lake"), sql_dir, 1800)
+        job = wsjob.Job(spark, str(work / "lake"), sql_dir, 1800)
         for vname, flt, vt, lake in VARIANTS[:-1]:
             t1 = time.monotonic()
             job.write_outputs(str(work / "spark" / vname), flt, quiet=True)
@@ -574,7 +578,7 @@ def main() -> int:
             import io
             buf = io.StringIO()
             with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-                rc = ws.main(argv)
+                rc = cli.main(argv)
             said = buf.getvalue().strip()
         print(f"check: weblog_spark.py ({vname}{', own program' if args.cli else ''}): "
               f"{time.monotonic() - t:.1f}s")

@@ -3,6 +3,8 @@
 #   make spark-env                               venv + pins + a Java runtime, only when missing
 #   make spark-job LAKE=DIR OUT=DIR [SPARK_ARGS="--from 2015-05-18 --humans-only"]
 #   make spark-check                             DuckDB vs Spark on a lake built from the fixture
+#   make spark-unit                              the translator's unit tests (no JVM)
+#   make spark-pyfiles                           the job's package as a zip, for spark-submit --py-files
 #
 # The venv lives outside the work tree so fresh checkouts reuse it; it is rebuilt only when it
 # is missing or broken, and the pins are reinstalled only when requirements.txt's content (not
@@ -16,7 +18,7 @@ SPARK_PY := $(SPARK_VENV)/bin/python
 SPARK_MASTER ?= local[2]
 SPARK_ARGS ?=
 
-.PHONY: spark-env spark-java spark-venv spark-job spark-check
+.PHONY: spark-env spark-java spark-venv spark-job spark-check spark-pyfiles spark-unit
 
 spark-env: spark-java spark-venv
 
@@ -55,3 +57,20 @@ spark-job: spark-env
 
 spark-check: spark-env
 	@'$(SPARK_PY)' '$(SPARK_DIR)/check.py' $(SPARK_CHECK_ARGS)
+
+# The translator's unit tests (spark/tests/): no JVM, a second or two.
+spark-unit: spark-venv
+	@'$(SPARK_PY)' -m unittest discover -s '$(SPARK_DIR)/tests'
+
+# spark/wlspark/ as a zip, for `spark-submit --py-files` where spark-submit ships the entry
+# point alone (YARN cluster mode); zipped by Python so no `zip` program is needed, without
+# __pycache__ (bytecode of this machine's Python).
+SPARK_PYFILES ?= $(SPARK_CACHE)/wlspark.zip
+spark-pyfiles:
+	@mkdir -p '$(dir $(SPARK_PYFILES))'
+	@$(SPARK_PYTHON) -c 'import pathlib, sys, zipfile; \
+		root, out = pathlib.Path(sys.argv[1]), sys.argv[2]; \
+		files = sorted(p for p in (root / "wlspark").rglob("*.py")); \
+		z = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED); \
+		[z.write(p, p.relative_to(root).as_posix()) for p in files]; z.close(); \
+		print(out)' '$(SPARK_DIR)' '$(SPARK_PYFILES)'
