@@ -155,11 +155,15 @@ impl Columns {
             // runs of spaces between values.
             let (value, end) = if (spaced || csv) && b.get(start) == Some(&b'"') {
                 match quoted(line, start) {
-                    // CSV: a closing quote ends the value only before a comma or the line's end.
-                    Some((_, end)) if csv && end < b.len() && b[end] != sep => {
+                    // A closing quote ends the value only before a separator or the line's end
+                    // (the next value starts after that separator).
+                    Some((_, end)) if end < b.len() && b[end] != sep => {
                         return Parsed::Reject(Reject::new(
                             name,
-                            &format!("expected ',' after the quoted value at byte {end}"),
+                            &format!(
+                                "expected '{}' after the quoted value at byte {end}",
+                                sep as char
+                            ),
                             Some(end),
                         ));
                     }

@@ -603,6 +603,18 @@ fn w3c_quoted_values_runs_of_spaces_and_local_times() {
         matches!(&parsed[1], Parsed::Reject(r) if r.reason().contains("unclosed quote")),
         "{parsed:?}"
     );
+    // A quoted value must end at a separator: text right after the closing quote (here a
+    // two-byte character, which the fuzzer found once cut in half) is a reject.
+    let parsed = parse_file(
+        "w3c",
+        "#Fields: date time c-ip cs-method
+2026-12-03 06:00:01 \"1.2.3.4\"\u{799} GET\n",
+    );
+    assert!(
+        matches!(&parsed[1], Parsed::Reject(r)
+            if r.reason() == "w3c: expected ' ' after the quoted value at byte 29"),
+        "{parsed:?}"
+    );
 }
 
 #[test]
