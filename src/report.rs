@@ -77,6 +77,17 @@ pub fn summary_text(s: &RunSummary) -> String {
             }
         }
     }
+    if !s.rollups_rebuilt.is_empty() {
+        let each: Vec<String> = s
+            .rollups_rebuilt
+            .iter()
+            .map(|r| match &r.resumed_after {
+                Some(day) => format!("{} ({} days, resumed after {day})", r.rollup, r.days),
+                None => format!("{} ({} days)", r.rollup, r.days),
+            })
+            .collect();
+        let _ = writeln!(out, "rollups built over all history: {}", each.join(", "));
+    }
     if let Some(lake) = &s.lake {
         match &lake.error {
             None => {

@@ -94,6 +94,17 @@ pub struct Pruned {
     pub runs: u64,
 }
 
+/// A rollup built over all history by a run: new, or its SQL or parameters changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rebuilt {
+    pub rollup: String,
+    /// Days built by this run.
+    pub days: u64,
+    /// A rebuild an earlier run was stopped in went on from the day after this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_after: Option<String>,
+}
+
 /// What the lake export (`--lake`) did.
 #[derive(Debug, Default, Serialize)]
 pub struct LakeSummary {
@@ -138,6 +149,9 @@ pub struct RunSummary {
     pub warnings: Vec<String>,
     /// Bookkeeping past its retention that this run removed.
     pub pruned: Pruned,
+    /// Rollups built over all history (new, or their SQL or parameters changed).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rollups_rebuilt: Vec<Rebuilt>,
     /// The site's own host, found from the referrers when no --site-host or virtual host
     /// says it (its pages are left out of `referrers`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -529,3 +529,113 @@ fn no_output_column_is_unsigned_so_readers_can_subtract() {
         .unwrap();
     assert_eq!(prev, -1);
 }
+
+/// Every output's CSV text, by file name.
+fn all_csv(out: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir(out)
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".csv"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
+    let env = Env::new();
+    let lines = complete_lines(&fixture("apache_logs"));
+    let log = env.logs().join("access.log");
+    append(&log, &lines[..8000]);
+    let sql = env.path("sql");
+    copy_dir(&repo_sql(), &sql);
+    let run = |extra: &[(&str, &str)]| {
+        let mut args = env.run_args();
+        let i = args.iter().position(|a| a == "--sql").unwrap();
+        args[i + 1] = sql.display().to_string();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut vars = vec![("WEBLOG_REBUILD_ROWS", "1")];
+        vars.extend_from_slice(extra);
+        env.weblog_env(&args, &vars)
+    };
+    assert!(run(&[]).status.success());
+    // Two rollups' SQL changes (a comment is enough: their text is what they were built from).
+    for name in ["statuses", "visits"] {
+        let f = sql.join("rollups").join(format!("{name}.sql"));
+        let text = std::fs::read_to_string(&f).unwrap();
+        std::fs::write(&f, format!("-- edited\n{text}")).unwrap();
+    }
+    // Killed after the first day of the first rebuild.
+    let out = run(&[("WEBLOG_FAILPOINT", "during-rebuild")]);
+    assert!(!out.status.success());
+    let marker: String = env
+        .db()
+        .query_row(
+            "SELECT value FROM weblog_meta WHERE key = 'rollup_rebuild:statuses'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(marker.ends_with(" 2015-05-17"), "{marker}");
+    // Rows arrive for the day already rebuilt, and for the others.
+    assert!(lines[0].contains("[17/May/2015:"), "{}", lines[0]);
+    let late = lines[0].replacen("GET /", "GET /arrived-late/", 1);
+    append(&log, &lines[8000..]);
+    append(&log, std::slice::from_ref(&late));
+    let out = run(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        s["rollups_rebuilt"],
+        serde_json::json!([
+            {"rollup": "statuses", "days": 3, "resumed_after": "2015-05-17"},
+            {"rollup": "visits", "days": 4}
+        ]),
+        "{s}"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM weblog_meta WHERE key LIKE 'rollup_rebuild:%'"),
+        0
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%__rebuild'"),
+        0
+    );
+    // Every output as a warehouse built from scratch with the same SQL makes it.
+    let fresh = Env::new();
+    append(&fresh.logs().join("access.log"), &lines);
+    append(
+        &fresh.logs().join("access.log"),
+        std::slice::from_ref(&late),
+    );
+    let mut args = fresh.run_args();
+    let i = args.iter().position(|a| a == "--sql").unwrap();
+    args[i + 1] = sql.display().to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(fresh.weblog(&args).status.success());
+    let (got, want) = (all_csv(&env.path("out")), all_csv(&fresh.path("out")));
+    assert_eq!(got.len(), want.len());
+    for (name, text) in &want {
+        assert_eq!(&got[name], text, "{name}");
+    }
+}

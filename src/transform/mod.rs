@@ -7,7 +7,7 @@
 //!   when no flag or virtual host says it).
 //! - `sql/rollups/<name>.sql` reads `source_logs` and must return a `day` column. weblog
 //!   keeps its result in the table `rollup_<name>`, recomputing only the days that received
-//!   rows since the last run (the whole table when it is new or its SQL changed), so outputs
+//!   rows since the last run (rebuilt over all history, day by day, when new or its SQL changed), so outputs
 //!   never rescan all history.
 //! - `sql/<name>.sql` makes the output `<name>`, usually from the rollups.
 //!

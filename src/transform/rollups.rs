@@ -1,40 +1,186 @@
 //! The per-day rollups (`sql/rollups/*.sql`): recomputed for the days that received rows
-//! since the last run, or whole when new or when their SQL changed.
-
-use duckdb::Connection;
+//! since the last run; built whole, in bounded steps, when new or when their SQL changed.
 
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
+use crate::summary::Rebuilt;
+use duckdb::Connection;
 
-/// Bring every rollup up to date, in one transaction with emptying `rollup_pending`.
-/// `prepare` defines the macros of `lib/` ([`super::prepare`]); it is called only when a
-/// rollup has something to do.
+/// Rows of `logs` a rebuild reads in one transaction (whole days, so a day may exceed it).
+const REBUILD_ROWS: i64 = 2_000_000;
+
+fn rebuild_rows() -> i64 {
+    std::env::var("WEBLOG_REBUILD_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &i64| n > 0)
+        .unwrap_or(REBUILD_ROWS)
+}
+
+/// Bring every rollup up to date: first each new or changed one is rebuilt day by day
+/// ([`rebuild`]), then the days that received rows are recomputed in every rollup, in one
+/// transaction with emptying `rollup_pending`. `prepare` defines the macros of `lib/`
+/// ([`super::prepare`]); it is called only when a rollup has something to do.
 pub fn refresh_rollups(
     conn: &Connection,
     rollups: &[SqlOutput],
     lib: &SqlLib,
     params: &RollupParams,
     prepare: &mut dyn FnMut() -> Result<()>,
-) -> Result<()> {
+) -> Result<Vec<Rebuilt>> {
     let hash = |r: &SqlOutput| rollup_hash(r, lib, params);
-    // Nothing pending and every rollup current: no transaction at all (the no-op run's case).
+    let mut rebuilt = Vec::new();
+    {
+        let (hashes, tables) = rollup_state(conn)?;
+        for rollup in rollups {
+            let current = tables.contains(&format!("rollup_{}", rollup.name))
+                && hashes.get(&format!("rollup:{}", rollup.name)) == Some(&hash(rollup));
+            if !current {
+                prepare()?;
+                rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup))?);
+            }
+        }
+    }
+    refresh_pending(conn, rollups, lib, prepare)?;
+    Ok(rebuilt)
+}
+
+/// Build `rollup` over every stored day into `rollup_<name>__rebuild`, a few million rows'
+/// worth of days per transaction, each step recorded in `weblog_meta` so that a run stopped
+/// midway goes on from there; then put it in place of the old table in one transaction.
+/// Until then the outputs read the old table, consistent with the old SQL. Days that receive
+/// rows meanwhile are in `rollup_pending`, which is emptied only after every rebuild is in
+/// place, so they are recomputed in the new table.
+fn rebuild(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib, hash: &str) -> Result<Rebuilt> {
+    let fail = |e| sql_error(&rollup.origin, e);
+    let table = format!("rollup_{}", rollup.name);
+    let building = format!("{table}__rebuild");
+    let marker = format!("rollup_rebuild:{}", rollup.name);
+    let source = strip_sql(&lib.source_logs.sql);
+    let query = strip_sql(&rollup.sql);
+    let state: Option<String> = conn
+        .query_row(
+            "SELECT max(value) FROM weblog_meta WHERE key = ?",
+            [&marker],
+            |r| r.get(0),
+        )
+        .map_err(fail)?;
+    let (_, tables) = rollup_state(conn)?;
+    // "<hash> <last day built>" (no day: none yet) of a rebuild still going on.
+    let resumed_after = match state.as_deref().and_then(|s| s.split_once(' ')) {
+        Some((h, day)) if h == hash && tables.contains(&building) => Some(day.to_string()),
+        _ => None,
+    };
+    if resumed_after.is_none() {
+        conn.execute_batch(&format!(
+            "BEGIN TRANSACTION;
+             DROP TABLE IF EXISTS \"{building}\";
+             CREATE OR REPLACE TEMP VIEW source_logs AS SELECT * FROM ({source}\n) AS everything WHERE false;
+             CREATE TABLE \"{building}\" AS SELECT * FROM ({query}\n) LIMIT 0;
+             INSERT OR REPLACE INTO weblog_meta VALUES ('{marker}', '{hash} ');
+             COMMIT;"
+        ))
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            fail(e)
+        })?;
+        let has_day: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
+                [&building],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        if !has_day {
+            let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS \"{building}\""));
+            return Err(Error::new(
+                ErrorKind::Sql,
+                format!("{}: a rollup must return a `day` column", rollup.origin),
+            ));
+        }
+    }
+    let after = resumed_after.as_deref().filter(|d| !d.is_empty());
+    let days: Vec<(String, i64)> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT day::VARCHAR, count(*) FROM logs
+                 WHERE ?::VARCHAR IS NULL OR day > ?::DATE GROUP BY day ORDER BY day",
+            )
+            .map_err(fail)?;
+        stmt.query_map([after, after], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(fail)?
+    };
+    let total = days.len();
+    if total > 0 {
+        tracing::info!(rollup = %rollup.name, days = total, resumed = after.is_some(), "rebuilding");
+    }
+    let limit = rebuild_rows();
+    let mut done = 0usize;
+    while done < days.len() {
+        // Whole days up to the row budget, at least one.
+        let mut end = done;
+        let mut rows = 0;
+        while end < days.len() && (end == done || rows + days[end].1 <= limit) {
+            rows += days[end].1;
+            end += 1;
+        }
+        let (first, last) = (&days[done].0, &days[end - 1].0);
+        conn.execute_batch(&format!(
+            "BEGIN TRANSACTION;
+             CREATE OR REPLACE TEMP VIEW source_logs AS SELECT * FROM ({source}\n) AS everything
+                 WHERE day BETWEEN DATE '{first}' AND DATE '{last}';
+             INSERT INTO \"{building}\" BY NAME {query}\n;
+             INSERT OR REPLACE INTO weblog_meta VALUES ('{marker}', '{hash} {last}');
+             COMMIT;"
+        ))
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            fail(e)
+        })?;
+        done = end;
+        tracing::info!(rollup = %rollup.name, through = %last, done, total, "rebuilt");
+        crate::failpoint::hit("during-rebuild");
+    }
+    conn.execute_batch(&format!(
+        "BEGIN TRANSACTION;
+         DROP TABLE IF EXISTS \"{table}\";
+         ALTER TABLE \"{building}\" RENAME TO \"{table}\";
+         INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
+         DELETE FROM weblog_meta WHERE key = '{marker}';
+         COMMIT;",
+        name = rollup.name
+    ))
+    .map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        fail(e)
+    })?;
+    Ok(Rebuilt {
+        rollup: rollup.name.clone(),
+        days: total as u64,
+        resumed_after: after.map(str::to_string),
+    })
+}
+
+/// Recompute, in every rollup, the days that received rows since the last run, in one
+/// transaction with emptying `rollup_pending`.
+fn refresh_pending(
+    conn: &Connection,
+    rollups: &[SqlOutput],
+    lib: &SqlLib,
+    prepare: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
+    // Nothing pending: no transaction at all (the no-op run's case).
     let pending: i64 = conn
         .query_row("SELECT count(*) FROM rollup_pending", [], |r| r.get(0))
         .map_err(|e| sql_error("rollups", e))?;
     if pending == 0 {
-        let (hashes, tables) = rollup_state(conn)?;
-        let current = rollups.iter().all(|r| {
-            tables.contains(&format!("rollup_{}", r.name))
-                && hashes.get(&format!("rollup:{}", r.name)) == Some(&hash(r))
-        });
-        if current {
-            return Ok(());
-        }
+        return Ok(());
     }
     prepare()?;
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
-    match refresh_in_transaction(conn, rollups, lib, &hash) {
+    match refresh_in_transaction(conn, rollups, lib) {
         Ok(()) => {
             crate::failpoint::hit("during-rollup");
             conn.execute_batch("COMMIT")
@@ -47,71 +193,34 @@ pub fn refresh_rollups(
     }
 }
 
-fn refresh_in_transaction(
-    conn: &Connection,
-    rollups: &[SqlOutput],
-    lib: &SqlLib,
-    rollup_hash: &dyn Fn(&SqlOutput) -> String,
-) -> Result<()> {
+fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput], lib: &SqlLib) -> Result<()> {
     let source = strip_sql(&lib.source_logs.sql);
-    let pending: (i64, Option<String>, Option<String>) = conn
+    let (lo, hi): (Option<String>, Option<String>) = conn
         .query_row(
-            "SELECT count(*), min(day)::VARCHAR, max(day)::VARCHAR FROM rollup_pending",
+            "SELECT min(day)::VARCHAR, max(day)::VARCHAR FROM rollup_pending",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map_err(|e| sql_error("rollups", e))?;
-    if let (Some(lo), Some(hi)) = (&pending.1, &pending.2) {
-        conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [lo])
-            .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [hi]))
-            .map_err(|e| sql_error("rollups", e))?;
-    }
-    let (stored_hashes, tables) = rollup_state(conn)?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(());
+    };
+    conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [&lo])
+        .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [&hi]))
+        .map_err(|e| sql_error("rollups", e))?;
     for rollup in rollups {
         let started = std::time::Instant::now();
         let table = format!("rollup_{}", rollup.name);
-        let key = format!("rollup:{}", rollup.name);
-        let hash = rollup_hash(rollup);
-        let stored = stored_hashes.get(&key);
-        let exists = tables.contains(&table);
         let query = strip_sql(&rollup.sql);
-        let fail = |e| sql_error(&rollup.origin, e);
-        if !exists || stored != Some(&hash) {
-            // New or changed: compute every day.
-            conn.execute_batch(&format!(
-                "CREATE OR REPLACE TEMP VIEW source_logs AS {source}\n;
-                 CREATE OR REPLACE TABLE \"{table}\" AS {query}\n;"
-            ))
-            .map_err(fail)?;
-            conn.execute(
-                "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
-                [&key, &hash],
-            )
-            .map_err(fail)?;
-            let has_day: bool = conn
-                .query_row(
-                    "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
-                    [&table],
-                    |r| r.get(0),
-                )
-                .map_err(fail)?;
-            if !has_day {
-                return Err(Error::new(
-                    ErrorKind::Sql,
-                    format!("{}: a rollup must return a `day` column", rollup.origin),
-                ));
-            }
-        } else if pending.0 > 0 {
-            conn.execute_batch(&format!(
-                "CREATE OR REPLACE TEMP VIEW source_logs AS
-                     SELECT * FROM ({source}\n) AS everything
-                     WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
-                       AND day IN (SELECT day FROM rollup_pending);
-                 DELETE FROM \"{table}\" WHERE day IN (SELECT day FROM rollup_pending);
-                 INSERT INTO \"{table}\" BY NAME {query}\n;"
-            ))
-            .map_err(fail)?;
-        }
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP VIEW source_logs AS
+                 SELECT * FROM ({source}\n) AS everything
+                 WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
+                   AND day IN (SELECT day FROM rollup_pending);
+             DELETE FROM \"{table}\" WHERE day IN (SELECT day FROM rollup_pending);
+             INSERT INTO \"{table}\" BY NAME {query}\n;"
+        ))
+        .map_err(|e| sql_error(&rollup.origin, e))?;
         tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup");
     }
     conn.execute_batch("DELETE FROM rollup_pending")
