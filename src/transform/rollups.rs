@@ -4,6 +4,8 @@
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
 use crate::summary::Rebuilt;
+use std::collections::HashMap;
+
 use duckdb::Connection;
 
 /// Rows of `logs` a rebuild reads in one transaction (whole days, so a day may exceed it).
@@ -29,20 +31,101 @@ pub fn refresh_rollups(
     prepare: &mut dyn FnMut() -> Result<()>,
 ) -> Result<Vec<Rebuilt>> {
     let hash = |r: &SqlOutput| rollup_hash(r, lib, params);
+    let (hashes, tables) = rollup_state(conn)?;
+    let stale: Vec<&SqlOutput> = rollups
+        .iter()
+        .filter(|r| {
+            !tables.contains(&format!("rollup_{}", r.name))
+                || hashes.get(&format!("rollup:{}", r.name)) != Some(&hash(r))
+        })
+        .collect();
     let mut rebuilt = Vec::new();
-    {
-        let (hashes, tables) = rollup_state(conn)?;
-        for rollup in rollups {
-            let current = tables.contains(&format!("rollup_{}", rollup.name))
-                && hashes.get(&format!("rollup:{}", rollup.name)) == Some(&hash(rollup));
-            if !current {
-                prepare()?;
+    if !stale.is_empty() {
+        prepare()?;
+        let (rows, days): (i64, i64) = conn
+            .query_row("SELECT count(*), count(DISTINCT day) FROM logs", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| sql_error("rollups", e))?;
+        if rows <= rebuild_rows() {
+            // Little history (a first run, a small site): one step for them all is cheaper
+            // than steps per rollup (541 ms against 1,263 ms for 15 rollups over 500 k rows).
+            build_at_once(conn, &stale, lib, &hash)?;
+            rebuilt.extend(stale.iter().map(|r| Rebuilt {
+                rollup: r.name.clone(),
+                days: days as u64,
+                resumed_after: None,
+            }));
+        } else {
+            for rollup in stale {
                 rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup))?);
             }
         }
     }
-    refresh_pending(conn, rollups, lib, prepare)?;
+    // A rollup built in this run holds every row stored before it was built; only the days
+    // an interrupted rebuild built in an earlier run may have received rows since.
+    let built: HashMap<&str, Option<&str>> = rebuilt
+        .iter()
+        .map(|r| (r.rollup.as_str(), r.resumed_after.as_deref()))
+        .collect();
+    refresh_pending(conn, rollups, lib, &built, prepare)?;
     Ok(rebuilt)
+}
+
+/// Build every rollup of `stale` over all stored rows in one transaction (dropping any
+/// rebuild an earlier run left unfinished).
+fn build_at_once(
+    conn: &Connection,
+    stale: &[&SqlOutput],
+    lib: &SqlLib,
+    hash: &dyn Fn(&SqlOutput) -> String,
+) -> Result<()> {
+    let source = strip_sql(&lib.source_logs.sql);
+    let steps = || -> Result<()> {
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP VIEW source_logs AS {source}\n;"
+        ))
+        .map_err(|e| sql_error("rollups", e))?;
+        for rollup in stale {
+            let fail = |e| sql_error(&rollup.origin, e);
+            let table = format!("rollup_{}", rollup.name);
+            conn.execute_batch(&format!(
+                "DROP TABLE IF EXISTS \"{table}__rebuild\";
+                 CREATE OR REPLACE TABLE \"{table}\" AS {query}\n;
+                 INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
+                 DELETE FROM weblog_meta WHERE key = 'rollup_rebuild:{name}';",
+                query = strip_sql(&rollup.sql),
+                name = rollup.name,
+                hash = hash(rollup)
+            ))
+            .map_err(fail)?;
+            let has_day: bool = conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
+                    [&table],
+                    |r| r.get(0),
+                )
+                .map_err(fail)?;
+            if !has_day {
+                return Err(Error::new(
+                    ErrorKind::Sql,
+                    format!("{}: a rollup must return a `day` column", rollup.origin),
+                ));
+            }
+        }
+        Ok(())
+    };
+    conn.execute_batch("BEGIN TRANSACTION")
+        .map_err(|e| sql_error("rollups", e))?;
+    match steps() {
+        Ok(()) => conn
+            .execute_batch("COMMIT")
+            .map_err(|e| sql_error("rollups", e)),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 /// Build `rollup` over every stored day into `rollup_<name>__rebuild`, a few million rows'
@@ -168,6 +251,7 @@ fn refresh_pending(
     conn: &Connection,
     rollups: &[SqlOutput],
     lib: &SqlLib,
+    built: &HashMap<&str, Option<&str>>,
     prepare: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     // Nothing pending: no transaction at all (the no-op run's case).
@@ -180,7 +264,7 @@ fn refresh_pending(
     prepare()?;
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
-    match refresh_in_transaction(conn, rollups, lib) {
+    match refresh_in_transaction(conn, rollups, lib, built) {
         Ok(()) => {
             crate::failpoint::hit("during-rollup");
             conn.execute_batch("COMMIT")
@@ -193,7 +277,12 @@ fn refresh_pending(
     }
 }
 
-fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput], lib: &SqlLib) -> Result<()> {
+fn refresh_in_transaction(
+    conn: &Connection,
+    rollups: &[SqlOutput],
+    lib: &SqlLib,
+    built: &HashMap<&str, Option<&str>>,
+) -> Result<()> {
     let source = strip_sql(&lib.source_logs.sql);
     let (lo, hi): (Option<String>, Option<String>) = conn
         .query_row(
@@ -210,14 +299,21 @@ fn refresh_in_transaction(conn: &Connection, rollups: &[SqlOutput], lib: &SqlLib
         .map_err(|e| sql_error("rollups", e))?;
     for rollup in rollups {
         let started = std::time::Instant::now();
+        let days = match built.get(rollup.name.as_str()) {
+            None => "SELECT day FROM rollup_pending".to_string(),
+            Some(None) => continue,
+            Some(Some(through)) => {
+                format!("SELECT day FROM rollup_pending WHERE day <= DATE '{through}'")
+            }
+        };
         let table = format!("rollup_{}", rollup.name);
         let query = strip_sql(&rollup.sql);
         conn.execute_batch(&format!(
             "CREATE OR REPLACE TEMP VIEW source_logs AS
                  SELECT * FROM ({source}\n) AS everything
                  WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
-                   AND day IN (SELECT day FROM rollup_pending);
-             DELETE FROM \"{table}\" WHERE day IN (SELECT day FROM rollup_pending);
+                   AND day IN ({days});
+             DELETE FROM \"{table}\" WHERE day IN ({days});
              INSERT INTO \"{table}\" BY NAME {query}\n;"
         ))
         .map_err(|e| sql_error(&rollup.origin, e))?;
