@@ -639,3 +639,52 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
         assert_eq!(&got[name], text, "{name}");
     }
 }
+
+#[test]
+fn a_changed_macro_rebuilds_only_the_rollups_that_call_it() {
+    let env = Env::new();
+    let lines = complete_lines(&fixture("apache_logs"));
+    append(&env.logs().join("access.log"), &lines[..2000]);
+    let sql = env.path("sql");
+    copy_dir(&repo_sql(), &sql);
+    let run = || {
+        let mut args = env.run_args();
+        let i = args.iter().position(|a| a == "--sql").unwrap();
+        args[i + 1] = sql.display().to_string();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = env.weblog(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    assert_eq!(first["rollups_rebuilt"].as_array().unwrap().len(), 15);
+    let macros = sql.join("lib").join("macros.sql");
+    let edit = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(&macros).unwrap();
+        assert!(text.contains(from), "{from}");
+        std::fs::write(&macros, text.replacen(from, to, 1)).unwrap();
+    };
+    // in_range is called by outputs only: no rollup is rebuilt.
+    edit(
+        "CREATE OR REPLACE TEMP MACRO in_range(d) AS",
+        "CREATE OR REPLACE TEMP MACRO in_range(d) AS  ",
+    );
+    assert!(run().get("rollups_rebuilt").is_none());
+    // is_page_request is called by the pages and visits rollups (and outputs).
+    edit(
+        "method IN ('GET', 'HEAD') AND status BETWEEN 200 AND 299",
+        "method IN ('GET', 'HEAD') AND status BETWEEN 200 AND 299 ",
+    );
+    let s = run();
+    let names: Vec<&str> = s["rollups_rebuilt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rollup"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["pages", "visits"]);
+}

@@ -32,13 +32,22 @@ pub fn refresh_rollups(
 ) -> Result<Vec<Rebuilt>> {
     let hash = |r: &SqlOutput| rollup_hash(r, lib, params);
     let (hashes, tables) = rollup_state(conn)?;
-    let stale: Vec<&SqlOutput> = rollups
-        .iter()
-        .filter(|r| {
-            !tables.contains(&format!("rollup_{}", r.name))
-                || hashes.get(&format!("rollup:{}", r.name)) != Some(&hash(r))
-        })
-        .collect();
+    let mut stale: Vec<&SqlOutput> = Vec::new();
+    for r in rollups {
+        let key = format!("rollup:{}", r.name);
+        let exists = tables.contains(&format!("rollup_{}", r.name));
+        match hashes.get(&key) {
+            Some(h) if exists && *h == hash(r) => {}
+            Some(h) if exists && *h == former_rollup_hash(r, lib, params) => {
+                conn.execute(
+                    "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
+                    [&key, &hash(r)],
+                )
+                .map_err(|e| sql_error("rollups", e))?;
+            }
+            _ => stale.push(r),
+        }
+    }
     let mut rebuilt = Vec::new();
     if !stale.is_empty() {
         prepare()?;
@@ -323,9 +332,27 @@ fn refresh_in_transaction(
         .map_err(|e| sql_error("rollups", e))
 }
 
-/// What a rollup table was built from: its SQL, the shared SQL it reads through, and the
-/// parameters it uses (the visit timeout, for the rollups that name it).
+/// What a rollup table was built from: its SQL, the shared SQL it reads through, the macros
+/// these call (not the others: a change to a macro only the outputs use rebuilds nothing),
+/// and the parameters it uses (the visit timeout, for the rollups that name it).
 fn rollup_hash(rollup: &SqlOutput, lib: &SqlLib, params: &RollupParams) -> String {
+    let used = macros_used(&[&rollup.sql, &lib.source_logs.sql], &lib.macros.sql);
+    let mut key = format!("{}\0{}", rollup.sql, lib.source_logs.sql);
+    for definition in used.values() {
+        key.push('\0');
+        key.push_str(definition);
+    }
+    if used.iter().any(|(name, _)| *name == "visit_timeout_us")
+        || rollup.sql.contains("visit_timeout_us")
+    {
+        key.push_str(&format!("\0{}", params.visit_timeout.as_micros()));
+    }
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+}
+
+/// The hash weblog before 2026-12-03 recorded (all of `macros.sql` in it): a table built
+/// under it from the same SQL is current, not rebuilt because the hash's recipe changed.
+fn former_rollup_hash(rollup: &SqlOutput, lib: &SqlLib, params: &RollupParams) -> String {
     let mut key = format!(
         "{}\0{}\0{}",
         rollup.sql, lib.source_logs.sql, lib.macros.sql
@@ -334,6 +361,60 @@ fn rollup_hash(rollup: &SqlOutput, lib: &SqlLib, params: &RollupParams) -> Strin
         key.push_str(&format!("\0{}", params.visit_timeout.as_micros()));
     }
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
+}
+
+/// The macros of `macros` that `texts` call, directly or through other macros, each with its
+/// definition (comments and spacing as written), by name.
+fn macros_used<'a>(
+    texts: &[&str],
+    macros: &'a str,
+) -> std::collections::BTreeMap<&'a str, &'a str> {
+    // Each definition runs from its CREATE to the next one.
+    let starts: Vec<(usize, &str)> = {
+        let upper = macros.to_ascii_uppercase();
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(i) = upper[from..].find("MACRO ") {
+            let at = from + i;
+            let name_start = at + "MACRO ".len();
+            let name: &str = macros[name_start..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or_default();
+            let create = upper[..at].rfind("CREATE").unwrap_or(at);
+            if !name.is_empty() {
+                out.push((create, name));
+            }
+            from = name_start;
+        }
+        out
+    };
+    let definitions: Vec<(&str, &str)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, (at, name))| {
+            let end = starts.get(i + 1).map_or(macros.len(), |(next, _)| *next);
+            (*name, &macros[*at..end])
+        })
+        .collect();
+    let calls = |text: &str, name: &str| {
+        text.match_indices(name).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + name.len()..].trim_start().chars().next();
+            before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')) && after == Some('(')
+        })
+    };
+    let mut used = std::collections::BTreeMap::new();
+    let mut scan: Vec<&str> = texts.to_vec();
+    while let Some(text) = scan.pop() {
+        for (name, definition) in &definitions {
+            if !used.contains_key(name) && calls(text, name) {
+                used.insert(*name, *definition);
+                scan.push(definition);
+            }
+        }
+    }
+    used
 }
 
 type RollupState = (
