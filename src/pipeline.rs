@@ -186,8 +186,14 @@ fn pass(
         Ok(())
     };
     let stage = Instant::now();
-    summary.rollups_rebuilt =
-        transform::refresh_rollups(conn, &sql.rollups, &sql.lib, &opts.rollups, &mut prepare)?;
+    summary.rollups_rebuilt = transform::refresh_rollups(
+        conn,
+        &sql.rollups,
+        &sql.lib,
+        &opts.rollups,
+        &mut prepare,
+        opts.progress.as_deref(),
+    )?;
     summary.stages_ms.rollups = stage.elapsed().as_millis() as u64;
     tracing::debug!(ms = summary.stages_ms.rollups, "rollups refreshed");
     let stage = Instant::now();

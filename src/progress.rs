@@ -71,4 +71,9 @@ impl Progress for Bar {
     fn finish(&self) {
         self.bar.finish_and_clear();
     }
+
+    fn note(&self, step: &str) {
+        // A terminal is watching (the bar exists only then): one line per step.
+        eprintln!("weblog: {step}");
+    }
 }

@@ -845,3 +845,33 @@ fn bookkeeping_past_its_retention_is_pruned_and_nothing_else() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(env.weblog(&args).status.code(), Some(2));
 }
+
+#[test]
+fn a_rollup_rebuilt_in_steps_says_how_far_it_is_on_a_terminal() {
+    let env = Env::new();
+    // The real sample spans four days (17-20 May 2015).
+    append(
+        &env.logs().join("access.log"),
+        &complete_lines(&fixture("apache_logs"))[..4000],
+    );
+    let mut args = vec![env!("CARGO_BIN_EXE_weblog").to_string()];
+    args.extend(env.run_args());
+    args.retain(|a| a != "--json");
+    // One day per step: every rollup, new here, is built in four steps.
+    let (code, screen) = on_terminal(&env, &shell_quote(&args), &[("WEBLOG_REBUILD_ROWS", "1")]);
+    assert_eq!(code, Some(0), "{screen}");
+    let days = env.count("SELECT count(DISTINCT day) FROM logs");
+    assert!(days >= 2, "{days} days");
+    for step in 1..=days {
+        assert!(
+            screen.contains(&format!(
+                "rebuilding rollup visits (new, or its SQL changed): {step}/{days} days"
+            )),
+            "{screen}"
+        );
+    }
+    assert!(
+        screen.contains("rollups built over all history:"),
+        "{screen}"
+    );
+}

@@ -18,6 +18,8 @@ pub trait Progress: Send + Sync {
     fn start(&self, backlog_bytes: u64);
     fn advance(&self, bytes: u64);
     fn finish(&self);
+    /// A step of a long task after reading (a rollup rebuilt over all history).
+    fn note(&self, _step: &str) {}
 }
 
 /// A parsed batch with the checkpoints it advances: committed together or not at all.

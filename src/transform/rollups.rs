@@ -3,6 +3,7 @@
 
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
+use crate::parse::Progress;
 use crate::summary::Rebuilt;
 use std::collections::HashMap;
 
@@ -29,6 +30,7 @@ pub fn refresh_rollups(
     lib: &SqlLib,
     params: &RollupParams,
     prepare: &mut dyn FnMut() -> Result<()>,
+    progress: Option<&dyn Progress>,
 ) -> Result<Vec<Rebuilt>> {
     let hash = |r: &SqlOutput| rollup_hash(r, lib, params);
     let (hashes, tables) = rollup_state(conn)?;
@@ -67,7 +69,7 @@ pub fn refresh_rollups(
             }));
         } else {
             for rollup in stale {
-                rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup))?);
+                rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup), progress)?);
             }
         }
     }
@@ -143,7 +145,13 @@ fn build_at_once(
 /// Until then the outputs read the old table, consistent with the old SQL. Days that receive
 /// rows meanwhile are in `rollup_pending`, which is emptied only after every rebuild is in
 /// place, so they are recomputed in the new table.
-fn rebuild(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib, hash: &str) -> Result<Rebuilt> {
+fn rebuild(
+    conn: &Connection,
+    rollup: &SqlOutput,
+    lib: &SqlLib,
+    hash: &str,
+    progress: Option<&dyn Progress>,
+) -> Result<Rebuilt> {
     let fail = |e| sql_error(&rollup.origin, e);
     let table = format!("rollup_{}", rollup.name);
     let building = format!("{table}__rebuild");
@@ -232,6 +240,12 @@ fn rebuild(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib, hash: &str) -> R
         })?;
         done = end;
         tracing::info!(rollup = %rollup.name, through = %last, done, total, "rebuilt");
+        if let Some(p) = progress {
+            p.note(&format!(
+                "rebuilding rollup {} (new, or its SQL changed): {done}/{total} days, through {last}",
+                rollup.name
+            ));
+        }
         crate::failpoint::hit("during-rebuild");
     }
     conn.execute_batch(&format!(
