@@ -854,10 +854,30 @@ fn a_rollup_rebuilt_in_steps_says_how_far_it_is_on_a_terminal() {
         &env.logs().join("access.log"),
         &complete_lines(&fixture("apache_logs"))[..4000],
     );
+    // A copy of the SQL whose visits rollup is then edited.
+    let sql = env.path("sql");
+    for dir in ["", "lib", "rollups"] {
+        std::fs::create_dir_all(sql.join(dir)).unwrap();
+        for e in std::fs::read_dir(repo_sql().join(dir))
+            .unwrap()
+            .map(Result::unwrap)
+        {
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), sql.join(dir).join(e.file_name())).unwrap();
+            }
+        }
+    }
     let mut args = vec![env!("CARGO_BIN_EXE_weblog").to_string()];
     args.extend(env.run_args());
     args.retain(|a| a != "--json");
-    // One day per step: every rollup, new here, is built in four steps.
+    let i = args.iter().position(|a| a == "--sql").unwrap();
+    args[i + 1] = sql.display().to_string();
+    let (code, screen) = on_terminal(&env, &shell_quote(&args), &[]);
+    assert_eq!(code, Some(0), "{screen}");
+    let visits = sql.join("rollups").join("visits.sql");
+    let text = std::fs::read_to_string(&visits).unwrap();
+    std::fs::write(&visits, format!("-- edited\n{text}")).unwrap();
+    // One day per step: the changed rollup is rebuilt in four steps.
     let (code, screen) = on_terminal(&env, &shell_quote(&args), &[("WEBLOG_REBUILD_ROWS", "1")]);
     assert_eq!(code, Some(0), "{screen}");
     let days = env.count("SELECT count(DISTINCT day) FROM logs");
@@ -870,8 +890,11 @@ fn a_rollup_rebuilt_in_steps_says_how_far_it_is_on_a_terminal() {
             "{screen}"
         );
     }
+    assert!(!screen.contains("rebuilding rollup pages"), "{screen}");
     assert!(
-        screen.contains("rollups built over all history:"),
+        screen.contains(&format!(
+            "rollups built over all history: visits ({days} days)"
+        )),
         "{screen}"
     );
 }
