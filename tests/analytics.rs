@@ -545,18 +545,6 @@ fn all_csv(out: &std::path::Path) -> std::collections::BTreeMap<String, String> 
         .collect()
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
     let env = Env::new();

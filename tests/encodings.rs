@@ -48,16 +48,7 @@ fn without_an_encoding_legacy_lines_are_rejects_that_say_where() {
     assert_eq!(num(&s, "inserted"), 1, "{s}");
     assert_eq!(num(&s, "rejected"), 2, "{s}");
     let at = |l: &[u8], b: u8| l.iter().position(|&x| x == b).unwrap();
-    let reasons: Vec<String> = {
-        let conn = env.db();
-        let mut stmt = conn
-            .prepare("SELECT reason FROM rejects ORDER BY source_offset")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
+    let reasons = env.reject_reasons();
     assert_eq!(
         reasons,
         vec![

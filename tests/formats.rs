@@ -645,17 +645,6 @@ fn a_run_whose_every_line_is_a_reject_fails_with_one_line() {
     );
 }
 
-/// The reasons of a run's rejects, in line order.
-fn reject_reasons(env: &Env) -> Vec<String> {
-    env.db()
-        .prepare("SELECT reason FROM rejects ORDER BY source_offset")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
 /// Exactly one stored row has this time (a UTC literal) and matches `where_`.
 fn at_time(env: &Env, utc: &str, where_: &str) -> bool {
     env.count(&format!(
@@ -756,7 +745,7 @@ fn haproxy_logs_recognised_and_read() {
     assert_eq!(text(&r, "body_bytes_sent").as_deref(), Some("187"));
 
     assert_eq!(
-        reject_reasons(&env),
+        env.reject_reasons(),
         [
             "haproxy: invalid bytes_read \"27S0\" at byte 123",
             "haproxy: invalid accept_date \"06/Fbr/2009:12:14:16.000\" at byte 58",
@@ -818,7 +807,7 @@ fn squid_access_log_recognised_and_read() {
     assert_eq!(text(&r, "remote_user").as_deref(), Some("alice"));
     assert_eq!(text(&r, "vhost").as_deref(), Some("blocked.example"));
     assert_eq!(
-        reject_reasons(&env),
+        env.reject_reasons(),
         ["squid: invalid elapsed \"1O\" at byte 19"]
     );
 }
@@ -873,7 +862,7 @@ fn gcs_usage_logs_recognised_and_read() {
         "the fifth row's status is no number"
     );
     assert_eq!(
-        reject_reasons(&env),
+        env.reject_reasons(),
         ["gcs: invalid sc_status \"3O4\" at byte 71"]
     );
 }

@@ -91,16 +91,7 @@ fn broken_lines_are_stored_or_rejected_and_counted() {
     assert_eq!(num(&s, "lines_read"), 8);
     assert_eq!(num(&s, "inserted"), 3);
     assert_eq!(num(&s, "rejected"), 5);
-    let reasons: Vec<String> = {
-        let conn = env.db();
-        let mut stmt = conn
-            .prepare("SELECT reason FROM rejects ORDER BY source_offset")
-            .unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    };
+    let reasons = env.reject_reasons();
     assert_eq!(
         reasons,
         vec![

@@ -856,17 +856,7 @@ fn a_rollup_rebuilt_in_steps_says_how_far_it_is_on_a_terminal() {
     );
     // A copy of the SQL whose visits rollup is then edited.
     let sql = env.path("sql");
-    for dir in ["", "lib", "rollups"] {
-        std::fs::create_dir_all(sql.join(dir)).unwrap();
-        for e in std::fs::read_dir(repo_sql().join(dir))
-            .unwrap()
-            .map(Result::unwrap)
-        {
-            if e.file_type().unwrap().is_file() {
-                std::fs::copy(e.path(), sql.join(dir).join(e.file_name())).unwrap();
-            }
-        }
-    }
+    common::copy_dir(&repo_sql(), &sql);
     let mut args = vec![env!("CARGO_BIN_EXE_weblog").to_string()];
     args.extend(env.run_args());
     args.retain(|a| a != "--json");

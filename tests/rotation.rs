@@ -386,7 +386,6 @@ fn checkpoints_keep_the_fingerprint_parameters_they_were_made_with() {
 
 #[test]
 fn a_file_renamed_between_the_glob_and_its_open_is_a_warning_and_read_next_run() {
-    use std::io::{BufRead, BufReader};
     let env = Env::new();
     let log = env.logs().join("access.log");
     let other = env.logs().join("other.log");
@@ -396,18 +395,7 @@ fn a_file_renamed_between_the_glob_and_its_open_is_a_warning_and_read_next_run()
     all.extend(lines("a", 0..50));
     all.extend(lines("o", 0..20));
     // The run is held just after its glob matched both files; logrotate renames one then.
-    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
-        .args(env.run_args())
-        .current_dir(env.dir.path())
-        .env("WEBLOG_FAILPOINT", "after-discover:pause=1000")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(run.stderr.take().unwrap());
-    let mut said = String::new();
-    stderr.read_line(&mut said).unwrap();
-    assert!(said.contains("failpoint after-discover"), "{said}");
+    let (run, mut stderr) = held_run(&env, "after-discover", 1000);
     std::fs::rename(&log, env.logs().join("access.log.1")).unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
@@ -766,7 +754,6 @@ fn kept_checkpoints_of_content_that_left_its_path_are_pruned_after_30_days() {
 
 #[test]
 fn a_copytruncate_while_a_run_reads_other_files_continues_where_the_run_got_to() {
-    use std::io::{BufRead, BufReader};
     let env = Env::new();
     let log = env.logs().join("access.log");
     let first = env.logs().join("access.log.1");
@@ -780,18 +767,7 @@ fn a_copytruncate_while_a_run_reads_other_files_continues_where_the_run_got_to()
     append(&log, &lines("a", 100..300));
     all.extend(lines("a", 100..300));
     // The run reads access.log first, then is held; logrotate's copytruncate happens then.
-    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
-        .args(env.run_args())
-        .current_dir(env.dir.path())
-        .env("WEBLOG_FAILPOINT", "between-files:pause=1500")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(run.stderr.take().unwrap());
-    let mut said = String::new();
-    stderr.read_line(&mut said).unwrap();
-    assert!(said.contains("failpoint between-files"), "{said}");
+    let (run, mut stderr) = held_run(&env, "between-files", 1500);
     // The server wrote 5 more lines, then: .1 → .2, copy to .1, truncate, new lines.
     append(&log, &lines("a", 300..305));
     all.extend(lines("a", 300..305));
@@ -819,4 +795,30 @@ fn a_copytruncate_while_a_run_reads_other_files_continues_where_the_run_got_to()
     assert_eq!(file_entry(&s, "access.log.2")["lines_read"], 0, "{s}");
     env.assert_stored_exactly(&all);
     assert_eq!(num(&env.run(&[]), "lines_read"), 0);
+}
+
+/// A standard run held at `failpoint` for `ms`: returned once it says it is held, with its
+/// stderr to read the rest from.
+fn held_run(
+    env: &Env,
+    failpoint: &str,
+    ms: u64,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
+    use std::io::BufRead;
+    let mut run = std::process::Command::new(env!("CARGO_BIN_EXE_weblog"))
+        .args(env.run_args())
+        .current_dir(env.dir.path())
+        .env("WEBLOG_FAILPOINT", format!("{failpoint}:pause={ms}"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains(&format!("failpoint {failpoint}")), "{said}");
+    (run, stderr)
 }

@@ -140,6 +140,17 @@ impl Env {
         self.db().query_row(sql, [], |r| r.get(0)).unwrap()
     }
 
+    /// The reasons of the stored rejects, in line order.
+    pub fn reject_reasons(&self) -> Vec<String> {
+        self.db()
+            .prepare("SELECT reason FROM rejects ORDER BY source_offset")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
     pub fn read_out(&self, file: &str) -> String {
         std::fs::read_to_string(self.path("out").join(file)).expect("output exists")
     }
@@ -293,4 +304,17 @@ fn csv_fields(line: &str) -> Vec<String> {
 
 pub fn num(v: &serde_json::Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or_else(|| panic!("{key} in {v}"))
+}
+
+/// A copy of the folder `from` (e.g. the SQL, to edit) at `to`.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
 }

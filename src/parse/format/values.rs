@@ -56,47 +56,35 @@ pub(super) fn unescape(field: Cow<'_, str>) -> Cow<'_, str> {
 
 /// `%XX` decoding (CloudFront); kept as written when the result is not UTF-8.
 pub(super) fn percent_decode(field: Cow<'_, str>) -> Cow<'_, str> {
-    let b = field.as_bytes();
-    if memchr(b'%', b).is_none() {
+    if memchr(b'%', field.as_bytes()).is_none() {
         return field;
     }
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match (b[i], b.get(i + 1), b.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex_pair(h, l).is_some() => {
-                out.push(hex_pair(h, l).unwrap_or(b'%'));
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    match String::from_utf8(out) {
-        Ok(s) => Cow::Owned(s),
-        Err(_) => field,
-    }
+    hex_unescape(field, b'%', false)
 }
 
 /// HAProxy's escaping (configuration manual, "Non-printable characters"): `#` and two hex
 /// digits for `"`, `#` and bytes outside 32..=126; syslog-ng may add a backslash before a
 /// quote. Kept as written when the result is not UTF-8.
 pub(super) fn hash_decode(field: Cow<'_, str>) -> Cow<'_, str> {
-    let b = field.as_bytes();
-    if memchr::memchr2(b'#', b'\\', b).is_none() {
+    if memchr::memchr2(b'#', b'\\', field.as_bytes()).is_none() {
         return field;
     }
+    hex_unescape(field, b'#', true)
+}
+
+/// `field` with each `<marker>XX` (two hex digits) replaced by that byte, and `\"` by `"`
+/// when `backslash_quote`; as written when the result is not UTF-8.
+fn hex_unescape(field: Cow<'_, str>, marker: u8, backslash_quote: bool) -> Cow<'_, str> {
+    let b = field.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         match (b[i], b.get(i + 1), b.get(i + 2)) {
-            (b'#', Some(&h), Some(&l)) if hex_pair(h, l).is_some() => {
-                out.push(hex_pair(h, l).unwrap_or(b'#'));
+            (m, Some(&h), Some(&l)) if m == marker && hex_pair(h, l).is_some() => {
+                out.push(hex_pair(h, l).unwrap_or(marker));
                 i += 3;
             }
-            (b'\\', Some(b'"'), _) => {
+            (b'\\', Some(b'"'), _) if backslash_quote => {
                 out.push(b'"');
                 i += 2;
             }
