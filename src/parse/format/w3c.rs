@@ -313,7 +313,9 @@ fn column(flavor: Flavor, name: &str) -> (Var, Decode) {
                 },
             );
         }
-        "cs(referer)" => return (Var::Referer, text),
+        // CloudFront's RTMP (streaming) logs name them c-user-agent and c-referrer.
+        "c-user-agent" => return (Var::UserAgent, text),
+        "cs(referer)" | "c-referrer" => return (Var::Referer, text),
         "cs-host" | "cs(host)" | "x-host-header" => Var::Vhost,
         "s-port" => Var::ServerPort,
         "x-forwarded-for" | "cs(x-forwarded-for)" => return (Var::XForwardedFor, text),

@@ -1233,3 +1233,28 @@ fn gcs_usage_logs() {
         assert_eq!(reason("gcs", broken.as_bytes()), want, "{broken}");
     }
 }
+
+#[test]
+fn cloudfront_rtmp_streaming_logs() {
+    // AWS's documented RTMP distribution log (its "Fields in RTMP distribution logs" example,
+    // tab-separated); Matomo's test of the same lines expects the agent `LNX 10,0,32,18` and
+    // 3914 bytes for the second.
+    let text = "#Version: 1.0\n#Fields: date time x-edge-location c-ip x-event sc-bytes x-cf-status x-cf-client-id cs-uri-stem cs-uri-query c-referrer x-page-url c-user-agent x-sname x-sname-query x-file-ext x-sid\n\
+2010-03-12\t23:51:20\tSEA4\t192.0.2.147\tconnect\t2014\tOK\tbfd8a98bee0840d9b871b7f6ade9908f\trtmp://shqshne4jdp4b6.cloudfront.net/cfx/st\tkey=value\thttp://player.longtailvideo.com/player.swf\thttp://www.longtailvideo.com/support/jw-player-setup-wizard?example=204\tLNX%2010,0,32,18\t-\t-\t-\t-\n\
+2010-03-12\t23:51:21\tSEA4\t192.0.2.222\tplay\t3914\tOK\tbfd8a98bee0840d9b871b7f6ade9908f\trtmp://shqshne4jdp4b6.cloudfront.net/cfx/st\tkey=value\thttp://player.longtailvideo.com/player.swf\thttp://www.longtailvideo.com/support/jw-player-setup-wizard?example=204\tLNX%2010,0,32,18\tmyvideo\tp=2&q=4\tflv\t1\n";
+    let parsed = parse_file("cloudfront", text);
+    let Parsed::Row(r) = &parsed[3] else {
+        panic!("{parsed:?}")
+    };
+    assert_eq!(r.remote_addr.as_deref(), Some("192.0.2.222"));
+    assert_eq!(r.body_bytes_sent, Some(3914));
+    assert_eq!(r.http_user_agent.as_deref(), Some("LNX 10,0,32,18"));
+    assert_eq!(
+        r.http_referer.as_deref(),
+        Some("http://player.longtailvideo.com/player.swf")
+    );
+    assert_eq!(
+        r.request_path.as_deref(),
+        Some("rtmp://shqshne4jdp4b6.cloudfront.net/cfx/st?key=value")
+    );
+}
