@@ -1,4 +1,5 @@
-//! Embeds `sql/*.sql` (outputs), `sql/rollups/*.sql` (per-day aggregates) and `sql/lib/*.sql`
+//! Embeds `sql/*.sql` (outputs), `sql/rollups/*.sql` (per-day aggregates),
+//! `sql/rollups/merge/*.sql` (how a batch joins a rollup) and `sql/lib/*.sql`
 //! (shared macros and source rows) in the binary,
 //! so an installed `weblog` works from cron in any directory; a `--sql` folder, when present,
 //! takes their place.
@@ -38,6 +39,7 @@ fn embed_sql() {
         ("BUILTIN_SQL", root.clone()),
         ("BUILTIN_ROLLUPS", root.join("rollups")),
         ("BUILTIN_LIB", root.join("lib")),
+        ("BUILTIN_ROLLUP_MERGES", root.join("rollups").join("merge")),
     ] {
         println!("cargo:rerun-if-changed={}", dir.display());
         // A missing folder is a broken checkout, not "no outputs": fail the build.

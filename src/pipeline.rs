@@ -189,6 +189,7 @@ fn pass(
     summary.rollups_rebuilt = transform::refresh_rollups(
         conn,
         &sql.rollups,
+        &sql.rollup_merges,
         &sql.lib,
         &opts.rollups,
         &mut prepare,

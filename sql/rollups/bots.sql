@@ -1,4 +1,5 @@
 -- Per day and crawler: uap-core's family when it names one, else the agent's first word.
+-- weblog:merge add(requests) distinct(client_addr: visitors)
 SELECT
     day,
     all_vhosts,

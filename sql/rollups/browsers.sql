@@ -1,4 +1,5 @@
 -- Per day and browser family (uap-core), humans only: crawlers are in `bots`.
+-- weblog:merge add(requests) distinct(client_addr: visitors)
 SELECT
     day,
     all_vhosts,

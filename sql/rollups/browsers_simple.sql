@@ -2,6 +2,7 @@
 -- names, most specific first (Edge and Opera agents also say Chrome; Chrome agents also
 -- say Safari), plus Edge. Kept so the article's numbers can be reproduced.
 -- Each distinct agent is classified once, then joined (a NULL agent is 'Other').
+-- weblog:merge add(requests) distinct(client_addr: visitors)
 WITH agents AS (
     SELECT DISTINCT http_user_agent FROM source_logs
 ), classified AS (

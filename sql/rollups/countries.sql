@@ -1,4 +1,5 @@
 -- Per day and country (NULL: no GeoIP database, or an address it does not know).
+-- weblog:merge add(requests, human_requests) distinct(client_addr: visitors, human_visitors)
 SELECT
     day,
     all_vhosts,

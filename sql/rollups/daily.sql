@@ -2,6 +2,7 @@
 -- requests, bytes and distinct visitors (client addresses), for all traffic and for humans
 -- only. visitors_ip_agent follows GoAccess: distinct (address, user agent) over responses
 -- that are not 4xx.
+-- weblog:merge add(requests, human_requests, bytes_sent, human_bytes_sent) distinct(client_addr: visitors, human_visitors) distinct(client_addr, http_user_agent: visitors_ip_agent)
 SELECT
     day,
     all_vhosts,

@@ -1,4 +1,5 @@
 -- Per day and device family (uap-core), humans only.
+-- weblog:merge add(requests) distinct(client_addr: visitors)
 SELECT
     day,
     all_vhosts,

@@ -1,4 +1,5 @@
 -- Per day and web server (weblog --host, or the source's host): requests, visitors, bytes.
+-- weblog:merge add(requests, human_requests, bytes_sent) distinct(client_addr: visitors, human_visitors)
 SELECT
     day,
     all_vhosts,

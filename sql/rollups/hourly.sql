@@ -1,4 +1,5 @@
 -- Per day and hour of day as written in the log (server local time; UTC for UTC formats).
+-- weblog:merge add(requests, human_requests) distinct(client_addr: visitors, human_visitors)
 SELECT
     day,
     all_vhosts,

@@ -1,4 +1,5 @@
 -- Per day: paths answered 404 (query string kept: it is often what is broken).
+-- weblog:merge add(requests, human_requests)
 SELECT
     day,
     all_vhosts,

@@ -1,4 +1,5 @@
 -- Per day and operating system family (uap-core), humans only.
+-- weblog:merge add(requests) distinct(client_addr: visitors)
 SELECT
     day,
     all_vhosts,

@@ -1,5 +1,6 @@
 -- Per day and path (query string removed); static assets flagged by extension. Each distinct
 -- request_path is classified once, then joined: far cheaper than a regex per row.
+-- weblog:merge add(requests, human_requests, human_pageviews) distinct(client_addr: visitors, human_visitors)
 WITH paths AS (
     SELECT DISTINCT request_path FROM source_logs WHERE request_path IS NOT NULL
 ), classified AS (

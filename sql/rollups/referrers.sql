@@ -1,5 +1,6 @@
 -- Per day and referring site (the referer's host, lower-cased). `internal`: the referer is
 -- the requested site itself (its host is the request's virtual host).
+-- weblog:merge add(requests, human_requests) distinct(client_addr: visitors, human_visitors)
 SELECT
     day,
     all_vhosts,

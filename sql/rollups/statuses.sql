@@ -1,4 +1,5 @@
 -- Per day and status code.
+-- weblog:merge add(requests, human_requests)
 SELECT
     day,
     all_vhosts,

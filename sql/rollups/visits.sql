@@ -12,6 +12,8 @@
 -- How it is computed, for speed: texts (visitor, path, referer) become numbers first (a
 -- 64-bit visitor key, paths and referers ranked in text order), the windows and groups run
 -- on numbers over one row per visitor and second, and the texts come back at the end.
+-- weblog:merge replace(client_addr)
+-- (A batch's rows are joined to the stored visits of their addresses by merge/visits.sql.)
 WITH paths AS (
     SELECT request_path, row_number() OVER (ORDER BY request_path) AS path_rank,
         NOT is_static_path(request_path) AS is_page
@@ -72,7 +74,10 @@ WITH paths AS (
         visitor,
         visit,
         min(t) AS started_us,
+        max(t) AS ended_us,
         (max(t) - min(t)) / 1000000.0 AS duration_seconds,
+        min(t) FILTER (WHERE first_page IS NOT NULL) AS entry_us,
+        max(t) FILTER (WHERE last_page IS NOT NULL) AS exit_us,
         sum(requests) AS requests,
         sum(pageviews) AS pageviews,
         arg_min(first_page, t) FILTER (WHERE first_page IS NOT NULL) AS entry_rank,
@@ -90,13 +95,19 @@ SELECT
     v.visit,
     w.is_human,
     v.started_us,
+    v.ended_us,
     v.duration_seconds,
     v.requests,
     v.pageviews,
     split_part(e.request_path, '?', 1) AS entry_page,
     split_part(x.request_path, '?', 1) AS exit_page,
     e.request_path AS entry_request,
-    r.referer AS entry_referrer
+    r.referer AS entry_referrer,
+    -- What a batch's rows need to join these visits (rollups/merge/visits.sql): the seconds
+    -- of the first and last page views, and the full last path.
+    v.entry_us,
+    v.exit_us,
+    x.request_path AS exit_request
 FROM visits v
 JOIN visitors w ON w.visitor = v.visitor
 LEFT JOIN paths e ON e.path_rank = v.entry_rank

@@ -9,11 +9,15 @@
 //!   keeps its result in the table `rollup_<name>`, recomputing only the days that received
 //!   rows since the last run (rebuilt over all history, day by day, when new or its SQL changed), so outputs
 //!   never rescan all history.
+//!   A rollup may say how a batch's rows merge into it (a `-- weblog:merge` line, see
+//!   [`merge`]); it is then updated from the batch's rows alone, not recomputed per day.
+//!   `sql/rollups/merge/<name>.sql`, where present, is how rows join a `replace` rollup.
 //! - `sql/<name>.sql` makes the output `<name>`, usually from the rollups.
 //!
 //! Adding a rollup or an output needs no Rust. [`rollups`] keeps the per-day tables current;
 //! [`outputs`] makes each output, or leaves it alone when nothing it depends on changed.
 
+mod merge;
 mod outputs;
 mod rollups;
 
@@ -56,6 +60,9 @@ pub struct SqlLib {
 pub struct SqlSet {
     pub outputs: Vec<SqlOutput>,
     pub rollups: Vec<SqlOutput>,
+    /// `rollups/merge/<name>.sql`: how a batch's rows join the stored rows of rollup `<name>`
+    /// (see [`merge`]).
+    pub rollup_merges: Vec<SqlOutput>,
     pub lib: SqlLib,
 }
 
@@ -100,6 +107,15 @@ pub fn load(dir: &Path) -> Result<SqlSet> {
     Ok(SqlSet {
         outputs: read_dir_or(dir, BUILTIN_SQL)?,
         rollups: read_dir_or(&dir.join("rollups"), BUILTIN_ROLLUPS)?,
+        // A folder of one's own rollups takes its merges from its own `merge/` only: a
+        // built-in merge would not fit a rollup of the same name that differs.
+        rollup_merges: match dir.join("rollups") {
+            rollups if !rollups.exists() => {
+                read_dir_or(&rollups.join("merge"), BUILTIN_ROLLUP_MERGES)?
+            }
+            rollups if rollups.join("merge").exists() => read_dir_or(&rollups.join("merge"), &[])?,
+            _ => Vec::new(),
+        },
         lib: SqlLib {
             macros: take("macros")?,
             source_logs: take("source_logs")?,

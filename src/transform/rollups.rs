@@ -1,6 +1,9 @@
 //! The per-day rollups (`sql/rollups/*.sql`): recomputed for the days that received rows
 //! since the last run; built whole, in bounded steps, when new or when their SQL changed.
 
+use super::merge::{
+    self, Fold, Merge, define_key_rows, key_rows_sql, keys_table, merge_spec, without_merge_line,
+};
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
 use crate::parse::Progress;
@@ -27,6 +30,7 @@ fn rebuild_rows() -> i64 {
 pub fn refresh_rollups(
     conn: &Connection,
     rollups: &[SqlOutput],
+    merges: &[SqlOutput],
     lib: &SqlLib,
     params: &RollupParams,
     prepare: &mut dyn FnMut() -> Result<()>,
@@ -37,7 +41,16 @@ pub fn refresh_rollups(
     let mut stale: Vec<&SqlOutput> = Vec::new();
     for r in rollups {
         let key = format!("rollup:{}", r.name);
-        let exists = tables.contains(&format!("rollup_{}", r.name));
+        // A key table must be there for a rollup that merges through one (and must not
+        // outlive its merge line: it would miss the rows stored meanwhile).
+        let keys = keys_table(&r.name);
+        let has_keys = merge_spec(&r.sql, &r.origin)?.is_some_and(|m| m.has_keys());
+        if !has_keys && tables.contains(&keys) {
+            conn.execute_batch(&format!("DROP TABLE \"{keys}\""))
+                .map_err(|e| sql_error(&r.origin, e))?;
+        }
+        let exists =
+            tables.contains(&format!("rollup_{}", r.name)) && (!has_keys || tables.contains(&keys));
         match hashes.get(&key) {
             Some(h) if exists && *h == hash(r) => {}
             Some(h) if exists && *h == former_rollup_hash(r, lib, params) => {
@@ -84,7 +97,7 @@ pub fn refresh_rollups(
         .iter()
         .map(|r| (r.rollup.as_str(), r.resumed_after.as_deref()))
         .collect();
-    refresh_pending(conn, rollups, lib, &built, prepare)?;
+    refresh_pending(conn, rollups, merges, lib, &built, prepare)?;
     Ok(rebuilt)
 }
 
@@ -127,6 +140,21 @@ fn build_at_once(
                     ErrorKind::Sql,
                     format!("{}: a rollup must return a `day` column", rollup.origin),
                 ));
+            }
+            let keys = keys_table(&rollup.name);
+            match merge_spec(&rollup.sql, &rollup.origin)? {
+                Some(merge) if merge.has_keys() => {
+                    define_key_rows(conn, &lib.source_logs.sql, "").map_err(fail)?;
+                    conn.execute_batch(&format!(
+                        "DROP TABLE IF EXISTS \"{keys}__rebuild\";
+                         CREATE OR REPLACE TABLE \"{keys}\" AS {};",
+                        key_rows_sql(&merge, &rollup.sql)
+                    ))
+                    .map_err(fail)?;
+                }
+                _ => conn
+                    .execute_batch(&format!("DROP TABLE IF EXISTS \"{keys}\";"))
+                    .map_err(fail)?,
             }
         }
         Ok(())
@@ -204,6 +232,17 @@ fn rebuild(
             ));
         }
     }
+    let merge = merge_spec(&rollup.sql, &rollup.origin)?.filter(Merge::has_keys);
+    let keys = keys_table(&rollup.name);
+    let keys_building = format!("{keys}__rebuild");
+    if let (Some(merge), None) = (&merge, &resumed_after) {
+        define_key_rows(conn, &lib.source_logs.sql, "WHERE false").map_err(fail)?;
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TABLE \"{keys_building}\" AS {};",
+            key_rows_sql(merge, &rollup.sql)
+        ))
+        .map_err(fail)?;
+    }
     let after = resumed_after.as_deref().filter(|d| !d.is_empty());
     let days: Vec<(String, i64)> = {
         let mut stmt = conn
@@ -231,11 +270,23 @@ fn rebuild(
             end += 1;
         }
         let (first, last) = (&days[done].0, &days[end - 1].0);
+        let in_step = format!("WHERE day BETWEEN DATE '{first}' AND DATE '{last}'");
+        let keys_step = match &merge {
+            Some(merge) => {
+                define_key_rows(conn, &lib.source_logs.sql, &in_step).map_err(fail)?;
+                format!(
+                    "INSERT INTO \"{keys_building}\" BY NAME {};",
+                    key_rows_sql(merge, &rollup.sql)
+                )
+            }
+            None => String::new(),
+        };
         conn.execute_batch(&format!(
             "BEGIN TRANSACTION;
              CREATE OR REPLACE TEMP VIEW source_logs AS SELECT * FROM ({source}\n) AS everything
-                 WHERE day BETWEEN DATE '{first}' AND DATE '{last}';
+                 {in_step};
              INSERT INTO \"{building}\" BY NAME {query}\n;
+             {keys_step}
              INSERT OR REPLACE INTO weblog_meta VALUES ('{marker}', '{hash} {last}');
              COMMIT;"
         ))
@@ -253,8 +304,15 @@ fn rebuild(
         }
         crate::failpoint::hit("during-rebuild");
     }
+    let keys_swap = match &merge {
+        Some(_) => format!(
+            "DROP TABLE IF EXISTS \"{keys}\"; ALTER TABLE \"{keys_building}\" RENAME TO \"{keys}\";"
+        ),
+        None => format!("DROP TABLE IF EXISTS \"{keys}\";"),
+    };
     conn.execute_batch(&format!(
         "BEGIN TRANSACTION;
+         {keys_swap}
          DROP TABLE IF EXISTS \"{table}\";
          ALTER TABLE \"{building}\" RENAME TO \"{table}\";
          INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
@@ -278,6 +336,7 @@ fn rebuild(
 fn refresh_pending(
     conn: &Connection,
     rollups: &[SqlOutput],
+    merges: &[SqlOutput],
     lib: &SqlLib,
     built: &HashMap<&str, Option<&str>>,
     prepare: &mut dyn FnMut() -> Result<()>,
@@ -292,11 +351,18 @@ fn refresh_pending(
     prepare()?;
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
-    match refresh_in_transaction(conn, rollups, lib, built) {
+    match refresh_in_transaction(conn, rollups, merges, lib, built) {
         Ok(()) => {
             crate::failpoint::hit("during-rollup");
-            conn.execute_batch("COMMIT")
-                .map_err(|e| sql_error("rollups", e))
+            let started = std::time::Instant::now();
+            let committed = conn
+                .execute_batch("COMMIT")
+                .map_err(|e| sql_error("rollups", e));
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "rollups committed"
+            );
+            committed
         }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
@@ -308,6 +374,7 @@ fn refresh_pending(
 fn refresh_in_transaction(
     conn: &Connection,
     rollups: &[SqlOutput],
+    merges: &[SqlOutput],
     lib: &SqlLib,
     built: &HashMap<&str, Option<&str>>,
 ) -> Result<()> {
@@ -325,8 +392,63 @@ fn refresh_in_transaction(
     conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [&lo])
         .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [&hi]))
         .map_err(|e| sql_error("rollups", e))?;
-    for rollup in rollups {
+    // The last batch folded into the rollups (none: an older warehouse, whose pending days
+    // are recomputed whole this once).
+    let watermark: Option<i64> = conn
+        .query_row(
+            "SELECT max(value)::BIGINT FROM weblog_meta WHERE key = 'rollups:batch'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| sql_error("rollups", e))?;
+    let specs = rollups
+        .iter()
+        .map(|r| merge_spec(&r.sql, &r.origin))
+        .collect::<Result<Vec<_>>>()?;
+    let merge_query = |r: &SqlOutput| {
+        merges
+            .iter()
+            .find(|m| m.name == r.name)
+            .map(|m| m.sql.as_str())
+    };
+    let folded = |r: &SqlOutput| watermark.is_some() && !built.contains_key(r.name.as_str());
+    if let Some(w) = watermark {
+        let folds: Vec<(&SqlOutput, &Merge)> = rollups
+            .iter()
+            .zip(&specs)
+            .filter_map(|(r, m)| m.as_ref().filter(|_| folded(r)).map(|m| (r, m)))
+            .collect();
+        if !folds.is_empty() {
+            let started = std::time::Instant::now();
+            let replaces = folds.iter().any(|(_, m)| m.replaces());
+            let touched = folds
+                .iter()
+                .any(|(r, m)| m.replaces() && merge_query(r).is_none());
+            merge::gather(conn, w, (&lo, &hi), replaces, touched)?;
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "rows to fold gathered"
+            );
+        }
+    }
+    for (rollup, merge) in rollups.iter().zip(&specs) {
         let started = std::time::Instant::now();
+        if let (Some(merge), true) = (merge, folded(rollup)) {
+            merge::fold(
+                conn,
+                &Fold {
+                    name: &rollup.name,
+                    origin: &rollup.origin,
+                    merge,
+                    source: &lib.source_logs.sql,
+                    query: &rollup.sql,
+                    merge_query: merge_query(rollup),
+                    days: (&lo, &hi),
+                },
+            )?;
+            tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup folded");
+            continue;
+        }
         let days = match built.get(rollup.name.as_str()) {
             None => "SELECT day FROM rollup_pending".to_string(),
             Some(None) => continue,
@@ -336,27 +458,49 @@ fn refresh_in_transaction(
         };
         let table = format!("rollup_{}", rollup.name);
         let query = strip_sql(&rollup.sql);
+        let in_days = format!(
+            "WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
+               AND day IN ({days})"
+        );
+        let keys = match merge.as_ref().filter(|m| m.has_keys()) {
+            Some(merge) => {
+                define_key_rows(conn, &lib.source_logs.sql, &in_days)
+                    .map_err(|e| sql_error(&rollup.origin, e))?;
+                format!(
+                    "DELETE FROM \"{keys}\" WHERE day IN ({days});
+                     INSERT INTO \"{keys}\" BY NAME {};",
+                    key_rows_sql(merge, &rollup.sql),
+                    keys = keys_table(&rollup.name)
+                )
+            }
+            None => String::new(),
+        };
         conn.execute_batch(&format!(
             "CREATE OR REPLACE TEMP VIEW source_logs AS
-                 SELECT * FROM ({source}\n) AS everything
-                 WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
-                   AND day IN ({days});
+                 SELECT * FROM ({source}\n) AS everything {in_days};
              DELETE FROM \"{table}\" WHERE day IN ({days});
-             INSERT INTO \"{table}\" BY NAME {query}\n;"
+             INSERT INTO \"{table}\" BY NAME {query}\n;
+             {keys}"
         ))
         .map_err(|e| sql_error(&rollup.origin, e))?;
         tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup");
     }
-    conn.execute_batch("DELETE FROM rollup_pending")
-        .map_err(|e| sql_error("rollups", e))
+    merge::drop_gathered(conn)?;
+    conn.execute_batch(
+        "DELETE FROM rollup_pending;
+         INSERT OR REPLACE INTO weblog_meta
+             SELECT 'rollups:batch', coalesce(max(seq), 0)::VARCHAR FROM batches;",
+    )
+    .map_err(|e| sql_error("rollups", e))
 }
 
 /// What a rollup table was built from: its SQL, the shared SQL it reads through, the macros
 /// these call (not the others: a change to a macro only the outputs use rebuilds nothing),
 /// and the parameters it uses (the visit timeout, for the rollups that name it).
 fn rollup_hash(rollup: &SqlOutput, lib: &SqlLib, params: &RollupParams) -> String {
-    let used = macros_used(&[&rollup.sql, &lib.source_logs.sql], &lib.macros.sql);
-    let mut key = format!("{}\0{}", rollup.sql, lib.source_logs.sql);
+    let sql = without_merge_line(&rollup.sql);
+    let used = macros_used(&[&sql, &lib.source_logs.sql], &lib.macros.sql);
+    let mut key = format!("{}\0{}", sql, lib.source_logs.sql);
     for definition in used.values() {
         key.push('\0');
         key.push_str(definition);
@@ -374,7 +518,9 @@ fn rollup_hash(rollup: &SqlOutput, lib: &SqlLib, params: &RollupParams) -> Strin
 fn former_rollup_hash(rollup: &SqlOutput, lib: &SqlLib, params: &RollupParams) -> String {
     let mut key = format!(
         "{}\0{}\0{}",
-        rollup.sql, lib.source_logs.sql, lib.macros.sql
+        without_merge_line(&rollup.sql),
+        lib.source_logs.sql,
+        lib.macros.sql
     );
     if rollup.sql.contains("visit_timeout_us") {
         key.push_str(&format!("\0{}", params.visit_timeout.as_micros()));

@@ -1,0 +1,529 @@
+//! Folding new rows into a rollup without recomputing its days.
+//!
+//! A rollup file that says how its columns merge (a `-- weblog:merge …` line) is brought up
+//! to date from the rows committed since the last refresh alone (`B`):
+//!
+//! - `add(…)` columns (counts, sums) get the batch's q(B) added, `max(…)`/`min(…)` columns
+//!   keep the extreme of the stored value and q(B);
+//! - `distinct(client_addr: …)` and `distinct(client_addr, http_user_agent: …)` columns,
+//!   distinct counts of the address or of the visitor, stay exact through a per-day key table
+//!   `rollup_<name>__keys`: one row per group and visitor (64-bit hashes of the address and of
+//!   address + agent) saying which distinct counts it is in. The query is run once per visitor
+//!   of the batch (a LATERAL join), the keys it yields are looked up among the stored keys of
+//!   the same groups and days only, and each count grows by the keys not seen before;
+//! - `replace(client_addr)` (visits): each row describes one address's rows of one day; the
+//!   rows of the addresses a batch brings are recomputed from all their rows of those days.
+//!
+//! A rollup without the line is recomputed for whole days, as before. Distinct counts are
+//! exact up to a collision of 64-bit hashes among one group's keys of one day (for a million
+//! keys, a chance of about 3 in 100 million).
+
+use super::{sql_error, strip_sql};
+use crate::error::{Error, ErrorKind, Result};
+
+use duckdb::Connection;
+
+/// How a rollup takes in new rows (its `-- weblog:merge` line).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct Merge {
+    add: Vec<String>,
+    max: Vec<String>,
+    min: Vec<String>,
+    /// `distinct(client_addr: …)`
+    by_addr: Vec<String>,
+    /// `distinct(client_addr, http_user_agent: …)`
+    by_visitor: Vec<String>,
+    /// `replace(client_addr)`
+    replace: bool,
+}
+
+impl Merge {
+    fn distinct(&self) -> impl Iterator<Item = &String> {
+        self.by_addr.iter().chain(&self.by_visitor)
+    }
+
+    fn measures(&self) -> impl Iterator<Item = &String> {
+        self.add
+            .iter()
+            .chain(&self.max)
+            .chain(&self.min)
+            .chain(self.distinct())
+    }
+
+    /// Are its rows replaced per address (`replace(client_addr)`)?
+    pub(super) fn replaces(&self) -> bool {
+        self.replace
+    }
+
+    /// Does the rollup keep a key table (`rollup_<name>__keys`)?
+    pub(super) fn has_keys(&self) -> bool {
+        self.distinct().next().is_some()
+    }
+}
+
+const MARK: &str = "-- weblog:merge";
+
+/// The merge a rollup's SQL declares, if any.
+pub(super) fn merge_spec(sql: &str, origin: &str) -> Result<Option<Merge>> {
+    let Some(line) = sql.lines().map(str::trim).find(|l| l.starts_with(MARK)) else {
+        return Ok(None);
+    };
+    let bad = |why: &str| {
+        Error::new(
+            ErrorKind::Sql,
+            format!(
+                "{origin}: `{line}`: {why} (expected e.g. `{MARK} add(requests) distinct(client_addr: visitors) max(max_seconds)`, or `{MARK} replace(client_addr)`)"
+            ),
+        )
+    };
+    let list = |text: &str| -> Vec<String> {
+        text.split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    let mut merge = Merge::default();
+    let mut rest = line[MARK.len()..].trim();
+    while !rest.is_empty() {
+        let open = rest
+            .find('(')
+            .ok_or_else(|| bad("a list needs parentheses"))?;
+        let close = rest.find(')').ok_or_else(|| bad("a list is not closed"))?;
+        if close < open {
+            return Err(bad("a list is not opened"));
+        }
+        let inner = &rest[open + 1..close];
+        let (keys, columns) = match inner.split_once(':') {
+            Some((keys, columns)) => (Some(list(keys)), list(columns)),
+            None => (None, list(inner)),
+        };
+        if columns.is_empty() {
+            return Err(bad("an empty list"));
+        }
+        match (rest[..open].trim(), keys.as_deref()) {
+            ("add", None) => merge.add.extend(columns),
+            ("max", None) => merge.max.extend(columns),
+            ("min", None) => merge.min.extend(columns),
+            ("distinct", Some([a])) if a == "client_addr" => merge.by_addr.extend(columns),
+            ("distinct", Some([a, u])) if a == "client_addr" && u == "http_user_agent" => {
+                merge.by_visitor.extend(columns)
+            }
+            ("distinct", _) => {
+                return Err(bad(
+                    "distinct counts are of `client_addr:` or `client_addr, http_user_agent:`",
+                ));
+            }
+            ("replace", None) if columns == ["client_addr"] => merge.replace = true,
+            ("replace", _) => return Err(bad("rows can be replaced by client_addr only")),
+            (other, _) => return Err(bad(&format!("unknown merge `{other}`"))),
+        }
+        rest = rest[close + 1..].trim();
+    }
+    let measureless = merge.measures().next().is_none();
+    match (merge.replace, measureless) {
+        (true, false) => Err(bad("replace(…) cannot be combined with measures")),
+        (false, true) => Err(bad("no column named")),
+        _ => Ok(Some(merge)),
+    }
+}
+
+/// The SQL without its merge line: the line says how to update the table, not what is in it,
+/// so it is not part of what a rollup is rebuilt on.
+pub(super) fn without_merge_line(sql: &str) -> String {
+    if !sql.contains(MARK) {
+        return sql.to_string();
+    }
+    sql.lines()
+        .filter(|l| !l.trim().starts_with(MARK))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(super) fn keys_table(name: &str) -> String {
+    format!("rollup_{name}__keys")
+}
+
+/// Point the view `weblog_key_rows` at the rows of `source` (lib/source_logs.sql) that
+/// `filter` keeps (`WHERE …`, or empty): what [`key_rows_sql`] reads.
+pub(super) fn define_key_rows(conn: &Connection, source: &str, filter: &str) -> duckdb::Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP VIEW weblog_key_rows AS SELECT * FROM ({}\n) AS everything {filter};",
+        strip_sql(source)
+    ))
+}
+
+/// The key rows of a rollup over `weblog_key_rows`: the query run once per visitor and day
+/// (a LATERAL join, which DuckDB turns into one grouping), its measures dropped and its
+/// distinct counts turned into "is in it" flags; rows in no distinct count are left out.
+pub(super) fn key_rows_sql(merge: &Merge, query: &str) -> String {
+    let quoted = |c: &String| format!("\"{c}\"");
+    let excluded: Vec<String> = merge.measures().map(quoted).collect();
+    let flags: Vec<String> = merge
+        .distinct()
+        .map(|c| format!("coalesce(\"{c}\" > 0, false) AS \"{c}\""))
+        .collect();
+    let any: Vec<String> = merge.distinct().map(|c| format!("\"{c}\" > 0")).collect();
+    format!(
+        "SELECT * EXCLUDE ({excluded}), {flags} FROM (
+             SELECT hash(v.client_addr) AS weblog_addr,
+                    hash(v.client_addr, v.http_user_agent) AS weblog_visitor, q.*
+             FROM (SELECT DISTINCT day, client_addr, http_user_agent FROM weblog_key_rows) v,
+             LATERAL (
+                 WITH source_logs AS (
+                     SELECT * FROM weblog_key_rows s
+                     WHERE s.day = v.day AND s.client_addr IS NOT DISTINCT FROM v.client_addr
+                       AND s.http_user_agent IS NOT DISTINCT FROM v.http_user_agent)
+                 SELECT * FROM ({query}\n)) q)
+         WHERE {any}",
+        excluded = excluded.join(", "),
+        flags = flags.join(", "),
+        any = any.join(" OR "),
+        query = strip_sql(query),
+    )
+}
+
+/// The rows a fold reads, in temp tables: `weblog_batch`, the rows of batches after
+/// `watermark`; for `replace` rollups (`keys`) also `weblog_batch_keys`, their (day,
+/// client_addr); and for a `replace` rollup without a merge query (`touched`),
+/// `weblog_touched`: every stored row of those days and addresses, `weblog_new` set on the
+/// batches' own.
+pub(super) fn gather(
+    conn: &Connection,
+    watermark: i64,
+    (lo, hi): (&str, &str),
+    keys: bool,
+    touched: bool,
+) -> Result<()> {
+    let days = format!("day BETWEEN DATE '{lo}' AND DATE '{hi}'");
+    let mut sql = format!(
+        "CREATE OR REPLACE TEMP TABLE weblog_batch AS
+             SELECT * FROM logs WHERE batch_id > {watermark} AND {days};"
+    );
+    if keys || touched {
+        sql.push_str(
+            "CREATE OR REPLACE TEMP TABLE weblog_batch_keys AS
+                 SELECT DISTINCT day, client_addr FROM weblog_batch;",
+        );
+    }
+    if touched {
+        sql.push_str(&format!(
+            "CREATE OR REPLACE TEMP TABLE weblog_touched AS
+                 SELECT l.*, l.batch_id > {watermark} AS weblog_new FROM logs l
+                 WHERE l.{days} AND EXISTS (
+                     SELECT 1 FROM weblog_batch_keys k
+                     WHERE k.day = l.day AND k.client_addr IS NOT DISTINCT FROM l.client_addr);"
+        ));
+    }
+    conn.execute_batch(&sql)
+        .map_err(|e| sql_error("rollups", e))
+}
+
+pub(super) fn drop_gathered(conn: &Connection) -> Result<()> {
+    let mut sql = String::from("DROP VIEW IF EXISTS weblog_key_rows;");
+    for t in [
+        "weblog_batch",
+        "weblog_batch_keys",
+        "weblog_touched",
+        "weblog_after",
+        "weblog_kb",
+        "weblog_inc_weblog_addr",
+        "weblog_inc_weblog_visitor",
+        "weblog_kmerged",
+        "weblog_delta",
+        "weblog_merged",
+    ] {
+        sql.push_str(&format!("DROP TABLE IF EXISTS {t};"));
+    }
+    conn.execute_batch(&sql)
+        .map_err(|e| sql_error("rollups", e))
+}
+
+/// What a fold works on.
+pub(super) struct Fold<'a> {
+    pub name: &'a str,
+    pub origin: &'a str,
+    pub merge: &'a Merge,
+    /// lib/source_logs.sql
+    pub source: &'a str,
+    pub query: &'a str,
+    /// `rollups/merge/<name>.sql`, for a `replace` rollup: how the batch's rows join the
+    /// stored rows (without one, the stored rows of the addresses are recomputed).
+    pub merge_query: Option<&'a str>,
+    /// The first and last day the batches brought rows for.
+    pub days: (&'a str, &'a str),
+}
+
+/// Fold the gathered rows into `rollup_<name>` (see the module's doc). The rollup's queries
+/// read `logs`, which a temp view shadows meanwhile.
+pub(super) fn fold(conn: &Connection, f: &Fold) -> Result<()> {
+    let result = if f.merge.replace {
+        fold_replace(conn, f)
+    } else {
+        fold_measures(conn, f)
+    };
+    // Whatever happened, `logs` must name the table again.
+    let restored = conn
+        .execute_batch("DROP VIEW IF EXISTS temp.main.logs; DROP VIEW IF EXISTS stored_rows;")
+        .map_err(|e| sql_error("rollups", e));
+    result.and(restored)
+}
+
+/// Run the rollup's query over `rows` (a query over the gathered tables) into `into`.
+fn run_over(conn: &Connection, f: &Fold, rows: &str, into: &str) -> Result<()> {
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP VIEW logs AS {rows};
+         CREATE OR REPLACE TEMP VIEW source_logs AS {source}\n;
+         CREATE OR REPLACE TEMP TABLE {into} AS {query}\n;",
+        source = strip_sql(f.source),
+        query = strip_sql(f.query),
+    ))
+    .map_err(|e| sql_error(f.origin, e))
+}
+
+fn fold_replace(conn: &Connection, f: &Fold) -> Result<()> {
+    let (lo, hi) = f.days;
+    let of_the_addresses = format!(
+        "t.day BETWEEN DATE '{lo}' AND DATE '{hi}' AND EXISTS (
+             SELECT 1 FROM weblog_batch_keys k
+             WHERE k.day = t.day AND k.client_addr IS NOT DISTINCT FROM t.client_addr)"
+    );
+    let table = format!("rollup_{}", f.name);
+    match f.merge_query {
+        Some(merge_query) => {
+            conn.execute_batch(&format!(
+                "CREATE OR REPLACE TEMP VIEW stored_rows AS
+                     SELECT * FROM \"{table}\" t WHERE {of_the_addresses};"
+            ))
+            .map_err(|e| sql_error(f.origin, e))?;
+            let merging = Fold {
+                query: merge_query,
+                ..*f
+            };
+            run_over(conn, &merging, "SELECT * FROM weblog_batch", "weblog_after")?;
+        }
+        None => run_over(
+            conn,
+            f,
+            "SELECT * EXCLUDE (weblog_new) FROM weblog_touched",
+            "weblog_after",
+        )?,
+    }
+    conn.execute_batch(&format!(
+        "DELETE FROM \"{table}\" t WHERE {of_the_addresses};
+         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_after;"
+    ))
+    .map_err(|e| sql_error(f.origin, e))
+}
+
+fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
+    let fail = |e| sql_error(f.origin, e);
+    let m = f.merge;
+    let table = format!("rollup_{}", f.name);
+    let keys_table = keys_table(f.name);
+    let (lo, hi) = f.days;
+    let in_days = format!("t.day BETWEEN DATE '{lo}' AND DATE '{hi}'");
+    run_over(conn, f, "SELECT * FROM weblog_batch", "weblog_after")?;
+    let columns = table_columns(conn, &table).map_err(fail)?;
+    for c in m.measures() {
+        if !columns.iter().any(|(n, _)| n == c) || c == "day" {
+            return Err(Error::new(
+                ErrorKind::Sql,
+                format!(
+                    "{}: the merge line names `{c}`, which is not a measure the rollup returns",
+                    f.origin
+                ),
+            ));
+        }
+    }
+    let group: Vec<&str> = columns
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !m.measures().any(|c| c == n))
+        .collect();
+    let same = |x: &str, y: &str| {
+        group
+            .iter()
+            .map(|k| format!("{x}.\"{k}\" IS NOT DISTINCT FROM {y}.\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let listed = |prefix: &str| {
+        group
+            .iter()
+            .map(|k| format!("{prefix}\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let each = |cols: &[String], template: &dyn Fn(&str) -> String| {
+        cols.iter()
+            .map(|c| template(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // The distinct counts' increments: keys of the batch that no stored key of the same
+    // group and day had.
+    let mut increments = Vec::new();
+    if m.has_keys() {
+        define_key_rows(conn, f.source, "").map_err(fail)?;
+        let mut sql = format!(
+            "CREATE OR REPLACE TEMP TABLE weblog_kb AS {};",
+            key_rows_sql(m, f.query)
+        );
+        for (level, cols) in [
+            ("weblog_addr", &m.by_addr),
+            ("weblog_visitor", &m.by_visitor),
+        ] {
+            if cols.is_empty() {
+                continue;
+            }
+            increments.push((level, cols));
+            sql.push_str(&format!(
+                "CREATE OR REPLACE TEMP TABLE weblog_inc_{level} AS
+                 WITH nb AS (SELECT {g}, {level}, {any} FROM weblog_kb GROUP BY ALL),
+                      ob AS (SELECT {g}, {level}, {any} FROM \"{keys_table}\" t
+                             WHERE {in_days} AND {level} IN (SELECT {level} FROM weblog_kb)
+                             GROUP BY ALL)
+                 SELECT {nb_g}, {new} FROM nb LEFT JOIN ob ON {same_nb_ob} AND nb.{level} = ob.{level}
+                 GROUP BY ALL;",
+                g = listed(""),
+                nb_g = listed("nb."),
+                any = each(cols, &|c| format!("bool_or(\"{c}\") AS \"{c}\"")),
+                new = each(cols, &|c| format!(
+                    "count(*) FILTER (WHERE nb.\"{c}\" AND NOT coalesce(ob.\"{c}\", false)) AS \"{c}\""
+                )),
+                same_nb_ob = same("nb", "ob"),
+            ));
+        }
+        let distinct: Vec<String> = m.distinct().cloned().collect();
+        sql.push_str(&format!(
+            "CREATE OR REPLACE TEMP TABLE weblog_kmerged AS
+                 SELECT {kb_g}, kb.weblog_addr, kb.weblog_visitor, {ored}
+                 FROM weblog_kb kb LEFT JOIN (SELECT * FROM \"{keys_table}\" t WHERE {in_days}) t
+                     ON {same_kb_t} AND kb.weblog_visitor = t.weblog_visitor;
+             DELETE FROM \"{keys_table}\" t WHERE {in_days} AND EXISTS (
+                 SELECT 1 FROM weblog_kb kb WHERE {same_kb_t} AND kb.weblog_visitor = t.weblog_visitor);
+             INSERT INTO \"{keys_table}\" BY NAME SELECT * FROM weblog_kmerged;",
+            kb_g = listed("kb."),
+            ored = each(&distinct, &|c| format!(
+                "kb.\"{c}\" OR coalesce(t.\"{c}\", false) AS \"{c}\""
+            )),
+            same_kb_t = same("kb", "t"),
+        ));
+        conn.execute_batch(&sql).map_err(fail)?;
+    }
+    // The batch's contribution per group: its sums and extremes, and the increments.
+    let mut delta = String::from("SELECT a.*");
+    let replaced: Vec<String> = increments
+        .iter()
+        .flat_map(|(level, cols)| {
+            cols.iter()
+                .map(move |c| format!("coalesce(i_{level}.\"{c}\", 0) AS \"{c}\""))
+        })
+        .collect();
+    if !replaced.is_empty() {
+        delta = format!("SELECT a.* REPLACE ({})", replaced.join(", "));
+    }
+    delta.push_str(" FROM weblog_after a");
+    for (level, _) in &increments {
+        delta.push_str(&format!(
+            " LEFT JOIN weblog_inc_{level} i_{level} ON {}",
+            same("a", &format!("i_{level}"))
+        ));
+    }
+    let mut select: Vec<String> = group.iter().map(|k| format!("a.\"{k}\"")).collect();
+    for (c, ty) in &columns {
+        let (a, t) = (format!("a.\"{c}\""), format!("t.\"{c}\""));
+        if m.add.contains(c) || m.distinct().any(|d| d == c) {
+            // A stored NULL is an overflow (a sum past BIGINT) and stays NULL; a group not
+            // stored yet starts from 0.
+            let old = format!("CASE WHEN t.weblog_present THEN {t} ELSE 0 END");
+            let integer = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"]
+                .contains(&ty.as_str())
+                || ty.starts_with('U');
+            select.push(if integer {
+                format!("TRY_CAST(({old})::HUGEINT + {a}::HUGEINT AS {ty}) AS \"{c}\"")
+            } else {
+                format!("({old}) + {a} AS \"{c}\"")
+            });
+        } else if m.max.contains(c) {
+            select.push(format!("greatest({t}, {a}) AS \"{c}\""));
+        } else if m.min.contains(c) {
+            select.push(format!("least({t}, {a}) AS \"{c}\""));
+        }
+    }
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE weblog_delta AS {delta};
+         CREATE OR REPLACE TEMP TABLE weblog_merged AS
+             SELECT {select} FROM weblog_delta a
+             LEFT JOIN (SELECT *, true AS weblog_present FROM \"{table}\" t WHERE {in_days}) t ON {at};
+         DELETE FROM \"{table}\" t WHERE {in_days}
+             AND EXISTS (SELECT 1 FROM weblog_delta a WHERE {at});
+         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_merged;",
+        select = select.join(", "),
+        at = same("a", "t"),
+    ))
+    .map_err(fail)
+}
+
+/// A table's columns and their types, in order.
+fn table_columns(conn: &Connection, table: &str) -> duckdb::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT column_name, data_type FROM duckdb_columns()
+         WHERE table_name = ? AND database_name <> 'temp' ORDER BY column_index",
+    )?;
+    let rows = stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_lines_are_read_and_bad_ones_named() {
+        let spec = |s: &str| merge_spec(&format!("-- x\n{s}\nSELECT 1"), "r.sql");
+        assert_eq!(spec("SELECT").unwrap(), None);
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            spec("-- weblog:merge add(requests) distinct(client_addr: visitors, human_visitors) max(m) distinct(client_addr, http_user_agent: v)").unwrap(),
+            Some(Merge {
+                add: strings(&["requests"]),
+                max: strings(&["m"]),
+                by_addr: strings(&["visitors", "human_visitors"]),
+                by_visitor: strings(&["v"]),
+                ..Merge::default()
+            })
+        );
+        assert_eq!(
+            spec("  -- weblog:merge replace(client_addr)").unwrap(),
+            Some(Merge {
+                replace: true,
+                ..Merge::default()
+            })
+        );
+        for bad in [
+            "-- weblog:merge",
+            "-- weblog:merge add requests",
+            "-- weblog:merge add()",
+            "-- weblog:merge sum(x)",
+            "-- weblog:merge replace(path)",
+            "-- weblog:merge replace(client_addr) add(x)",
+            "-- weblog:merge distinct(visitors)",
+            "-- weblog:merge distinct(path: visitors)",
+            "-- weblog:merge add(x: y)",
+        ] {
+            let e = spec(bad).unwrap_err().to_string();
+            assert!(e.starts_with("r.sql: `"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_merge_line_is_not_part_of_the_rollup() {
+        let a = "-- a\n-- weblog:merge add(n)\nSELECT day, count(*) AS n FROM t";
+        assert_eq!(
+            without_merge_line(a),
+            "-- a\nSELECT day, count(*) AS n FROM t"
+        );
+        assert_eq!(without_merge_line("SELECT 1\n"), "SELECT 1\n");
+    }
+}
