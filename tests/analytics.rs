@@ -563,8 +563,9 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
         env.weblog_env(&args, &vars)
     };
     assert!(run(&[]).status.success());
-    // Two rollups' SQL changes (a comment is enough: their text is what they were built from).
-    for name in ["statuses", "visits"] {
+    // Three rollups' SQL changes, one with a key table (a comment is enough: their text is what
+    // they were built from).
+    for name in ["daily", "statuses", "visits"] {
         let f = sql.join("rollups").join(format!("{name}.sql"));
         let text = std::fs::read_to_string(&f).unwrap();
         std::fs::write(&f, format!("-- edited\n{text}")).unwrap();
@@ -575,7 +576,7 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
     let marker: String = env
         .db()
         .query_row(
-            "SELECT value FROM weblog_meta WHERE key = 'rollup_rebuild:statuses'",
+            "SELECT value FROM weblog_meta WHERE key = 'rollup_rebuild:daily'",
             [],
             |r| r.get(0),
         )
@@ -596,7 +597,8 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
     assert_eq!(
         s["rollups_rebuilt"],
         serde_json::json!([
-            {"rollup": "statuses", "days": 3, "resumed_after": "2015-05-17"},
+            {"rollup": "daily", "days": 3, "resumed_after": "2015-05-17"},
+            {"rollup": "statuses", "days": 4},
             {"rollup": "visits", "days": 4}
         ]),
         "{s}"

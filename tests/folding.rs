@@ -1,0 +1,228 @@
+//! Rollups folded batch by batch (`-- weblog:merge`): however the rows arrive, every output
+//! equals one run over all of them; a folder of one's own rollups without merge queries
+//! still folds; a bad merge line is one clear error.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use weblog::generate::Rng;
+
+/// What `weblog generate --format vhosts` writes, as nginx's `log_format`.
+const VHOSTS_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $host $request_time $upstream_response_time"#;
+
+/// Three sites' traffic over about two days (generated, seeded), crawlers included.
+fn vhost_lines() -> Vec<String> {
+    let env = Env::new();
+    let dir = env.path("gen");
+    let out = env.weblog(&[
+        "generate",
+        "--dir",
+        &dir.display().to_string(),
+        "--format",
+        "vhosts",
+        "--lines",
+        "6000",
+        "--rotate-every",
+        "6000",
+        "--rate",
+        "0.04",
+        "--start",
+        "2026-11-01T20:00:00Z",
+        "--seed",
+        "11",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    complete_lines(&dir.join("log_a.txt"))
+}
+
+fn outputs(env: &Env) -> BTreeMap<String, String> {
+    repo_outputs()
+        .into_iter()
+        .map(|n| {
+            let csv = env.read_out(&format!("{n}.csv"));
+            (n, csv)
+        })
+        .collect()
+}
+
+/// The run's arguments, with the vhosts format and `sql` for the SQL folder.
+fn args_with(env: &Env, sql: Option<&std::path::Path>) -> Vec<String> {
+    let mut args = env.run_args();
+    if let Some(sql) = sql {
+        let i = args.iter().position(|a| a == "--sql").unwrap();
+        args[i + 1] = sql.display().to_string();
+    }
+    args.extend(["--format".to_string(), VHOSTS_FORMAT.to_string()]);
+    args
+}
+
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+/// `lines` appended in `cuts` runs of random sizes (the last takes the rest), with `sql`.
+fn in_cuts(lines: &[String], cuts: usize, seed: u64, sql: Option<&std::path::Path>) -> Env {
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let mut rng = Rng(seed);
+    let mut at = 0;
+    for i in 0..cuts {
+        let end = if i + 1 == cuts {
+            lines.len()
+        } else {
+            (at + rng.below((2 * lines.len() / cuts) as u64 + 1) as usize).min(lines.len())
+        };
+        append(&log, &lines[at..end]);
+        let out = env.weblog(&as_strs(&args_with(&env, sql)));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        at = end;
+    }
+    env
+}
+
+#[test]
+fn sites_and_crawlers_cut_at_random_fold_into_what_one_run_computes() {
+    let lines = vhost_lines();
+    // The generator's lines are in time order; shuffled blocks make later runs bring rows
+    // for days, visitors and visits stored before (and rows of a second stored earlier).
+    let mut shuffled = lines.clone();
+    let mut rng = Rng(5);
+    for block in shuffled.chunks_mut(400) {
+        let i = rng.below(block.len() as u64) as usize;
+        block.rotate_left(i);
+    }
+    let one = in_cuts(&shuffled, 1, 1, None);
+    let whole = outputs(&one);
+    // The fixture is what the test says: several sites, crawlers, two days or more.
+    assert!(whole["vhosts"].lines().count() >= 4, "{}", whole["vhosts"]);
+    assert!(whole["bots"].lines().count() >= 3, "{}", whole["bots"]);
+    assert!(whole["daily_visitors"].lines().count() >= 3);
+    for seed in [2, 3] {
+        let cut = in_cuts(&shuffled, 9, seed, None);
+        let got = outputs(&cut);
+        for (name, csv) in &whole {
+            assert_eq!(&got[name], csv, "{name} (cuts with seed {seed})");
+        }
+        // Each visitor of a rollup that counts distinct addresses has a key row; no more.
+        let (keys, visitors): (i64, i64) = cut
+            .db()
+            .query_row(
+                "SELECT (SELECT count(*) FROM rollup_daily__keys WHERE all_vhosts AND visitors),
+                        (SELECT sum(visitors) FROM rollup_daily WHERE all_vhosts)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(keys, visitors);
+    }
+}
+
+#[test]
+fn own_rollups_without_merge_queries_still_fold_and_a_bad_merge_line_is_named() {
+    let lines = vhost_lines();
+    let whole = outputs(&in_cuts(&lines, 1, 1, None));
+    // A folder of one's own rollups, without rollups/merge/: visits are recomputed for the
+    // addresses a batch brings, and come out the same.
+    let own = Env::new();
+    let sql = own.path("sql");
+    copy_dir(&repo_sql(), &sql);
+    std::fs::remove_dir_all(sql.join("rollups").join("merge")).unwrap();
+    let cut = in_cuts(&lines, 5, 4, Some(&sql));
+    let got = outputs(&cut);
+    for (name, csv) in &whole {
+        assert_eq!(&got[name], csv, "{name}");
+    }
+    // A merge line weblog cannot follow: one error line naming the file and the line.
+    let f = sql.join("rollups").join("statuses.sql");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(
+        &f,
+        text.replace("-- weblog:merge add(", "-- weblog:merge sum("),
+    )
+    .unwrap();
+    let out = cut.weblog(&as_strs(&args_with(&cut, Some(&sql))));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "statuses.sql: `-- weblog:merge sum(requests, human_requests)`: unknown merge `sum`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rows_arriving_later_join_a_visit_and_its_entry_and_exit_by_hand() {
+    // One visitor; times as seconds after 10:00:00 on 2026-11-02.
+    let line = |s: u32, path: &str, referer: &str| {
+        format!(
+            r#"198.51.100.7 - - [02/Nov/2026:{:02}:{:02}:{:02} +0000] "GET {path} HTTP/1.1" 200 512 "{referer}" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0""#,
+            10 + s / 3600,
+            s / 60 % 60,
+            s % 60
+        )
+    };
+    let first = [
+        line(0, "/b", "https://z.example/"),
+        line(10, "/c", "-"),
+        line(2400, "/e", "-"),
+    ];
+    // Later: a page view in the entry second (less path, less referer), one in the exit
+    // second of the first visit, and one that bridges the 40-minute gap (two 20-minute gaps,
+    // each within the 30-minute timeout).
+    let later = [
+        line(0, "/a", "https://y.example/"),
+        line(10, "/d", "-"),
+        line(1200, "/f", "-"),
+    ];
+    let check = |env: &Env| {
+        let (visits, pageviews, entry, referrer, exit, seconds): (i64, i64, String, String, String, f64) = env
+            .db()
+            .query_row(
+                "SELECT count(*), sum(pageviews)::BIGINT, any_value(entry_page), any_value(entry_referrer),
+                        any_value(exit_page), any_value(duration_seconds)
+                 FROM rollup_visits WHERE all_vhosts",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                visits,
+                pageviews,
+                entry.as_str(),
+                referrer.as_str(),
+                exit.as_str(),
+                seconds
+            ),
+            (1, 6, "/a", "https://y.example/", "/e", 2400.0)
+        );
+        assert!(env.read_out("entry_pages.csv").contains("\n/a,1,0,"));
+    };
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    append(&log, &first);
+    env.run(&[]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM rollup_visits WHERE all_vhosts"),
+        2
+    );
+    append(&log, &later);
+    env.run(&[]);
+    check(&env);
+    let one = Env::new();
+    append(&one.logs().join("access.log"), &first);
+    append(&one.logs().join("access.log"), &later);
+    one.run(&[]);
+    check(&one);
+}
