@@ -102,6 +102,7 @@ fn sites_and_crawlers_cut_at_random_fold_into_what_one_run_computes() {
     }
     let one = in_cuts(&shuffled, 1, 1, None);
     let whole = outputs(&one);
+    check_quantiles(&one);
     // The fixture is what the test says: several sites, crawlers, two days or more.
     assert!(whole["vhosts"].lines().count() >= 4, "{}", whole["vhosts"]);
     assert!(whole["bots"].lines().count() >= 3, "{}", whole["bots"]);
@@ -123,6 +124,7 @@ fn sites_and_crawlers_cut_at_random_fold_into_what_one_run_computes() {
             )
             .unwrap();
         assert_eq!(keys, visitors);
+        check_quantiles(&cut);
     }
 }
 
@@ -225,4 +227,54 @@ fn rows_arriving_later_join_a_visit_and_its_entry_and_exit_by_hand() {
     append(&one.logs().join("access.log"), &later);
     one.run(&[]);
     check(&one);
+}
+
+/// response_times and slow_pages, read from per-day counts of each duration, against
+/// DuckDB's own quantile_cont over the stored rows, to the last bit.
+fn check_quantiles(env: &Env) {
+    let db = env.db();
+    let rows = |sql: &str| -> Vec<Vec<String>> {
+        let mut stmt = db.prepare(sql).unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().unwrap() {
+            let n = r.as_ref().column_count();
+            out.push(
+                (0..n)
+                    .map(|i| format!("{:?}", r.get::<_, duckdb::types::Value>(i).unwrap()))
+                    .collect(),
+            );
+        }
+        out
+    };
+    // As typed values: the CSV's text read back as the column's type.
+    let typed = |name: &str, columns: &str| {
+        rows(&format!(
+            "SELECT {columns} FROM read_csv('{}', header = true, all_varchar = true)",
+            env.path("out").join(name).display()
+        ))
+    };
+    let want = rows(
+        "SELECT day::VARCHAR, count(*), quantile_cont(request_time, 0.5), quantile_cont(request_time, 0.9),
+                quantile_cont(request_time, 0.95), quantile_cont(request_time, 0.99), max(request_time)
+         FROM logs WHERE request_time IS NOT NULL GROUP BY day ORDER BY day",
+    );
+    assert!(want.len() >= 2, "{want:?}");
+    let got = typed(
+        "response_times.csv",
+        "day, timed_requests::BIGINT, p50::DOUBLE, p90::DOUBLE, p95::DOUBLE, p99::DOUBLE, max_seconds::DOUBLE",
+    );
+    assert_eq!(got, want);
+    let want = rows(
+        "SELECT split_part(request_path, '?', 1) AS path, count(*), quantile_cont(request_time, 0.5),
+                quantile_cont(request_time, 0.95), max(request_time)
+         FROM logs WHERE request_time IS NOT NULL AND request_path IS NOT NULL
+         GROUP BY 1 HAVING count(*) >= 20 ORDER BY 4 DESC, 1",
+    );
+    assert!(want.len() >= 5, "{want:?}");
+    let got = typed(
+        "slow_pages.csv",
+        "path, timed_requests::BIGINT, p50::DOUBLE, p95::DOUBLE, max_seconds::DOUBLE",
+    );
+    assert_eq!(got, want);
 }

@@ -55,3 +55,8 @@ CREATE OR REPLACE TEMP MACRO visitor_key(addr, agent) AS hash(addr, agent);
 -- The instant as microseconds since the epoch, and the visit timeout (--visit-timeout).
 CREATE OR REPLACE TEMP MACRO ts_us(t) AS epoch_us(t);
 CREATE OR REPLACE TEMP MACRO visit_timeout_us() AS getvariable('weblog_visit_timeout_us');
+
+-- Between the values lo and hi, the point the fraction of the rank `pos` past its floor
+-- of the way: how quantile_cont interpolates, to the last bit.
+CREATE OR REPLACE TEMP MACRO lerp(lo, hi, pos) AS
+    lo * (1.0 - (pos - floor(pos))) + hi * (pos - floor(pos));
