@@ -7,6 +7,8 @@ WITH counts AS (
     FROM rollup_response_times
     WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost)
     GROUP BY day, request_time
+), levels AS (
+    SELECT 0.5::DOUBLE AS q UNION ALL SELECT 0.9::DOUBLE UNION ALL SELECT 0.95::DOUBLE UNION ALL SELECT 0.99::DOUBLE
 ), ranked AS (
     SELECT
         *,
@@ -17,24 +19,24 @@ WITH counts AS (
     SELECT
         day,
         q,
-        any_value(total) AS total,
+        max(total) AS total,
         max(request_time) AS max_seconds,
         -- upto: how many values are at most this one, so the value of 0-based rank i is the
         -- least whose upto exceeds i.
         lerp(min(request_time) FILTER (WHERE upto > floor((total - 1) * q)),
              min(request_time) FILTER (WHERE upto > ceil((total - 1) * q)),
-             any_value((total - 1) * q)) AS value
-    FROM ranked, (VALUES (0.5::DOUBLE), (0.9::DOUBLE), (0.95::DOUBLE), (0.99::DOUBLE)) AS qs(q)
+             max((total - 1) * q)) AS value
+    FROM ranked CROSS JOIN levels
     GROUP BY day, q
 )
 SELECT
     day,
-    any_value(total)::BIGINT AS timed_requests,
-    any_value(value) FILTER (WHERE q = 0.5) AS p50,
-    any_value(value) FILTER (WHERE q = 0.9) AS p90,
-    any_value(value) FILTER (WHERE q = 0.95) AS p95,
-    any_value(value) FILTER (WHERE q = 0.99) AS p99,
-    any_value(max_seconds) AS max_seconds
+    max(total)::BIGINT AS timed_requests,
+    max(value) FILTER (WHERE q = 0.5) AS p50,
+    max(value) FILTER (WHERE q = 0.9) AS p90,
+    max(value) FILTER (WHERE q = 0.95) AS p95,
+    max(value) FILTER (WHERE q = 0.99) AS p99,
+    max(max_seconds) AS max_seconds
 FROM quantiles
 GROUP BY day
 ORDER BY day

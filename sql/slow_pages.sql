@@ -6,6 +6,8 @@ WITH counts AS (
     FROM rollup_page_times
     WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost) AND (NOT humans_only() OR is_human)
     GROUP BY path, request_time
+), levels AS (
+    SELECT 0.5::DOUBLE AS q UNION ALL SELECT 0.95::DOUBLE
 ), ranked AS (
     SELECT
         *,
@@ -16,21 +18,21 @@ WITH counts AS (
     SELECT
         path,
         q,
-        any_value(total) AS total,
+        max(total) AS total,
         max(request_time) AS max_seconds,
         lerp(min(request_time) FILTER (WHERE upto > floor((total - 1) * q)),
              min(request_time) FILTER (WHERE upto > ceil((total - 1) * q)),
-             any_value((total - 1) * q)) AS value
-    FROM ranked, (VALUES (0.5::DOUBLE), (0.95::DOUBLE)) AS qs(q)
+             max((total - 1) * q)) AS value
+    FROM ranked CROSS JOIN levels
     WHERE total >= 20
     GROUP BY path, q
 )
 SELECT
     path,
-    any_value(total)::BIGINT AS timed_requests,
-    any_value(value) FILTER (WHERE q = 0.5) AS p50,
-    any_value(value) FILTER (WHERE q = 0.95) AS p95,
-    any_value(max_seconds) AS max_seconds
+    max(total)::BIGINT AS timed_requests,
+    max(value) FILTER (WHERE q = 0.5) AS p50,
+    max(value) FILTER (WHERE q = 0.95) AS p95,
+    max(max_seconds) AS max_seconds
 FROM quantiles
 GROUP BY path
 ORDER BY p95 DESC, path
