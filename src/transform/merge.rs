@@ -153,32 +153,38 @@ pub(super) fn define_key_rows(conn: &Connection, source: &str, filter: &str) -> 
 }
 
 /// The key rows of a rollup over `weblog_key_rows`: the query run once per visitor and day
-/// (a LATERAL join, which DuckDB turns into one grouping), its measures dropped and its
-/// distinct counts turned into "is in it" flags; rows in no distinct count are left out.
-pub(super) fn key_rows_sql(merge: &Merge, query: &str) -> String {
-    let quoted = |c: &String| format!("\"{c}\"");
-    let excluded: Vec<String> = merge.measures().map(quoted).collect();
+/// (a LATERAL join, which DuckDB turns into one grouping), its distinct counts turned into
+/// "is in it" flags. As stored (`with_measures` false): the other measures dropped, and rows
+/// in no distinct count left out; for a fold, every row with its measures, which add up to
+/// the query's own result.
+pub(super) fn key_rows_sql(merge: &Merge, query: &str, with_measures: bool) -> String {
     let flags: Vec<String> = merge
         .distinct()
         .map(|c| format!("coalesce(\"{c}\" > 0, false) AS \"{c}\""))
         .collect();
+    let rows = format!(
+        "SELECT hash(v.client_addr) AS weblog_addr,
+                hash(v.client_addr, v.http_user_agent) AS weblog_visitor, q.*
+         FROM (SELECT DISTINCT day, client_addr, http_user_agent FROM weblog_key_rows) v,
+         LATERAL (
+             WITH source_logs AS (
+                 SELECT * FROM weblog_key_rows s
+                 WHERE s.day = v.day AND s.client_addr IS NOT DISTINCT FROM v.client_addr
+                   AND s.http_user_agent IS NOT DISTINCT FROM v.http_user_agent)
+             SELECT * FROM ({query}\n)) q",
+        query = strip_sql(query),
+    );
+    if with_measures {
+        return format!("SELECT * REPLACE ({}) FROM ({rows})", flags.join(", "));
+    }
+    let quoted = |c: &String| format!("\"{c}\"");
+    let excluded: Vec<String> = merge.measures().map(quoted).collect();
     let any: Vec<String> = merge.distinct().map(|c| format!("\"{c}\" > 0")).collect();
     format!(
-        "SELECT * EXCLUDE ({excluded}), {flags} FROM (
-             SELECT hash(v.client_addr) AS weblog_addr,
-                    hash(v.client_addr, v.http_user_agent) AS weblog_visitor, q.*
-             FROM (SELECT DISTINCT day, client_addr, http_user_agent FROM weblog_key_rows) v,
-             LATERAL (
-                 WITH source_logs AS (
-                     SELECT * FROM weblog_key_rows s
-                     WHERE s.day = v.day AND s.client_addr IS NOT DISTINCT FROM v.client_addr
-                       AND s.http_user_agent IS NOT DISTINCT FROM v.http_user_agent)
-                 SELECT * FROM ({query}\n)) q)
-         WHERE {any}",
-        excluded = excluded.join(", "),
-        flags = flags.join(", "),
-        any = any.join(" OR "),
-        query = strip_sql(query),
+        "SELECT * EXCLUDE ({}), {} FROM ({rows}) WHERE {}",
+        excluded.join(", "),
+        flags.join(", "),
+        any.join(" OR "),
     )
 }
 
@@ -322,7 +328,6 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
     let keys_table = keys_table(f.name);
     let (lo, hi) = f.days;
     let in_days = format!("t.day BETWEEN DATE '{lo}' AND DATE '{hi}'");
-    run_over(conn, f, "SELECT * FROM weblog_batch", "weblog_after")?;
     let columns = table_columns(conn, &table).map_err(fail)?;
     for c in m.measures() {
         if !columns.iter().any(|(n, _)| n == c) || c == "day" {
@@ -363,11 +368,28 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
     // The distinct counts' increments: keys of the batch that no stored key of the same
     // group and day had.
     let mut increments = Vec::new();
-    if m.has_keys() {
+    if !m.has_keys() {
+        run_over(conn, f, "SELECT * FROM weblog_batch", "weblog_after")?;
+    } else {
+        // The batch's sums and extremes are those of its key rows: the query runs once.
+        let measures: Vec<String> = m
+            .add
+            .iter()
+            .map(|c| format!("sum(\"{c}\") AS \"{c}\""))
+            .chain(m.max.iter().map(|c| format!("max(\"{c}\") AS \"{c}\"")))
+            .chain(m.min.iter().map(|c| format!("min(\"{c}\") AS \"{c}\"")))
+            .collect();
+        conn.execute_batch("CREATE OR REPLACE TEMP VIEW logs AS SELECT * FROM weblog_batch;")
+            .map_err(fail)?;
         define_key_rows(conn, f.source, "").map_err(fail)?;
         let mut sql = format!(
-            "CREATE OR REPLACE TEMP TABLE weblog_kb AS {};",
-            key_rows_sql(m, f.query)
+            "CREATE OR REPLACE TEMP TABLE weblog_kb AS {};
+             CREATE OR REPLACE TEMP TABLE weblog_after AS
+                 SELECT {g}{comma}{measures} FROM weblog_kb GROUP BY {g};",
+            key_rows_sql(m, f.query, true),
+            g = listed(""),
+            comma = if measures.is_empty() { "" } else { ", " },
+            measures = measures.join(", "),
         );
         for (level, cols) in [
             ("weblog_addr", &m.by_addr),
@@ -394,19 +416,28 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
                 same_nb_ob = same("nb", "ob"),
             ));
         }
+        // New keys are inserted; a stored key is updated only where it gains a flag (a
+        // visitor seen before, now also as a human, say), never rewritten as it was.
         let distinct: Vec<String> = m.distinct().cloned().collect();
         sql.push_str(&format!(
             "CREATE OR REPLACE TEMP TABLE weblog_kmerged AS
-                 SELECT {kb_g}, kb.weblog_addr, kb.weblog_visitor, {ored}
-                 FROM weblog_kb kb LEFT JOIN (SELECT * FROM \"{keys_table}\" t WHERE {in_days}) t
+                 SELECT {kb_g}, kb.weblog_addr, kb.weblog_visitor, {kb_flags},
+                        t.weblog_visitor IS NOT NULL AS weblog_stored
+                 FROM (SELECT * FROM weblog_kb WHERE {any_flag}) kb
+                 LEFT JOIN (SELECT * FROM \"{keys_table}\" t WHERE {in_days}) t
                      ON {same_kb_t} AND kb.weblog_visitor = t.weblog_visitor;
-             DELETE FROM \"{keys_table}\" t WHERE {in_days} AND EXISTS (
-                 SELECT 1 FROM weblog_kb kb WHERE {same_kb_t} AND kb.weblog_visitor = t.weblog_visitor);
-             INSERT INTO \"{keys_table}\" BY NAME SELECT * FROM weblog_kmerged;",
+             INSERT INTO \"{keys_table}\" BY NAME
+                 SELECT * EXCLUDE (weblog_stored) FROM weblog_kmerged WHERE NOT weblog_stored;
+             UPDATE \"{keys_table}\" AS t SET {ored}
+                 FROM weblog_kmerged kb
+                 WHERE kb.weblog_stored AND ({gains}) AND {in_days}
+                   AND {same_kb_t} AND kb.weblog_visitor = t.weblog_visitor;",
             kb_g = listed("kb."),
-            ored = each(&distinct, &|c| format!(
-                "kb.\"{c}\" OR coalesce(t.\"{c}\", false) AS \"{c}\""
-            )),
+            kb_flags = each(&distinct, &|c| format!("kb.\"{c}\"")),
+            any_flag = each(&distinct, &|c| format!("\"{c}\"")).replace(", ", " OR "),
+            ored = each(&distinct, &|c| format!("\"{c}\" = t.\"{c}\" OR kb.\"{c}\"")),
+            gains = each(&distinct, &|c| format!("(kb.\"{c}\" AND NOT t.\"{c}\")"))
+                .replace(", ", " OR "),
             same_kb_t = same("kb", "t"),
         ));
         conn.execute_batch(&sql).map_err(fail)?;
@@ -421,7 +452,8 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
         })
         .collect();
     if !replaced.is_empty() {
-        delta = format!("SELECT a.* REPLACE ({})", replaced.join(", "));
+        // (weblog_after, summed from the key rows, has no distinct counts.)
+        delta = format!("SELECT a.*, {}", replaced.join(", "));
     }
     delta.push_str(" FROM weblog_after a");
     for (level, _) in &increments {

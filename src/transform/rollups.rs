@@ -148,7 +148,7 @@ fn build_at_once(
                     conn.execute_batch(&format!(
                         "DROP TABLE IF EXISTS \"{keys}__rebuild\";
                          CREATE OR REPLACE TABLE \"{keys}\" AS {};",
-                        key_rows_sql(&merge, &rollup.sql)
+                        key_rows_sql(&merge, &rollup.sql, false)
                     ))
                     .map_err(fail)?;
                 }
@@ -239,7 +239,7 @@ fn rebuild(
         define_key_rows(conn, &lib.source_logs.sql, "WHERE false").map_err(fail)?;
         conn.execute_batch(&format!(
             "CREATE OR REPLACE TABLE \"{keys_building}\" AS {};",
-            key_rows_sql(merge, &rollup.sql)
+            key_rows_sql(merge, &rollup.sql, false)
         ))
         .map_err(fail)?;
     }
@@ -276,7 +276,7 @@ fn rebuild(
                 define_key_rows(conn, &lib.source_logs.sql, &in_step).map_err(fail)?;
                 format!(
                     "INSERT INTO \"{keys_building}\" BY NAME {};",
-                    key_rows_sql(merge, &rollup.sql)
+                    key_rows_sql(merge, &rollup.sql, false)
                 )
             }
             None => String::new(),
@@ -469,7 +469,7 @@ fn refresh_in_transaction(
                 format!(
                     "DELETE FROM \"{keys}\" WHERE day IN ({days});
                      INSERT INTO \"{keys}\" BY NAME {};",
-                    key_rows_sql(merge, &rollup.sql),
+                    key_rows_sql(merge, &rollup.sql, false),
                     keys = keys_table(&rollup.name)
                 )
             }
