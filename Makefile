@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO := $(CURDIR)/tools/cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run watch demo-logs chromium logrotate nginx compressors test fuzz bench bench-builds lint fmt clean-data geoip vendor-ua migrate-warehouse
+.PHONY: all build run watch demo-logs chromium logrotate nginx compressors test fuzz bench bench-builds bench-month lint fmt clean-data geoip vendor-ua migrate-warehouse
 
 # The Spark side of scale-out: spark-env, spark-job LAKE=… OUT=…, spark-check.
 include spark/spark.mk
@@ -94,6 +94,11 @@ bench:
 # compiles the bundled one, ~40 min). Writes its section of bench/RESULTS.md.
 bench-builds:
 	bench/builds.sh
+
+# A month of cron, a run every 50 k lines (bench/month.sh, ~15 min): run time, RSS and database
+# size against history. Writes its section of bench/RESULTS.md and bench/month.png.
+bench-month:
+	bench/month.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

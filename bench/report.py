@@ -160,12 +160,14 @@ if rows_perf:
     out += ["", "How to read it: `bench/NOTES.md`."]
 else:
     out += ["No profile: `perf` could not sample on this machine."]
-# The section `make bench-builds` writes (bench/builds.py) is kept as it is.
+# The sections `make bench-builds` and `make bench-month` write are kept as they are.
 try:
     previous = open("bench/RESULTS.md").read()
 except FileNotFoundError:
     previous = ""
-begin, end = previous.find("<!-- builds:begin -->"), previous.find("<!-- builds:end -->")
-if begin >= 0 and end > begin:
-    out += ["", previous[begin:end + len("<!-- builds:end -->")]]
+for section in ("builds", "month"):
+    begin = previous.find(f"<!-- {section}:begin -->")
+    end = previous.find(f"<!-- {section}:end -->")
+    if begin >= 0 and end > begin:
+        out += ["", previous[begin:end + len(f"<!-- {section}:end -->")]]
 print("\n".join(out))

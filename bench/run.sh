@@ -4,6 +4,7 @@
 #   BENCH_HISTORY  rows already stored before the incremental run (default 20,000,000; 0 skips it)
 #   BENCH_RUNS     repetitions of the weblog backfill and of the small runs (default 3)
 #   BENCH_SPARK    1 (default) times the Spark job over the backfill's lake (make spark-env); 0 skips it
+#   BENCH_MONTH    1 (default) runs bench/month.sh, a month of cron (~15 min); 0 skips it
 # Writes bench/RESULTS.md. Installs what it needs: GNU time and GoAccess (apt), the DuckDB and
 # PyArrow Python packages (PyPI, pinned, in a venv outside the work tree).
 set -euo pipefail
@@ -178,3 +179,7 @@ export BENCH_DUCKDB
     "$WORK/times" "$WORK/backfill.json" "$WORK/perf.txt" "$LAKE_BYTES" "$WORK" >"$WORK/RESULTS.md"
 mv "$WORK/RESULTS.md" bench/RESULTS.md
 cat bench/RESULTS.md
+# The month of cron (BENCH_MONTH=0 skips it): its own section of RESULTS.md and bench/month.png.
+if [ "${BENCH_MONTH:-1}" = 1 ]; then
+    bench/month.sh
+fi
