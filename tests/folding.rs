@@ -113,16 +113,20 @@ fn sites_and_crawlers_cut_at_random_fold_into_what_one_run_computes() {
         for (name, csv) in &whole {
             assert_eq!(&got[name], csv, "{name} (cuts with seed {seed})");
         }
-        // Each visitor of a rollup that counts distinct addresses has a key row; no more.
-        let (keys, visitors): (i64, i64) = cut
+        // On the days whose keys are kept (those a run brought rows for after the first),
+        // each visitor a rollup counts has a key row; no more.
+        let (days, keys, visitors): (i64, i64, i64) = cut
             .db()
             .query_row(
-                "SELECT (SELECT count(*) FROM rollup_daily__keys WHERE all_vhosts AND visitors),
-                        (SELECT sum(visitors) FROM rollup_daily WHERE all_vhosts)",
+                "SELECT (SELECT count(*) FROM rollup_daily__key_days),
+                        (SELECT count(*) FROM rollup_daily__keys WHERE all_vhosts AND visitors),
+                        (SELECT sum(visitors) FROM rollup_daily
+                         WHERE all_vhosts AND day IN (SELECT day FROM rollup_daily__key_days))",
                 [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
+        assert!(days >= 2, "{days}");
         assert_eq!(keys, visitors);
         check_quantiles(&cut);
     }

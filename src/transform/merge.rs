@@ -143,6 +143,51 @@ pub(super) fn keys_table(name: &str) -> String {
     format!("rollup_{name}__keys")
 }
 
+/// The days whose keys `rollup_<name>__keys` holds. A day's keys are built when a batch first
+/// brings rows for it (from the rows stored before), so a backfill of many days builds none
+/// but its last day's, the one cron appends to next.
+pub(super) fn key_days_table(name: &str) -> String {
+    format!("rollup_{name}__key_days")
+}
+
+/// SQL that (re)creates a rollup's key tables holding the last stored day's keys; defines
+/// `weblog_key_rows` for it, over `logs`.
+pub(super) fn create_keys_sql(
+    conn: &Connection,
+    name: &str,
+    merge: &Merge,
+    source: &str,
+    query: &str,
+) -> duckdb::Result<String> {
+    let last = "day = (SELECT max(day) FROM logs)";
+    define_key_rows(conn, source, &format!("WHERE {last}"))?;
+    Ok(format!(
+        "CREATE OR REPLACE TABLE \"{keys}\" AS {rows};
+         CREATE OR REPLACE TABLE \"{days}\" AS SELECT DISTINCT day FROM logs WHERE {last};",
+        keys = keys_table(name),
+        days = key_days_table(name),
+        rows = key_rows_sql(merge, query, false),
+    ))
+}
+
+/// SQL that drops a rollup's key tables.
+pub(super) fn drop_keys_sql(name: &str) -> String {
+    format!(
+        "DROP TABLE IF EXISTS \"{}\"; DROP TABLE IF EXISTS \"{}\";",
+        keys_table(name),
+        key_days_table(name)
+    )
+}
+
+/// SQL that forgets the keys of `days` (a query of days): rebuilt when next needed.
+pub(super) fn forget_keys_sql(name: &str, days: &str) -> String {
+    format!(
+        "DELETE FROM \"{}\" WHERE day IN ({days}); DELETE FROM \"{}\" WHERE day IN ({days});",
+        keys_table(name),
+        key_days_table(name)
+    )
+}
+
 /// Point the view `weblog_key_rows` at the rows of `source` (lib/source_logs.sql) that
 /// `filter` keeps (`WHERE …`, or empty): what [`key_rows_sql`] reads.
 pub(super) fn define_key_rows(conn: &Connection, source: &str, filter: &str) -> duckdb::Result<()> {
@@ -232,6 +277,7 @@ pub(super) fn drop_gathered(conn: &Connection) -> Result<()> {
         "weblog_touched",
         "weblog_after",
         "weblog_kb",
+        "weblog_key_gap",
         "weblog_inc_weblog_addr",
         "weblog_inc_weblog_visitor",
         "weblog_kmerged",
@@ -255,6 +301,8 @@ pub(super) struct Fold<'a> {
     /// `rollups/merge/<name>.sql`, for a `replace` rollup: how the batch's rows join the
     /// stored rows (without one, the stored rows of the addresses are recomputed).
     pub merge_query: Option<&'a str>,
+    /// The last batch folded before: the batches after it are being folded.
+    pub watermark: i64,
     /// The first and last day the batches brought rows for.
     pub days: (&'a str, &'a str),
 }
@@ -379,6 +427,33 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
             .chain(m.max.iter().map(|c| format!("max(\"{c}\") AS \"{c}\"")))
             .chain(m.min.iter().map(|c| format!("min(\"{c}\") AS \"{c}\"")))
             .collect();
+        // Keys for the batch's days that have none yet, from the rows stored before it.
+        let days_table = key_days_table(f.name);
+        conn.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE weblog_key_gap AS
+                 SELECT DISTINCT day FROM weblog_batch WHERE day NOT IN (SELECT day FROM \"{days_table}\");"
+        ))
+        .map_err(fail)?;
+        let gaps: i64 = conn
+            .query_row("SELECT count(*) FROM weblog_key_gap", [], |r| r.get(0))
+            .map_err(fail)?;
+        if gaps > 0 {
+            define_key_rows(
+                conn,
+                f.source,
+                &format!(
+                    "WHERE day IN (SELECT day FROM weblog_key_gap) AND batch_id <= {}",
+                    f.watermark
+                ),
+            )
+            .map_err(fail)?;
+            conn.execute_batch(&format!(
+                "INSERT INTO \"{keys_table}\" BY NAME {};
+                 INSERT INTO \"{days_table}\" SELECT day FROM weblog_key_gap;",
+                key_rows_sql(m, f.query, false)
+            ))
+            .map_err(fail)?;
+        }
         conn.execute_batch("CREATE OR REPLACE TEMP VIEW logs AS SELECT * FROM weblog_batch;")
             .map_err(fail)?;
         define_key_rows(conn, f.source, "").map_err(fail)?;

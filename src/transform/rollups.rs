@@ -2,7 +2,8 @@
 //! since the last run; built whole, in bounded steps, when new or when their SQL changed.
 
 use super::merge::{
-    self, Fold, Merge, define_key_rows, key_rows_sql, keys_table, merge_spec, without_merge_line,
+    self, Fold, Merge, create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table,
+    merge_spec, without_merge_line,
 };
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
@@ -43,14 +44,14 @@ pub fn refresh_rollups(
         let key = format!("rollup:{}", r.name);
         // A key table must be there for a rollup that merges through one (and must not
         // outlive its merge line: it would miss the rows stored meanwhile).
-        let keys = keys_table(&r.name);
+        let keys = [keys_table(&r.name), key_days_table(&r.name)];
         let has_keys = merge_spec(&r.sql, &r.origin)?.is_some_and(|m| m.has_keys());
-        if !has_keys && tables.contains(&keys) {
-            conn.execute_batch(&format!("DROP TABLE \"{keys}\""))
+        if !has_keys && keys.iter().any(|k| tables.contains(k)) {
+            conn.execute_batch(&drop_keys_sql(&r.name))
                 .map_err(|e| sql_error(&r.origin, e))?;
         }
-        let exists =
-            tables.contains(&format!("rollup_{}", r.name)) && (!has_keys || tables.contains(&keys));
+        let exists = tables.contains(&format!("rollup_{}", r.name))
+            && (!has_keys || keys.iter().all(|k| tables.contains(k)));
         match hashes.get(&key) {
             Some(h) if exists && *h == hash(r) => {}
             Some(h) if exists && *h == former_rollup_hash(r, lib, params) => {
@@ -141,21 +142,18 @@ fn build_at_once(
                     format!("{}: a rollup must return a `day` column", rollup.origin),
                 ));
             }
-            let keys = keys_table(&rollup.name);
-            match merge_spec(&rollup.sql, &rollup.origin)? {
-                Some(merge) if merge.has_keys() => {
-                    define_key_rows(conn, &lib.source_logs.sql, "").map_err(fail)?;
-                    conn.execute_batch(&format!(
-                        "DROP TABLE IF EXISTS \"{keys}__rebuild\";
-                         CREATE OR REPLACE TABLE \"{keys}\" AS {};",
-                        key_rows_sql(&merge, &rollup.sql, false)
-                    ))
-                    .map_err(fail)?;
-                }
-                _ => conn
-                    .execute_batch(&format!("DROP TABLE IF EXISTS \"{keys}\";"))
-                    .map_err(fail)?,
-            }
+            let keys = match merge_spec(&rollup.sql, &rollup.origin)? {
+                Some(merge) if merge.has_keys() => create_keys_sql(
+                    conn,
+                    &rollup.name,
+                    &merge,
+                    &lib.source_logs.sql,
+                    &rollup.sql,
+                )
+                .map_err(fail)?,
+                _ => drop_keys_sql(&rollup.name),
+            };
+            conn.execute_batch(&keys).map_err(fail)?;
         }
         Ok(())
     };
@@ -232,17 +230,6 @@ fn rebuild(
             ));
         }
     }
-    let merge = merge_spec(&rollup.sql, &rollup.origin)?.filter(Merge::has_keys);
-    let keys = keys_table(&rollup.name);
-    let keys_building = format!("{keys}__rebuild");
-    if let (Some(merge), None) = (&merge, &resumed_after) {
-        define_key_rows(conn, &lib.source_logs.sql, "WHERE false").map_err(fail)?;
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TABLE \"{keys_building}\" AS {};",
-            key_rows_sql(merge, &rollup.sql, false)
-        ))
-        .map_err(fail)?;
-    }
     let after = resumed_after.as_deref().filter(|d| !d.is_empty());
     let days: Vec<(String, i64)> = {
         let mut stmt = conn
@@ -270,23 +257,11 @@ fn rebuild(
             end += 1;
         }
         let (first, last) = (&days[done].0, &days[end - 1].0);
-        let in_step = format!("WHERE day BETWEEN DATE '{first}' AND DATE '{last}'");
-        let keys_step = match &merge {
-            Some(merge) => {
-                define_key_rows(conn, &lib.source_logs.sql, &in_step).map_err(fail)?;
-                format!(
-                    "INSERT INTO \"{keys_building}\" BY NAME {};",
-                    key_rows_sql(merge, &rollup.sql, false)
-                )
-            }
-            None => String::new(),
-        };
         conn.execute_batch(&format!(
             "BEGIN TRANSACTION;
              CREATE OR REPLACE TEMP VIEW source_logs AS SELECT * FROM ({source}\n) AS everything
-                 {in_step};
+                 WHERE day BETWEEN DATE '{first}' AND DATE '{last}';
              INSERT INTO \"{building}\" BY NAME {query}\n;
-             {keys_step}
              INSERT OR REPLACE INTO weblog_meta VALUES ('{marker}', '{hash} {last}');
              COMMIT;"
         ))
@@ -304,11 +279,17 @@ fn rebuild(
         }
         crate::failpoint::hit("during-rebuild");
     }
-    let keys_swap = match &merge {
-        Some(_) => format!(
-            "DROP TABLE IF EXISTS \"{keys}\"; ALTER TABLE \"{keys_building}\" RENAME TO \"{keys}\";"
-        ),
-        None => format!("DROP TABLE IF EXISTS \"{keys}\";"),
+    // The key tables start again from the last day (the others' are built when needed).
+    let keys_swap = match merge_spec(&rollup.sql, &rollup.origin)?.filter(Merge::has_keys) {
+        Some(merge) => create_keys_sql(
+            conn,
+            &rollup.name,
+            &merge,
+            &lib.source_logs.sql,
+            &rollup.sql,
+        )
+        .map_err(fail)?,
+        None => drop_keys_sql(&rollup.name),
     };
     conn.execute_batch(&format!(
         "BEGIN TRANSACTION;
@@ -443,6 +424,7 @@ fn refresh_in_transaction(
                     source: &lib.source_logs.sql,
                     query: &rollup.sql,
                     merge_query: merge_query(rollup),
+                    watermark: watermark.unwrap_or_default(),
                     days: (&lo, &hi),
                 },
             )?;
@@ -462,17 +444,9 @@ fn refresh_in_transaction(
             "WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
                AND day IN ({days})"
         );
+        // Keys of recomputed days are built again when a batch next needs them.
         let keys = match merge.as_ref().filter(|m| m.has_keys()) {
-            Some(merge) => {
-                define_key_rows(conn, &lib.source_logs.sql, &in_days)
-                    .map_err(|e| sql_error(&rollup.origin, e))?;
-                format!(
-                    "DELETE FROM \"{keys}\" WHERE day IN ({days});
-                     INSERT INTO \"{keys}\" BY NAME {};",
-                    key_rows_sql(merge, &rollup.sql, false),
-                    keys = keys_table(&rollup.name)
-                )
-            }
+            Some(_) => forget_keys_sql(&rollup.name, &days),
             None => String::new(),
         };
         conn.execute_batch(&format!(
