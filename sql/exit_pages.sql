@@ -1,9 +1,9 @@
 -- Pages human visits ended on (their last page view); exit_rate: exits / page views of
 -- the page.
 WITH exits AS (
-    SELECT exit_page AS path, count(*) AS exits
-    FROM rollup_visits
-    WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost) AND is_human AND exit_page IS NOT NULL
+    SELECT exit_page AS path, sum(visits) AS exits
+    FROM rollup_visits_exits
+    WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost)
     GROUP BY exit_page
 ), views AS (
     SELECT path, sum(human_pageviews) AS pageviews

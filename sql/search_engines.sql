@@ -1,8 +1,8 @@
 -- Human visits that arrived from a search engine (the referer of their entry page), by engine.
 WITH arrivals AS (
-    SELECT url_host(entry_referrer) AS host
-    FROM rollup_visits
-    WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost) AND is_human
+    SELECT host, visits
+    FROM rollup_visits_referrers
+    WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost)
 ), engines AS (
     SELECT
         CASE
@@ -23,11 +23,12 @@ WITH arrivals AS (
             WHEN regexp_matches(host, '(^|\.)ask\.com$') THEN 'Ask'
             WHEN regexp_matches(host, '(^|\.)sogou\.com$') THEN 'Sogou'
             WHEN regexp_matches(host, '(^|\.)so\.com$') THEN '360 Search'
-        END AS engine
+        END AS engine,
+        visits
     FROM arrivals
     WHERE host IS NOT NULL
 )
-SELECT engine, count(*)::BIGINT AS visits
+SELECT engine, sum(visits)::BIGINT AS visits
 FROM engines
 WHERE engine IS NOT NULL
 GROUP BY engine

@@ -11,14 +11,14 @@ WITH ranges AS (
         (7, '1h+', 3600, NULL)
     ) AS r(n, duration, lo, hi)
 ), human AS (
-    SELECT duration_seconds AS d
-    FROM rollup_visits
+    SELECT duration_seconds AS d, visits AS n
+    FROM rollup_visits_lengths
     WHERE in_range(day) AND in_vhost(all_vhosts, for_vhost) AND is_human
 )
 SELECT
     r.duration,
-    count(h.d)::BIGINT AS visits,
-    count(h.d) / nullif((SELECT count(*) FROM human), 0) AS share
+    coalesce(sum(h.n), 0)::BIGINT AS visits,
+    coalesce(sum(h.n), 0) / nullif((SELECT sum(n) FROM human), 0) AS share
 FROM ranges r LEFT JOIN human h ON h.d >= r.lo AND (r.hi IS NULL OR h.d < r.hi)
 GROUP BY r.n, r.duration
 ORDER BY r.n

@@ -599,7 +599,13 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
         serde_json::json!([
             {"rollup": "daily", "days": 3, "resumed_after": "2015-05-17"},
             {"rollup": "statuses", "days": 4},
-            {"rollup": "visits", "days": 4}
+            {"rollup": "visits", "days": 4},
+            // Built from the visits: rebuilt with them, at once, after them.
+            {"rollup": "visits_campaigns", "days": 4},
+            {"rollup": "visits_entries", "days": 4},
+            {"rollup": "visits_exits", "days": 4},
+            {"rollup": "visits_lengths", "days": 4},
+            {"rollup": "visits_referrers", "days": 4}
         ]),
         "{s}"
     );
@@ -651,7 +657,7 @@ fn a_changed_macro_rebuilds_only_the_rollups_that_call_it() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let first = run();
-    assert_eq!(first["rollups_rebuilt"].as_array().unwrap().len(), 16);
+    assert_eq!(first["rollups_rebuilt"].as_array().unwrap().len(), 21);
     let macros = sql.join("lib").join("macros.sql");
     let edit = |from: &str, to: &str| {
         let text = std::fs::read_to_string(&macros).unwrap();
@@ -676,5 +682,17 @@ fn a_changed_macro_rebuilds_only_the_rollups_that_call_it() {
         .iter()
         .map(|r| r["rollup"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["pages", "visits"]);
+    // (And the rollups built from the visits, with them.)
+    assert_eq!(
+        names,
+        vec![
+            "pages",
+            "visits",
+            "visits_campaigns",
+            "visits_entries",
+            "visits_exits",
+            "visits_lengths",
+            "visits_referrers"
+        ]
+    );
 }

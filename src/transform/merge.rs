@@ -35,6 +35,9 @@ pub(super) struct Merge {
     by_visitor: Vec<String>,
     /// `replace(client_addr)`
     replace: bool,
+    /// `from(<rollup>)`: reads that rollup's table instead of `source_logs`
+    /// ([`super::derived`]).
+    from: Option<String>,
 }
 
 impl Merge {
@@ -53,6 +56,11 @@ impl Merge {
     /// Are its rows replaced per address (`replace(client_addr)`)?
     pub(super) fn replaces(&self) -> bool {
         self.replace
+    }
+
+    /// The rollup it is built from (`from(…)`), if any.
+    pub(super) fn base(&self) -> Option<&str> {
+        self.from.as_deref()
     }
 
     /// Does the rollup keep a key table (`rollup_<name>__keys`)?
@@ -114,12 +122,20 @@ pub(super) fn merge_spec(sql: &str, origin: &str) -> Result<Option<Merge>> {
                 ));
             }
             ("replace", None) if columns == ["client_addr"] => merge.replace = true,
+            ("from", None) if columns.len() == 1 && merge.from.is_none() => {
+                merge.from = columns.into_iter().next()
+            }
+            ("from", _) => return Err(bad("from(…) names one rollup")),
             ("replace", _) => return Err(bad("rows can be replaced by client_addr only")),
             (other, _) => return Err(bad(&format!("unknown merge `{other}`"))),
         }
         rest = rest[close + 1..].trim();
     }
     let measureless = merge.measures().next().is_none();
+    let only_added = merge.max.is_empty() && merge.min.is_empty() && !merge.has_keys();
+    if merge.from.is_some() && (merge.replace || !only_added) {
+        return Err(bad("a rollup built from(…) another can only add(…)"));
+    }
     match (merge.replace, measureless) {
         (true, false) => Err(bad("replace(…) cannot be combined with measures")),
         (false, true) => Err(bad("no column named")),
@@ -271,11 +287,26 @@ pub(super) fn gather(
 
 pub(super) fn drop_gathered(conn: &Connection) -> Result<()> {
     let mut sql = String::from("DROP VIEW IF EXISTS weblog_key_rows;");
+    let saved: Vec<String> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary
+                   AND (starts_with(table_name, 'weblog_old_') OR starts_with(table_name, 'weblog_new_'))",
+            )
+            .map_err(|e| sql_error("rollups", e))?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| sql_error("rollups", e))?
+    };
+    for t in saved {
+        sql.push_str(&format!("DROP TABLE IF EXISTS \"{t}\";"));
+    }
     for t in [
         "weblog_batch",
         "weblog_batch_keys",
         "weblog_touched",
         "weblog_after",
+        "weblog_before",
         "weblog_kb",
         "weblog_key_gap",
         "weblog_inc_weblog_addr",
@@ -310,10 +341,10 @@ pub(super) struct Fold<'a> {
 /// Fold the gathered rows into `rollup_<name>` (see the module's doc). The rollup's queries
 /// read `logs`, which a temp view shadows meanwhile.
 pub(super) fn fold(conn: &Connection, f: &Fold) -> Result<()> {
-    let result = if f.merge.replace {
-        fold_replace(conn, f)
-    } else {
-        fold_measures(conn, f)
+    let result = match (f.merge.replace, f.merge.base()) {
+        (true, _) => fold_replace(conn, f),
+        (false, Some(base)) => super::derived::fold_derived(conn, f, base),
+        (false, None) => fold_measures(conn, f),
     };
     // Whatever happened, `logs` must name the table again.
     let restored = conn
@@ -362,8 +393,12 @@ fn fold_replace(conn: &Connection, f: &Fold) -> Result<()> {
             "weblog_after",
         )?,
     }
+    // What it replaces and with what, for the rollups built from it.
+    let (old, new) = super::derived::saved_rows(f.name);
     conn.execute_batch(&format!(
-        "DELETE FROM \"{table}\" t WHERE {of_the_addresses};
+        "CREATE OR REPLACE TEMP TABLE {old} AS SELECT * FROM \"{table}\" t WHERE {of_the_addresses};
+         CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM weblog_after;
+         DELETE FROM \"{table}\" t WHERE {of_the_addresses};
          INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_after;"
     ))
     .map_err(|e| sql_error(f.origin, e))
@@ -372,34 +407,12 @@ fn fold_replace(conn: &Connection, f: &Fold) -> Result<()> {
 fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
     let fail = |e| sql_error(f.origin, e);
     let m = f.merge;
-    let table = format!("rollup_{}", f.name);
     let keys_table = keys_table(f.name);
     let (lo, hi) = f.days;
     let in_days = format!("t.day BETWEEN DATE '{lo}' AND DATE '{hi}'");
-    let columns = table_columns(conn, &table).map_err(fail)?;
-    for c in m.measures() {
-        if !columns.iter().any(|(n, _)| n == c) || c == "day" {
-            return Err(Error::new(
-                ErrorKind::Sql,
-                format!(
-                    "{}: the merge line names `{c}`, which is not a measure the rollup returns",
-                    f.origin
-                ),
-            ));
-        }
-    }
-    let group: Vec<&str> = columns
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .filter(|n| !m.measures().any(|c| c == n))
-        .collect();
-    let same = |x: &str, y: &str| {
-        group
-            .iter()
-            .map(|k| format!("{x}.\"{k}\" IS NOT DISTINCT FROM {y}.\"{k}\""))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
+    let (columns, group) = columns_and_group(conn, f)?;
+    let group: Vec<&str> = group.iter().map(String::as_str).collect();
+    let same = |x: &str, y: &str| same_group(&group, x, y);
     let listed = |prefix: &str| {
         group
             .iter()
@@ -537,8 +550,27 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
             same("a", &format!("i_{level}"))
         ));
     }
+    merge_delta(conn, f, &columns, &group, &delta, false)
+}
+
+/// Merge `delta` (a query of the group's columns and each measure's change) into the rollup's
+/// table: added, or the extreme kept; with `drop_empty`, a group whose added measures all come
+/// to 0 is removed (a derived rollup's group whose last visit went elsewhere).
+pub(super) fn merge_delta(
+    conn: &Connection,
+    f: &Fold,
+    columns: &[(String, String)],
+    group: &[&str],
+    delta: &str,
+    drop_empty: bool,
+) -> Result<()> {
+    let m = f.merge;
+    let table = format!("rollup_{}", f.name);
+    let (lo, hi) = f.days;
+    let in_days = format!("t.day BETWEEN DATE '{lo}' AND DATE '{hi}'");
+    let at = same_group(group, "a", "t");
     let mut select: Vec<String> = group.iter().map(|k| format!("a.\"{k}\"")).collect();
-    for (c, ty) in &columns {
+    for (c, ty) in columns {
         let (a, t) = (format!("a.\"{c}\""), format!("t.\"{c}\""));
         if m.add.contains(c) || m.distinct().any(|d| d == c) {
             // A stored NULL is an overflow (a sum past BIGINT) and stays NULL; a group not
@@ -558,6 +590,12 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
             select.push(format!("least({t}, {a}) AS \"{c}\""));
         }
     }
+    let kept = if drop_empty && !m.add.is_empty() {
+        let empty: Vec<String> = m.add.iter().map(|c| format!("\"{c}\" = 0")).collect();
+        format!("WHERE NOT ({})", empty.join(" AND "))
+    } else {
+        String::new()
+    };
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE weblog_delta AS {delta};
          CREATE OR REPLACE TEMP TABLE weblog_merged AS
@@ -565,15 +603,50 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
              LEFT JOIN (SELECT *, true AS weblog_present FROM \"{table}\" t WHERE {in_days}) t ON {at};
          DELETE FROM \"{table}\" t WHERE {in_days}
              AND EXISTS (SELECT 1 FROM weblog_delta a WHERE {at});
-         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_merged;",
+         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_merged {kept};",
         select = select.join(", "),
-        at = same("a", "t"),
     ))
-    .map_err(fail)
+    .map_err(|e| sql_error(f.origin, e))
+}
+
+/// `x.k IS NOT DISTINCT FROM y.k` for every column k of the group.
+pub(super) fn same_group(group: &[&str], x: &str, y: &str) -> String {
+    group
+        .iter()
+        .map(|k| format!("{x}.\"{k}\" IS NOT DISTINCT FROM {y}.\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// A table's columns with their types.
+pub(super) type Columns = Vec<(String, String)>;
+
+/// The rollup's columns, checked against its merge line, and its group (the others).
+pub(super) fn columns_and_group(conn: &Connection, f: &Fold) -> Result<(Columns, Vec<String>)> {
+    let m = f.merge;
+    let columns =
+        table_columns(conn, &format!("rollup_{}", f.name)).map_err(|e| sql_error(f.origin, e))?;
+    for c in m.measures() {
+        if !columns.iter().any(|(n, _)| n == c) || c == "day" {
+            return Err(Error::new(
+                ErrorKind::Sql,
+                format!(
+                    "{}: the merge line names `{c}`, which is not a measure the rollup returns",
+                    f.origin
+                ),
+            ));
+        }
+    }
+    let group = columns
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !m.measures().any(|c| c == n))
+        .collect();
+    Ok((columns, group))
 }
 
 /// A table's columns and their types, in order.
-fn table_columns(conn: &Connection, table: &str) -> duckdb::Result<Vec<(String, String)>> {
+fn table_columns(conn: &Connection, table: &str) -> duckdb::Result<Columns> {
     let mut stmt = conn.prepare(
         "SELECT column_name, data_type FROM duckdb_columns()
          WHERE table_name = ? AND database_name <> 'temp' ORDER BY column_index",

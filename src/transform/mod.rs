@@ -17,6 +17,7 @@
 //! Adding a rollup or an output needs no Rust. [`rollups`] keeps the per-day tables current;
 //! [`outputs`] makes each output, or leaves it alone when nothing it depends on changed.
 
+mod derived;
 mod merge;
 mod outputs;
 mod rollups;

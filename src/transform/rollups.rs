@@ -1,6 +1,7 @@
 //! The per-day rollups (`sql/rollups/*.sql`): recomputed for the days that received rows
 //! since the last run; built whole, in bounded steps, when new or when their SQL changed.
 
+use super::derived;
 use super::merge::{
     self, Fold, Merge, create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table,
     merge_spec, without_merge_line,
@@ -37,10 +38,42 @@ pub fn refresh_rollups(
     prepare: &mut dyn FnMut() -> Result<()>,
     progress: Option<&dyn Progress>,
 ) -> Result<Vec<Rebuilt>> {
-    let hash = |r: &SqlOutput| rollup_hash(r, lib, params);
+    // The rollups built from another (`from(…)`) come after the others, and are rebuilt with
+    // their base: their hash covers the base's.
+    let mut specs = HashMap::new();
+    for r in rollups {
+        specs.insert(r.name.as_str(), merge_spec(&r.sql, &r.origin)?);
+    }
+    let base_of = |r: &SqlOutput| specs[r.name.as_str()].as_ref().and_then(|m| m.base());
+    let mut ordered: Vec<&SqlOutput> = rollups.iter().filter(|r| base_of(r).is_none()).collect();
+    for r in rollups.iter().filter(|r| base_of(r).is_some()) {
+        let base = base_of(r).unwrap_or_default();
+        if !ordered
+            .iter()
+            .any(|b| b.name == base && specs[base].as_ref().is_some_and(|m| m.replaces()))
+        {
+            return Err(Error::new(
+                ErrorKind::Sql,
+                format!(
+                    "{}: from({base}) must name a rollup merged by replace(…)",
+                    r.origin
+                ),
+            ));
+        }
+        ordered.push(r);
+    }
+    let rollups = &ordered[..];
+    let own_hash = |r: &SqlOutput| rollup_hash(r, lib, params);
+    let hash = |r: &SqlOutput| match base_of(r).and_then(|b| rollups.iter().find(|x| x.name == b)) {
+        Some(base) => format!(
+            "{:016x}",
+            xxhash_rust::xxh3::xxh3_64(format!("{}\0{}", own_hash(r), own_hash(base)).as_bytes())
+        ),
+        None => own_hash(r),
+    };
     let (hashes, tables) = rollup_state(conn)?;
     let mut stale: Vec<&SqlOutput> = Vec::new();
-    for r in rollups {
+    for &r in rollups {
         let key = format!("rollup:{}", r.name);
         // A key table must be there for a rollup that merges through one (and must not
         // outlive its merge line: it would miss the rows stored meanwhile).
@@ -76,20 +109,31 @@ pub fn refresh_rollups(
         // new rollup (no outputs read it yet) or little history is built in one step for all,
         // which is cheaper (15 new rollups over 5 M rows: 4.7 s at once, 7.3 s in 2 M-row steps;
         // over 500 k rows: 541 ms against 1,263 ms).
-        let in_steps =
-            |r: &SqlOutput| rows > rebuild_rows() && tables.contains(&format!("rollup_{}", r.name));
+        // A rollup built from another reads that one's table: at once, after it.
+        let in_steps = |r: &SqlOutput| {
+            rows > rebuild_rows()
+                && tables.contains(&format!("rollup_{}", r.name))
+                && base_of(r).is_none()
+        };
+        let (derived, stale): (Vec<&SqlOutput>, Vec<&SqlOutput>) =
+            stale.into_iter().partition(|r| base_of(r).is_some());
         let (stepped, at_once): (Vec<&SqlOutput>, Vec<&SqlOutput>) =
             stale.into_iter().partition(|r| in_steps(r));
+        let whole = |r: &&SqlOutput| Rebuilt {
+            rollup: r.name.clone(),
+            days: days as u64,
+            resumed_after: None,
+        };
         if !at_once.is_empty() {
             build_at_once(conn, &at_once, lib, &hash)?;
-            rebuilt.extend(at_once.iter().map(|r| Rebuilt {
-                rollup: r.name.clone(),
-                days: days as u64,
-                resumed_after: None,
-            }));
+            rebuilt.extend(at_once.iter().map(whole));
         }
         for rollup in stepped {
             rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup), progress)?);
+        }
+        if !derived.is_empty() {
+            build_at_once(conn, &derived, lib, &hash)?;
+            rebuilt.extend(derived.iter().map(whole));
         }
     }
     // A rollup built in this run holds every row stored before it was built; only the days
@@ -316,7 +360,7 @@ fn rebuild(
 /// transaction with emptying `rollup_pending`.
 fn refresh_pending(
     conn: &Connection,
-    rollups: &[SqlOutput],
+    rollups: &[&SqlOutput],
     merges: &[SqlOutput],
     lib: &SqlLib,
     built: &HashMap<&str, Option<&str>>,
@@ -354,7 +398,7 @@ fn refresh_pending(
 
 fn refresh_in_transaction(
     conn: &Connection,
-    rollups: &[SqlOutput],
+    rollups: &[&SqlOutput],
     merges: &[SqlOutput],
     lib: &SqlLib,
     built: &HashMap<&str, Option<&str>>,
@@ -392,12 +436,19 @@ fn refresh_in_transaction(
             .find(|m| m.name == r.name)
             .map(|m| m.sql.as_str())
     };
-    let folded = |r: &SqlOutput| watermark.is_some() && !built.contains_key(r.name.as_str());
+    // Folded: not built in this run, and (a rollup built from another) its base folded too.
+    let folded = |r: &SqlOutput, m: &Option<Merge>| {
+        let unbuilt = |name: &str| !built.contains_key(name);
+        watermark.is_some()
+            && unbuilt(&r.name)
+            && m.as_ref().and_then(|m| m.base()).is_none_or(unbuilt)
+    };
     if let Some(w) = watermark {
         let folds: Vec<(&SqlOutput, &Merge)> = rollups
             .iter()
+            .copied()
             .zip(&specs)
-            .filter_map(|(r, m)| m.as_ref().filter(|_| folded(r)).map(|m| (r, m)))
+            .filter_map(|(r, m)| m.as_ref().filter(|_| folded(r, m)).map(|m| (r, m)))
             .collect();
         if !folds.is_empty() {
             let started = std::time::Instant::now();
@@ -412,9 +463,9 @@ fn refresh_in_transaction(
             );
         }
     }
-    for (rollup, merge) in rollups.iter().zip(&specs) {
+    for (&rollup, merge) in rollups.iter().zip(&specs) {
         let started = std::time::Instant::now();
-        if let (Some(merge), true) = (merge, folded(rollup)) {
+        if let (Some(merge), true) = (merge, folded(rollup, merge)) {
             merge::fold(
                 conn,
                 &Fold {
@@ -438,6 +489,10 @@ fn refresh_in_transaction(
                 format!("SELECT day FROM rollup_pending WHERE day <= DATE '{through}'")
             }
         };
+        if let Some(base) = merge.as_ref().and_then(|m| m.base()) {
+            derived::recompute_days(conn, &rollup.name, &rollup.origin, &rollup.sql, base, &days)?;
+            continue;
+        }
         let table = format!("rollup_{}", rollup.name);
         let query = strip_sql(&rollup.sql);
         let in_days = format!(
