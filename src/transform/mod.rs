@@ -18,6 +18,7 @@
 //! [`outputs`] makes each output, or leaves it alone when nothing it depends on changed.
 
 mod derived;
+mod keys;
 mod merge;
 mod outputs;
 mod rollups;

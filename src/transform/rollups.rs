@@ -1,11 +1,10 @@
-//! The per-day rollups (`sql/rollups/*.sql`): recomputed for the days that received rows
-//! since the last run; built whole, in bounded steps, when new or when their SQL changed.
+//! The per-day rollups (`sql/rollups/*.sql`): the rows of each run's new batches folded in
+//! ([`super::merge`]; recomputed for the days that received rows when a rollup has no merge
+//! line); built whole, in bounded steps, when new or when their SQL changed.
 
 use super::derived;
-use super::merge::{
-    self, Fold, Merge, create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table,
-    merge_spec, without_merge_line,
-};
+use super::keys::{create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table};
+use super::merge::{self, Fold, Merge, merge_spec, without_merge_line};
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
 use crate::parse::Progress;
