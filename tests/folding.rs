@@ -282,3 +282,53 @@ fn check_quantiles(env: &Env) {
     );
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_warehouse_from_before_the_key_tables_gets_them_without_a_rebuild() {
+    let lines = vhost_lines();
+    let whole = outputs(&in_cuts(&lines, 1, 1, None));
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let run = || {
+        let out = env.weblog(&as_strs(&args_with(&env, None)));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    append(&log, &lines[..3000]);
+    run();
+    // As weblog left a warehouse before it kept key tables: none, and no folding watermark.
+    {
+        let db = duckdb::Connection::open(env.db_path()).unwrap();
+        let tables: Vec<String> = db
+            .prepare("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%\\_\\_key%' ESCAPE '\\'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(tables.len() >= 20, "{tables:?}");
+        for t in tables {
+            db.execute_batch(&format!("DROP TABLE \"{t}\"")).unwrap();
+        }
+        db.execute_batch("DELETE FROM weblog_meta WHERE key = 'rollups:batch'")
+            .unwrap();
+    }
+    append(&log, &lines[3000..4500]);
+    let s = run();
+    assert!(s.get("rollups_rebuilt").is_none(), "{s}");
+    assert!(
+        env.count(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%\\_\\_key%' ESCAPE '\\'"
+        ) >= 20
+    );
+    append(&log, &lines[4500..]);
+    run();
+    let got = outputs(&env);
+    for (name, csv) in &whole {
+        assert_eq!(&got[name], csv, "{name}");
+    }
+}

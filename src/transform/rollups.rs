@@ -82,18 +82,33 @@ pub fn refresh_rollups(
             conn.execute_batch(&drop_keys_sql(&r.name))
                 .map_err(|e| sql_error(&r.origin, e))?;
         }
-        let exists = tables.contains(&format!("rollup_{}", r.name))
-            && (!has_keys || keys.iter().all(|k| tables.contains(k)));
-        match hashes.get(&key) {
-            Some(h) if exists && *h == hash(r) => {}
+        let exists = tables.contains(&format!("rollup_{}", r.name));
+        let current = match hashes.get(&key) {
+            Some(h) if exists && *h == hash(r) => true,
             Some(h) if exists && *h == former_rollup_hash(r, lib, params) => {
                 conn.execute(
                     "INSERT OR REPLACE INTO weblog_meta VALUES (?, ?)",
                     [&key, &hash(r)],
                 )
                 .map_err(|e| sql_error("rollups", e))?;
+                true
             }
-            _ => stale.push(r),
+            _ => false,
+        };
+        if !current {
+            stale.push(r);
+            continue;
+        }
+        // A current rollup without its key tables (written before weblog kept them, or
+        // given a merge line since): they start from the last day, like a new rollup's.
+        if let Some(merge) = specs[r.name.as_str()].as_ref().filter(|m| m.has_keys())
+            && !keys.iter().all(|k| tables.contains(k))
+        {
+            prepare()?;
+            let sql = create_keys_sql(conn, &r.name, merge, &lib.source_logs.sql, &r.sql)
+                .map_err(|e| sql_error(&r.origin, e))?;
+            conn.execute_batch(&sql)
+                .map_err(|e| sql_error(&r.origin, e))?;
         }
     }
     let mut rebuilt = Vec::new();
