@@ -109,8 +109,16 @@ fn crash_during_export_leaves_previous_outputs_whole() {
             .count()
     };
     assert_eq!(temp_files(), 1, "the killed run's temporary file");
+    // And the writability probe of a run killed before it removed it (no process has a pid
+    // above Linux's largest, 4,194,304).
+    let probe = env.path("out").join(".weblog-probe-4194999");
+    std::fs::write(&probe, "").unwrap();
     env.run(&[]);
     assert_eq!(temp_files(), 0, "cleaned up by the next run");
+    assert!(
+        !probe.exists(),
+        "a killed run's probe is removed by the next run"
+    );
     let days = daily_visitors_csv(&env.read_out("daily_visitors.csv"));
     let want: Vec<(String, (usize, usize))> =
         vec![("2026-11-01".into(), (2, 2)), ("2026-11-02".into(), (1, 1))];

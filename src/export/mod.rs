@@ -69,19 +69,19 @@ pub fn check_writable(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Remove temporary files left in `dir` by a run that was killed mid-export (their writer's
-/// process is gone). A live run's temporary files are left alone.
+/// Remove temporary files left in `dir` by a run that was killed mid-export, or between
+/// creating and removing its writability probe (their writer's process is gone). A live
+/// run's temporary files are left alone.
 pub fn remove_stale_temp_files(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.rsplit_once(".tmp-"))
-            .map(|(_, p)| p)
-        else {
+        let Some(pid) = name.strip_prefix('.').and_then(|n| {
+            n.strip_prefix("weblog-probe-")
+                .or_else(|| n.rsplit_once(".tmp-").map(|(_, p)| p))
+        }) else {
             continue;
         };
         if writer_gone(pid) {
