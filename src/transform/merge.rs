@@ -280,11 +280,17 @@ fn fold_replace(conn: &Connection, f: &Fold) -> Result<()> {
              WHERE k.day = t.day AND k.client_addr IS NOT DISTINCT FROM t.client_addr)"
     );
     let table = format!("rollup_{}", f.name);
+    // The rows it replaces, read once: what the merge query joins to, and what the rollups
+    // built from it take away.
+    let (old, new) = super::derived::saved_rows(f.name);
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE {old} AS SELECT * FROM \"{table}\" t WHERE {of_the_addresses};"
+    ))
+    .map_err(|e| sql_error(f.origin, e))?;
     match f.merge_query {
         Some(merge_query) => {
             conn.execute_batch(&format!(
-                "CREATE OR REPLACE TEMP VIEW stored_rows AS
-                     SELECT * FROM \"{table}\" t WHERE {of_the_addresses};"
+                "CREATE OR REPLACE TEMP VIEW stored_rows AS SELECT * FROM {old};"
             ))
             .map_err(|e| sql_error(f.origin, e))?;
             let merging = Fold {
@@ -300,11 +306,8 @@ fn fold_replace(conn: &Connection, f: &Fold) -> Result<()> {
             "weblog_after",
         )?,
     }
-    // What it replaces and with what, for the rollups built from it.
-    let (old, new) = super::derived::saved_rows(f.name);
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP TABLE {old} AS SELECT * FROM \"{table}\" t WHERE {of_the_addresses};
-         CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM weblog_after;
+        "CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM weblog_after;
          DELETE FROM \"{table}\" t WHERE {of_the_addresses};
          INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_after;"
     ))
