@@ -13,12 +13,8 @@ WORK=${MONTH_WORK:-bench/work/month}
 VENV=${BENCH_VENV:-$HOME/.cache/weblog-bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weblog-target}
 say() { echo "bench-month: $*" >&2; }
-BIN=$(tools/cargo build --release --message-format=json-render-diagnostics |
-    python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("executable") and m["target"]["name"] == "weblog":
-        print(m["executable"])')
+. bench/lib.sh
+BIN=$(weblog_bin)
 [ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null || { echo "bench-month needs GNU time" >&2; exit 1; }; }
 if ! "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
     say "installing matplotlib into $VENV"

@@ -18,12 +18,8 @@ VENV=${BENCH_VENV:-$HOME/.cache/weblog-bench-venv}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weblog-target}
 
 say() { echo "bench: $*" >&2; }
-BIN=$(tools/cargo build --release --message-format=json-render-diagnostics |
-    python3 -c 'import json,sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("executable") and m["target"]["name"] == "weblog":
-        print(m["executable"])')
+. bench/lib.sh
+BIN=$(weblog_bin)
 need_apt=()
 [ -x /usr/bin/time ] || need_apt+=(time)
 command -v goaccess >/dev/null || need_apt+=(goaccess)

@@ -554,9 +554,7 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
     let sql = env.path("sql");
     copy_dir(&repo_sql(), &sql);
     let run = |extra: &[(&str, &str)]| {
-        let mut args = env.run_args();
-        let i = args.iter().position(|a| a == "--sql").unwrap();
-        args[i + 1] = sql.display().to_string();
+        let args = env.run_args_with_sql(&sql);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut vars = vec![("WEBLOG_REBUILD_ROWS", "1")];
         vars.extend_from_slice(extra);
@@ -624,9 +622,7 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
         &fresh.logs().join("access.log"),
         std::slice::from_ref(&late),
     );
-    let mut args = fresh.run_args();
-    let i = args.iter().position(|a| a == "--sql").unwrap();
-    args[i + 1] = sql.display().to_string();
+    let args = fresh.run_args_with_sql(&sql);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     assert!(fresh.weblog(&args).status.success());
     let (got, want) = (all_csv(&env.path("out")), all_csv(&fresh.path("out")));
@@ -644,9 +640,7 @@ fn a_changed_macro_rebuilds_only_the_rollups_that_call_it() {
     let sql = env.path("sql");
     copy_dir(&repo_sql(), &sql);
     let run = || {
-        let mut args = env.run_args();
-        let i = args.iter().position(|a| a == "--sql").unwrap();
-        args[i + 1] = sql.display().to_string();
+        let args = env.run_args_with_sql(&sql);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = env.weblog(&args);
         assert!(

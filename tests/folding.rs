@@ -52,11 +52,10 @@ fn outputs(env: &Env) -> BTreeMap<String, String> {
 
 /// The run's arguments, with the vhosts format and `sql` for the SQL folder.
 fn args_with(env: &Env, sql: Option<&std::path::Path>) -> Vec<String> {
-    let mut args = env.run_args();
-    if let Some(sql) = sql {
-        let i = args.iter().position(|a| a == "--sql").unwrap();
-        args[i + 1] = sql.display().to_string();
-    }
+    let mut args = match sql {
+        Some(sql) => env.run_args_with_sql(sql),
+        None => env.run_args(),
+    };
     args.extend(["--format".to_string(), VHOSTS_FORMAT.to_string()]);
     args
 }
@@ -69,22 +68,14 @@ fn as_strs(args: &[String]) -> Vec<&str> {
 fn in_cuts(lines: &[String], cuts: usize, seed: u64, sql: Option<&std::path::Path>) -> Env {
     let env = Env::new();
     let log = env.logs().join("access.log");
-    let mut rng = Rng(seed);
-    let mut at = 0;
-    for i in 0..cuts {
-        let end = if i + 1 == cuts {
-            lines.len()
-        } else {
-            (at + rng.below((2 * lines.len() / cuts) as u64 + 1) as usize).min(lines.len())
-        };
-        append(&log, &lines[at..end]);
+    for (from, to) in random_cuts(lines.len(), cuts, seed) {
+        append(&log, &lines[from..to]);
         let out = env.weblog(&as_strs(&args_with(&env, sql)));
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        at = end;
     }
     env
 }
@@ -283,6 +274,18 @@ fn check_quantiles(env: &Env) {
     assert_eq!(got, want);
 }
 
+/// The rollups of sql/rollups/ that count something distinct (each keeps two key tables).
+fn keyed_rollups() -> usize {
+    std::fs::read_dir(repo_sql().join("rollups"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .filter(|sql| {
+            sql.lines()
+                .any(|l| l.starts_with("-- weblog:merge") && l.contains("distinct("))
+        })
+        .count()
+}
+
 #[test]
 fn a_warehouse_from_before_the_key_tables_gets_them_without_a_rebuild() {
     let lines = vhost_lines();
@@ -310,7 +313,7 @@ fn a_warehouse_from_before_the_key_tables_gets_them_without_a_rebuild() {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert!(tables.len() >= 20, "{tables:?}");
+        assert_eq!(tables.len(), 2 * keyed_rollups(), "{tables:?}");
         for t in tables {
             db.execute_batch(&format!("DROP TABLE \"{t}\"")).unwrap();
         }
@@ -320,10 +323,11 @@ fn a_warehouse_from_before_the_key_tables_gets_them_without_a_rebuild() {
     append(&log, &lines[3000..4500]);
     let s = run();
     assert!(s.get("rollups_rebuilt").is_none(), "{s}");
-    assert!(
+    assert_eq!(
         env.count(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '%\\_\\_key%' ESCAPE '\\'"
-        ) >= 20
+        ),
+        2 * keyed_rollups() as i64
     );
     append(&log, &lines[4500..]);
     run();

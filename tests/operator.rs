@@ -858,10 +858,8 @@ fn a_rollup_rebuilt_in_steps_says_how_far_it_is_on_a_terminal() {
     let sql = env.path("sql");
     common::copy_dir(&repo_sql(), &sql);
     let mut args = vec![env!("CARGO_BIN_EXE_weblog").to_string()];
-    args.extend(env.run_args());
+    args.extend(env.run_args_with_sql(&sql));
     args.retain(|a| a != "--json");
-    let i = args.iter().position(|a| a == "--sql").unwrap();
-    args[i + 1] = sql.display().to_string();
     let (code, screen) = on_terminal(&env, &shell_quote(&args), &[]);
     assert_eq!(code, Some(0), "{screen}");
     let visits = sql.join("rollups").join("visits.sql");

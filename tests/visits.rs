@@ -7,7 +7,6 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use weblog::generate::Rng;
 
 /// One request as the test reads a combined line itself.
 #[derive(Clone, Debug)]
@@ -255,17 +254,9 @@ fn check_visits(env: &Env, lines: &[String], timeout_s: i64) {
 fn ingest_in_cuts(lines: &[String], cuts: usize, seed: u64) -> Env {
     let env = Env::new();
     let log = env.logs().join("access.log");
-    let mut rng = Rng(seed);
-    let mut at = 0;
-    for i in 0..cuts {
-        let end = if i + 1 == cuts {
-            lines.len()
-        } else {
-            (at + rng.below((2 * lines.len() / cuts) as u64 + 1) as usize).min(lines.len())
-        };
-        append(&log, &lines[at..end]);
+    for (from, to) in random_cuts(lines.len(), cuts, seed) {
+        append(&log, &lines[from..to]);
         env.run(&[]);
-        at = end;
     }
     env
 }

@@ -187,19 +187,7 @@ fn build_at_once(
                 hash = hash(rollup)
             ))
             .map_err(fail)?;
-            let has_day: bool = conn
-                .query_row(
-                    "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
-                    [&table],
-                    |r| r.get(0),
-                )
-                .map_err(fail)?;
-            if !has_day {
-                return Err(Error::new(
-                    ErrorKind::Sql,
-                    format!("{}: a rollup must return a `day` column", rollup.origin),
-                ));
-            }
+            require_day(conn, &table, rollup)?;
             let keys = match merge_spec(&rollup.sql, &rollup.origin)? {
                 Some(merge) if merge.has_keys() => create_keys_sql(
                     conn,
@@ -273,19 +261,9 @@ fn rebuild(
             let _ = conn.execute_batch("ROLLBACK");
             fail(e)
         })?;
-        let has_day: bool = conn
-            .query_row(
-                "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
-                [&building],
-                |r| r.get(0),
-            )
-            .map_err(fail)?;
-        if !has_day {
+        if let Err(e) = require_day(conn, &building, rollup) {
             let _ = conn.execute_batch(&format!("DROP TABLE IF EXISTS \"{building}\""));
-            return Err(Error::new(
-                ErrorKind::Sql,
-                format!("{}: a rollup must return a `day` column", rollup.origin),
-            ));
+            return Err(e);
         }
     }
     let after = resumed_after.as_deref().filter(|d| !d.is_empty());
@@ -368,6 +346,25 @@ fn rebuild(
         days: total as u64,
         resumed_after: after.map(str::to_string),
     })
+}
+
+/// A rollup's table (`table`, just built from its query) must have a `day` column.
+fn require_day(conn: &Connection, table: &str, rollup: &SqlOutput) -> Result<()> {
+    let has_day: bool = conn
+        .query_row(
+            "SELECT count(*) > 0 FROM duckdb_columns() WHERE table_name = ? AND column_name = 'day'",
+            [table],
+            |r| r.get(0),
+        )
+        .map_err(|e| sql_error(&rollup.origin, e))?;
+    if has_day {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::Sql,
+            format!("{}: a rollup must return a `day` column", rollup.origin),
+        ))
+    }
 }
 
 /// Recompute, in every rollup, the days that received rows since the last run, in one

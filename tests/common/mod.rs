@@ -63,6 +63,17 @@ impl Env {
         ]
     }
 
+    /// The standard run arguments with another SQL folder.
+    pub fn run_args_with_sql(&self, sql: &Path) -> Vec<String> {
+        let mut args = self.run_args();
+        let i = args
+            .iter()
+            .position(|a| a == "--sql")
+            .expect("run_args has --sql");
+        args[i + 1] = sql.display().to_string();
+        args
+    }
+
     /// `weblog run --json` that must succeed; returns the summary.
     pub fn run(&self, extra: &[&str]) -> serde_json::Value {
         let mut args = self.run_args();
@@ -211,6 +222,25 @@ pub fn repo_outputs() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Where `lines` are cut into `cuts` runs of random sizes (the last takes the rest): each
+/// run's `(from, to)`, as `seed` picks them.
+pub fn random_cuts(lines: usize, cuts: usize, seed: u64) -> Vec<(usize, usize)> {
+    let mut rng = weblog::generate::Rng(seed);
+    let mut at = 0;
+    (0..cuts)
+        .map(|i| {
+            let end = if i + 1 == cuts {
+                lines
+            } else {
+                (at + rng.below((2 * lines / cuts) as u64 + 1) as usize).min(lines)
+            };
+            let cut = (at, end);
+            at = end;
+            cut
+        })
+        .collect()
 }
 
 pub fn repo_sql() -> PathBuf {
