@@ -39,9 +39,21 @@ struct Parts {
     fresh: DataFrame,
     /// Rows inside it, anti-joined against stored rows of the span.
     maybe: DataFrame,
-    overlap: Option<(i64, i64)>,
+    overlap: Option<Overlap>,
     rejects: DataFrame,
 }
+
+/// The stored rows a batch's time span overlaps.
+struct Overlap {
+    /// Their first and last time (µs).
+    span: (i64, i64),
+    /// Some were stored before rows had a line hash (schema version 5).
+    unhashed: bool,
+}
+
+/// At most this many distinct stored line hashes matching the batch's are listed in the
+/// anti-join's SQL; more (a file read again whole) join on a temporary table instead.
+const LISTED_HASHES: usize = 4096;
 
 impl Warehouse {
     /// Append the batch's new rows, its rejects, and advance `checkpoints`, atomically.
@@ -63,8 +75,9 @@ impl Warehouse {
         if let Some((lo, hi)) = parsed.time_range {
             let span = sql
                 .query(&format!(
-                    "SELECT epoch_us(min(time_local)), epoch_us(max(time_local)) FROM logs
-                     WHERE time_local BETWEEN {} AND {}",
+                    "SELECT epoch_us(min(time_local)), epoch_us(max(time_local)),
+                            count(*) FILTER (line_hash IS NULL) > 0
+                     FROM logs WHERE time_local BETWEEN {} AND {}",
                     timestamptz(lo),
                     timestamptz(hi)
                 ))
@@ -77,15 +90,18 @@ impl Warehouse {
                 })?;
             let bound = |i: usize| span.first()?.get(i)?.as_deref()?.parse::<i64>().ok();
             if let (Some(m), Some(n)) = (bound(0), bound(1)) {
-                overlap = Some((m, n));
+                let unhashed = span.first().and_then(|r| r.get(2)?.as_deref()) == Some("true");
+                overlap = Some(Overlap {
+                    span: (m, n),
+                    unhashed,
+                });
             }
         }
         let mut logs = std::mem::take(&mut parsed.logs);
         crate::failpoint::poison(&mut logs);
-        let (fresh, maybe) = match overlap {
-            Some(span) => {
-                split_by_time(&logs, span).map_err(|e| failed(&db, "cannot split the batch", &e))?
-            }
+        let (fresh, maybe) = match &overlap {
+            Some(o) => split_by_time(&logs, o.span)
+                .map_err(|e| failed(&db, "cannot split the batch", &e))?,
             None => (logs, DataFrame::empty()),
         };
         let mut parts = Parts {
@@ -142,6 +158,16 @@ impl Warehouse {
             .map_err(|e| other("cannot hand the batch to DuckDB", e))?;
         let rejects_view = view(sql, "weblog_rejects", &mut parts.rejects)
             .map_err(|e| other("cannot hand the batch to DuckDB", e))?;
+        // The overlapping rows' line hashes, scanned apart from the rows (a scan is read once).
+        let mut keys = match &parts.overlap {
+            Some(o) if !o.unhashed && parts.maybe.height() > 0 => parts
+                .maybe
+                .select(["line_hash"])
+                .map_err(|e| other("cannot hand the batch to DuckDB", e.to_string()))?,
+            _ => DataFrame::empty(),
+        };
+        let keys_view = view(sql, "weblog_maybe_keys", &mut keys)
+            .map_err(|e| other("cannot hand the batch to DuckDB", e))?;
 
         sql.execute("BEGIN TRANSACTION")
             .map_err(|e| other("cannot begin a transaction", e))?;
@@ -156,20 +182,42 @@ impl Warehouse {
                 .and_then(|row| row.into_iter().next().flatten())
                 .and_then(|n| n.parse().ok())
                 .ok_or_else(|| other("cannot number the batch", "no next number".into()))?;
-            if let (Some(v), Some((m, n))) = (&maybe_view, parts.overlap) {
-                sql.execute(&format!(
-                    "INSERT INTO logs BY NAME
-                     SELECT *, {batch_id} AS batch_id FROM {} b
-                     WHERE NOT EXISTS (
-                         SELECT 1 FROM logs s
-                         WHERE s.time_local BETWEEN {} AND {}
-                           AND s.raw_log = b.raw_log
-                           AND s.host IS NOT DISTINCT FROM b.host)",
-                    v.table,
+            if let (Some(v), Some(o)) = (&maybe_view, &parts.overlap) {
+                let (m, n) = o.span;
+                let span = format!(
+                    "s.time_local BETWEEN {} AND {}",
                     timestamptz(m),
                     timestamptz(n)
-                ))
-                .map_err(Failure::Content)?;
+                );
+                // Only stored rows whose line hash is one of the batch's can be its lines:
+                // those hashes are found reading two narrow columns of the span, and the
+                // raw lines are compared for them only. Rows without a hash (stored before
+                // schema 5) are compared by their raw line, as they were.
+                let stored = match &keys_view {
+                    Some(keys) if !o.unhashed => stored_hashes(sql, &span, &keys.table)
+                        .map_err(|e| other("cannot look up stored lines", e))?,
+                    _ => Some(String::new()),
+                };
+                let insert = match stored {
+                    // No stored line shares a hash with the batch's: all are new.
+                    None => format!(
+                        "INSERT INTO logs BY NAME SELECT *, {batch_id} AS batch_id FROM {}",
+                        v.table
+                    ),
+                    Some(candidates) => format!(
+                        "INSERT INTO logs BY NAME
+                         SELECT *, {batch_id} AS batch_id FROM {} b
+                         WHERE NOT EXISTS (
+                             SELECT 1 FROM logs s
+                             WHERE {span}{candidates}
+                               AND s.raw_log = b.raw_log
+                               AND s.host IS NOT DISTINCT FROM b.host)",
+                        v.table
+                    ),
+                };
+                sql.execute(&insert).map_err(Failure::Content)?;
+                sql.execute("DROP TABLE IF EXISTS weblog_stored_hashes")
+                    .map_err(|e| other("cannot look up stored lines", e))?;
             }
             if let Some(v) = &fresh_view {
                 sql.execute(&format!(
@@ -186,13 +234,13 @@ impl Warehouse {
                 *committed.inserted.entry(file).or_default() += n;
             }
             let this_batch = format!("FROM logs WHERE batch_id = {batch_id}");
-            if let (Some(_), Some((m, n))) = (&maybe_view, parts.overlap) {
+            if let (Some(_), Some(Overlap { span: (m, n), .. })) = (&maybe_view, &parts.overlap) {
                 let rows = sql
                     .query(&format!(
                         "SELECT source_file, count(*) {this_batch}
                            AND time_local BETWEEN {} AND {} GROUP BY ALL",
-                        timestamptz(m),
-                        timestamptz(n)
+                        timestamptz(*m),
+                        timestamptz(*n)
                     ))
                     .map_err(|e| other("cannot count inserted rows", e))?;
                 for row in rows {
@@ -265,7 +313,7 @@ impl Warehouse {
                 format!("cannot commit to {db}: {}", one_line(&e)),
             ))
         })?;
-        drop((fresh_view, maybe_view, rejects_view));
+        drop((fresh_view, maybe_view, rejects_view, keys_view));
         Ok(committed)
     }
 
@@ -371,9 +419,9 @@ impl Warehouse {
         // Split again as `commit` split them: the rows outside the overlap span are counted
         // as inserted from the frame, those inside by the query over the span. (All rows as
         // `maybe` stored the outside ones uncounted: no `batches` row, no day to refresh.)
-        match parts.overlap {
-            Some(span) => {
-                (parts.fresh, parts.maybe) = split_by_time(&good, span)
+        match &parts.overlap {
+            Some(o) => {
+                (parts.fresh, parts.maybe) = split_by_time(&good, o.span)
                     .map_err(|e| failed(&db, "cannot split the batch", &e))?;
             }
             None => parts.fresh = good,
@@ -479,6 +527,39 @@ fn rows_per_file(logs: &DataFrame) -> std::result::Result<HashMap<String, u64>, 
 }
 
 /// Rows of `logs` whose time_local is outside `[lo, hi]` (µs), and those inside it.
+/// The condition that narrows the anti-join to stored rows of `span` whose line hash is one
+/// of the batch's (`keys`), or None when there are none (every row of the batch is new).
+/// Leaves the hashes in the temporary table `weblog_stored_hashes`.
+fn stored_hashes(
+    sql: &RawConnection,
+    span: &str,
+    keys: &str,
+) -> std::result::Result<Option<String>, String> {
+    sql.execute(&format!(
+        "CREATE OR REPLACE TEMP TABLE weblog_stored_hashes AS
+         SELECT DISTINCT s.line_hash FROM logs s
+         WHERE {span} AND s.line_hash IN (SELECT line_hash FROM {keys})"
+    ))?;
+    let found = sql.query(&format!(
+        "SELECT count(*), CASE WHEN count(*) <= {LISTED_HASHES}
+                               THEN string_agg(line_hash::VARCHAR, ', ') END
+         FROM weblog_stored_hashes"
+    ))?;
+    let row = found.into_iter().next().unwrap_or_default();
+    Ok(
+        match (
+            row.first().cloned().flatten().as_deref(),
+            row.get(1).cloned().flatten(),
+        ) {
+            (Some("0") | None, _) => None,
+            // A short list is a filter DuckDB applies while scanning: the raw lines of other
+            // rows are not read.
+            (_, Some(list)) => Some(format!(" AND s.line_hash IN ({list})")),
+            _ => Some(" AND s.line_hash IN (SELECT line_hash FROM weblog_stored_hashes)".into()),
+        },
+    )
+}
+
 fn split_by_time(
     logs: &DataFrame,
     (lo, hi): (i64, i64),

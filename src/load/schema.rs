@@ -13,8 +13,9 @@ use crate::sql_text::string_literal;
 /// than half-understood. 1: the spine. 2: user-agent columns. 3: log-format columns,
 /// client_addr, hour, host; checkpoints record their fingerprint parameters and format;
 /// rejects are deduplicated by line hash. 4: each row names its batch (`batch_id`);
-/// `collected_at` and `stream` of container-wrapped lines.
-pub const SCHEMA_VERSION: i64 = 4;
+/// `collected_at` and `stream` of container-wrapped lines. 5: `line_hash` of each row (the
+/// anti-join's key; NULL for rows stored before it).
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The meaning of a stored checkpoint (what head, marker and offset are), versioned apart
 /// from the tables: 2 = per-row head and marker lengths.
@@ -72,6 +73,9 @@ const TO_V4: &str = "
     ALTER TABLE logs ADD COLUMN IF NOT EXISTS collected_at TIMESTAMPTZ;
     ALTER TABLE logs ADD COLUMN IF NOT EXISTS stream VARCHAR;
 ";
+/// What version 5 adds: each row's line hash. Older rows keep NULL (hashing them would read
+/// every stored line at the upgrade); the anti-join compares those by their raw line.
+const TO_V5: &str = "ALTER TABLE logs ADD COLUMN IF NOT EXISTS line_hash UBIGINT;";
 const TO_V4_ROWS: &str = "
     UPDATE logs SET batch_id = b.seq FROM batches b
     WHERE logs.ingested_at = b.ingested_at AND logs.batch_id IS NULL;
@@ -233,6 +237,7 @@ impl Warehouse {
                 run("cannot add the version 3 columns", TO_V3)?;
             }
             run("cannot add the batch column", TO_V4)?;
+            run("cannot add the line hash column", TO_V5)?;
             if let Some(agents) = &agents {
                 run(
                     "cannot upgrade stored rows",

@@ -1,4 +1,4 @@
--- The warehouse schema (version 4). Every statement is idempotent: an older database gets
+-- The warehouse schema (version 5). Every statement is idempotent: an older database gets
 -- the tables it lacks from here, then the columns it lacks from the migrations in schema.rs.
 CREATE TABLE IF NOT EXISTS weblog_meta (
     key VARCHAR PRIMARY KEY,
@@ -52,7 +52,10 @@ CREATE TABLE IF NOT EXISTS logs (
     batch_id BIGINT,
     -- For lines a container runtime wrapped (CRI, Docker json-file): its time and stream.
     collected_at TIMESTAMPTZ,
-    stream VARCHAR
+    stream VARCHAR,
+    -- xxh3 of raw_log: a stored row is found by it when a batch overlaps stored time (NULL
+    -- for rows stored before schema version 5, which are compared by raw_log).
+    line_hash UBIGINT
 );
 
 -- Lines that could not be parsed or stored, with where they came from and why; each

@@ -357,8 +357,10 @@ impl FrameBuilder {
                 .into_datetime(TimeUnit::Microseconds, None)
                 .into_column()
         };
+        let [raw_log, line_hash] = self.raw_log.finish(&buffers);
         let mut columns = vec![
-            self.raw_log.finish(&buffers),
+            raw_log,
+            line_hash,
             self.remote_addr.finish(&buffers),
             self.client_addr.finish(&buffers),
             self.remote_user.finish(&buffers),

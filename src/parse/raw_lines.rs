@@ -1,25 +1,28 @@
 //! The `raw_log` column, deduplicated as it is built: a line already in the batch from the
 //! same host is not added again — the key the warehouse dedupes stored rows by, so two hosts
 //! logging the same line keep a row each whatever the batch boundaries. Exact: lines are
-//! matched by hash, then compared byte for byte.
+//! matched by hash, then compared byte for byte. Each line's xxh3 is kept as `line_hash`,
+//! stored with the row: the warehouse's anti-join looks stored rows up by it.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use polars::prelude::Column;
+use polars::prelude::{Column, IntoColumn, UInt64Chunked};
 use polars_arrow::array::View;
 use polars_buffer::Buffer;
-use xxhash_rust::xxh3::xxh3_64_with_seed;
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::views::{Buffers, ViewColumn};
 
 pub struct RawLines {
     lines: ViewColumn,
+    /// Per line, xxh3 of its bytes (the same for every host).
+    hashes: Vec<u64>,
     /// Per line, its host's number in `hosts`.
     line_hosts: Vec<u32>,
     hosts: Vec<String>,
-    /// Line hash → index of the first line with that hash.
+    /// Line hash mixed with its host's number → index of the first such line.
     first: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     /// Further distinct lines sharing a hash (a 64-bit collision: practically never used).
     colliding: HashMap<u64, Vec<u32>, BuildHasherDefault<PassThrough>>,
@@ -29,6 +32,7 @@ impl RawLines {
     pub fn new(capacity: usize) -> Self {
         RawLines {
             lines: ViewColumn::new("raw_log", capacity),
+            hashes: Vec::with_capacity(capacity),
             line_hosts: Vec::with_capacity(capacity),
             hosts: Vec::new(),
             first: HashMap::default(),
@@ -50,7 +54,8 @@ impl RawLines {
     /// Add `line` (whose view into `buffers` is `view`) of host `host` (a [`Self::host_id`])
     /// unless the batch already holds it from that host; true when added.
     pub fn insert(&mut self, line: &str, host: u32, view: View, buffers: &Buffers) -> bool {
-        let hash = xxh3_64_with_seed(line.as_bytes(), u64::from(host));
+        let line_hash = xxh3_64(line.as_bytes());
+        let hash = host_key(line_hash, host);
         let index = self.lines.len() as u32;
         let same = |i: u32| {
             self.line_hosts[i as usize] == host
@@ -72,6 +77,7 @@ impl RawLines {
             }
         }
         self.lines.push(Some(view));
+        self.hashes.push(line_hash);
         self.line_hosts.push(host);
         true
     }
@@ -80,9 +86,19 @@ impl RawLines {
         self.lines.len()
     }
 
-    pub fn finish(self, buffers: &Buffer<Buffer<u8>>) -> Column {
-        self.lines.finish(buffers)
+    /// The `raw_log` and `line_hash` columns.
+    pub fn finish(self, buffers: &Buffer<Buffer<u8>>) -> [Column; 2] {
+        [
+            self.lines.finish(buffers),
+            UInt64Chunked::from_vec("line_hash".into(), self.hashes).into_column(),
+        ]
     }
+}
+
+/// The batch-local key of a line: its hash, moved by its host's number (the same line from
+/// two hosts is two rows; a key collision only costs a byte comparison).
+fn host_key(line_hash: u64, host: u32) -> u64 {
+    line_hash ^ u64::from(host).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The keys are already xxh3 hashes: use them as they are.
@@ -125,13 +141,16 @@ mod tests {
             })
             .collect();
         buffers.end_chunk(cv);
-        let column = lines.finish(&buffers.finish());
+        let [column, hashes] = lines.finish(&buffers.finish());
+        let hashes: Vec<u64> = hashes.u64().unwrap().into_no_null_iter().collect();
         let values = column
             .str()
             .unwrap()
             .iter()
             .map(|v| v.unwrap().to_string())
-            .collect();
+            .collect::<Vec<_>>();
+        let expected: Vec<u64> = values.iter().map(|v| xxh3_64(v.as_bytes())).collect();
+        assert_eq!(hashes, expected, "line_hash is xxh3 of each kept line");
         (added, values)
     }
 
@@ -150,7 +169,7 @@ mod tests {
             for other in ["second", "third"] {
                 lines
                     .first
-                    .insert(xxh3_64_with_seed(other.as_bytes(), 0), 0);
+                    .insert(host_key(xxh3_64(other.as_bytes()), 0), 0);
             }
         });
         assert_eq!(added, [true, true, true, false, false, false]);
