@@ -14,6 +14,7 @@ pub mod export;
 pub mod failpoint;
 pub mod generate;
 pub mod load;
+pub mod memory;
 pub mod metrics;
 pub mod parse;
 pub mod pipeline;

@@ -15,6 +15,7 @@ use weblog::source::WrapperChoice;
 use weblog::{dashboard, metrics, progress, query, report, status, watch};
 
 fn main() -> ExitCode {
+    weblog::memory::tune_allocator();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cmd = Cli::command();
     let first = match cmd.clone().try_get_matches_from(&args) {

@@ -120,8 +120,9 @@ fn pass(
     // this one. The hand-over is a rendezvous: at most two batches exist at once.
     // DuckDB loads on one thread while the parser has the other core (with two, DuckDB's
     // load stage was 20% shorter but the run was not: the parser lost its core), except for
-    // the last batch, beside which nothing is parsed.
-    wh.single_threaded(true)?;
+    // the last batch, beside which nothing is parsed. DuckDB loads within a small memory
+    // limit (see `Warehouse::loading`), the SQL stages within the run's.
+    wh.loading(true)?;
     let (files_read, loaded) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(0);
         let reader =
@@ -137,7 +138,7 @@ fn pass(
     }
     let (mut file_summaries, read_ms) = files_read;
     let loaded = loaded?;
-    wh.single_threaded(false)?;
+    wh.loading(false)?;
     // Where each file stands now, decided as `status` decides it.
     let stored = wh.checkpoints()?;
     for f in &mut file_summaries {
@@ -441,7 +442,7 @@ fn load_all(wh: &mut Warehouse, batches: Receiver<Sealed>) -> Result<Loaded> {
         let started = Instant::now();
         if sealed.last {
             // Nothing is parsed beside the last commit: DuckDB may have both cores.
-            wh.single_threaded(false)?;
+            wh.all_threads()?;
         }
         for f in &sealed.parsed.per_file {
             let e = loaded.per_path.entry(f.file.to_string()).or_default();

@@ -138,7 +138,11 @@ fn interleaved_files_and_copies_store_each_line_once() {
     let distinct: BTreeSet<&String> = web2.iter().collect();
     std::fs::remove_file(env.logs().join("everything.log")).unwrap();
     let summary = env.run(&["--host", "web-2"]);
-    assert_eq!(num(&summary, "inserted") as usize, distinct.len(), "{summary}");
+    assert_eq!(
+        num(&summary, "inserted") as usize,
+        distinct.len(),
+        "{summary}"
+    );
     assert_hashes(&env);
 }
 

@@ -38,7 +38,15 @@ pub struct Warehouse {
     _lock: Option<LockFile>,
     /// The stored schema version when opened (older ones are upgraded by [`Self::upgrade`]).
     stored_version: i64,
+    /// DuckDB's memory limit for the SQL stages, as DuckDB spells it (empty: DuckDB's own).
+    memory_limit: String,
 }
+
+/// DuckDB's memory limit while loading, when the run's is higher. Appending needs little
+/// memory of its own; what a higher limit adds is a cache of the blocks just written, which
+/// nothing reads again, on top of the parser's batches: peak RSS of a 2 M-line backfill
+/// 1,239 → 986 MB, the load no slower (bench/NOTES.md §12).
+const LOAD_MEMORY_LIMIT_KB: u64 = 128_000;
 
 impl Warehouse {
     /// Open for writing: take the lock, open DuckDB, refuse a database this weblog cannot
@@ -84,6 +92,7 @@ impl Warehouse {
             path: path.to_path_buf(),
             _lock: Some(lock),
             stored_version: SCHEMA_VERSION,
+            memory_limit: memory_limit.to_string(),
         };
         // The value was checked by the command line's parser; DuckDB has the last word.
         let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
@@ -132,6 +141,7 @@ impl Warehouse {
             path: path.to_path_buf(),
             _lock: lock,
             stored_version: SCHEMA_VERSION,
+            memory_limit: String::new(),
         })
     }
 
@@ -143,15 +153,39 @@ impl Warehouse {
         &self.path
     }
 
-    /// One DuckDB thread (while loading) or all of them (for the SQL stages).
-    pub fn single_threaded(&self, single: bool) -> Result<()> {
-        let sql = if single {
-            "SET threads = 1"
+    /// Set DuckDB up for loading (one thread, beside the parser's; a small memory limit) or
+    /// for the SQL stages (all threads, the run's memory limit).
+    pub fn loading(&self, loading: bool) -> Result<()> {
+        let sql = if loading {
+            // The run's limit as `Warehouse::open` was given it ("<n>KB" from the command
+            // line's parser); a smaller one is kept.
+            let run_kb = self
+                .memory_limit
+                .strip_suffix("KB")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(u64::MAX);
+            format!(
+                "SET threads = 1; SET memory_limit = '{}KB'",
+                run_kb.min(LOAD_MEMORY_LIMIT_KB)
+            )
+        } else if self.memory_limit.is_empty() {
+            "RESET threads; RESET memory_limit".to_string()
         } else {
-            "RESET threads"
+            format!("RESET threads; SET memory_limit = '{}'", self.memory_limit)
         };
+        self.conn.execute_batch(&sql).map_err(|e| {
+            Error::new(
+                ErrorKind::Failed,
+                format!("cannot set DuckDB up for loading: {e}"),
+            )
+        })
+    }
+
+    /// All DuckDB threads for the last batch, beside which nothing is parsed (the memory
+    /// limit stays the loading one).
+    pub fn all_threads(&self) -> Result<()> {
         self.conn
-            .execute_batch(sql)
+            .execute_batch("RESET threads")
             .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot set DuckDB threads: {e}")))
     }
 }
