@@ -108,6 +108,8 @@ if scale:
         t = med(label)
         out.append(f"| {n:,} | {r / 1e6:.0f} MB | {t:.2f} s | {n / t:,.0f} | {t / (n / 1e6):.2f} s | "
                    f"{rss(label):.0f} MiB | {100 * d / r:.0f}% |")
+    peak = max(rss("hist_backfill" if n == history else key) for n, key in scale)
+    out += ["", f"Peak RSS of every backfill above ≤ 1024 MiB: {check(peak <= 1024)} ({peak:.0f} MiB at most)."]
     out.append("")
 out += ["## Outputs", "", "Time per output in the last backfill (the query and its Parquet and CSV files):", "",
         "| output | rows | ms |", "|---|---|---|"]

@@ -2,6 +2,8 @@
 # make bench: weblog against its storage ceiling and its peers, on one generated file, in one run.
 #   BENCH_LINES    lines in the backfill file (default 2,000,000)
 #   BENCH_HISTORY  rows already stored before the incremental run (default 20,000,000; 0 skips it)
+#   BENCH_BIG      lines of the largest backfill, for its time and peak RSS (default 50,000,000;
+#                  0 skips it; needs ~12 GB of disk for the file, ~13 GB for the database)
 #   BENCH_RUNS     repetitions of the weblog backfill and of the small runs (default 3)
 #   BENCH_SPARK    1 (default) times the Spark job over the backfill's lake (make spark-env); 0 skips it
 #   BENCH_MONTH    1 (default) runs bench/month.sh, a month of cron (~15 min); 0 skips it
@@ -11,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LINES=${BENCH_LINES:-2000000}
 HISTORY=${BENCH_HISTORY:-20000000}
+BIG=${BENCH_BIG:-50000000}
 RUNS=${BENCH_RUNS:-3}
 SPARK=${BENCH_SPARK:-1}
 WORK=bench/work
@@ -163,6 +166,18 @@ if [ "$HISTORY" -gt 0 ]; then
         say "10k lines into $HISTORY rows $((i + 1))/$RUNS"
         timed_run inc_history "$WORK/inc/slice_$i" "$WORK/h.duckdb"
     done
+fi
+
+# The largest backfill: its own timeline (~58 days at 10 requests/s), deleted afterwards.
+if [ "$BIG" -gt 0 ] && [ "$BIG" != "$HISTORY" ]; then
+    say "generating $BIG lines"
+    "$BIN" generate --dir "$WORK/big" --lines "$BIG" --rotate-every 4000000000 \
+        --rate 10 --start 2026-01-01T00:00:00Z --seed 5 2>/dev/null
+    rm -rf "$WORK"/b.duckdb*
+    say "scale: backfill of $BIG lines"
+    timed_run "scale_$BIG" "$WORK/big/log_a.txt" "$WORK/b.duckdb"
+    echo "scale_$BIG $(stat -c %s "$WORK/big/log_a.txt") $(stat -c %s "$WORK/b.duckdb")" >>"$WORK/sizes"
+    rm -rf "$WORK/big" "$WORK"/b.duckdb*
 fi
 
 # Which DuckDB the binary has, for RESULTS.md's header.
