@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
-use crate::enrich::{ClientResolver, Enricher, GeoIp};
+use crate::enrich::{AnonymizeIp, ClientResolver, Enricher, GeoIp};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export;
 use crate::load::Warehouse;
@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub sources: Vec<Source>,
     /// How the visitor's address is found (X-Forwarded-For behind trusted proxies).
     pub client: ClientResolver,
+    /// `--anonymize-ip`.
+    pub anonymize_ip: AnonymizeIp,
     pub db: PathBuf,
     pub sql: PathBuf,
     pub out: PathBuf,
@@ -98,8 +100,11 @@ fn pass(
     summary: &mut RunSummary,
 ) -> Result<()> {
     export::remove_stale_temp_files(&opts.out);
-    let mut enricher = Enricher::new(geoip, opts.client.clone());
+    let mut enricher = Enricher::new(geoip, opts.client.clone()).with_anonymize(opts.anonymize_ip);
     wh.upgrade(&mut enricher, &opts.host)?;
+    if let Some(change) = wh.record_anonymize_ip(opts.anonymize_ip)? {
+        summary.warnings.push(change);
+    }
     let stored = wh.checkpoints()?;
     let last = wh.last_ingested_at_us()?;
     // Every file identified before any is read: the order of reading depends on it.

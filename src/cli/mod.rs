@@ -114,6 +114,7 @@ impl RunArgs {
         Ok(RunOptions {
             sources,
             client: crate::enrich::ClientResolver::new(self.client_ip, trusted),
+            anonymize_ip: self.anonymize_ip,
             db: self.db.clone(),
             sql: self.sql.clone(),
             out: self.out.clone(),
@@ -214,6 +215,12 @@ pub struct RunArgs {
     /// With --client-ip x-forwarded-for and none given: loopback and private networks.
     #[arg(long, value_name = "CIDR,…", value_parser = crate::enrich::client::parse_cidrs)]
     pub trusted_proxies: Option<crate::enrich::client::Cidrs>,
+    /// Mask every IP address before anything is stored (the address fields, X-Forwarded-For,
+    /// addresses inside the raw line, paths and referers): `off`, `low` (IPv4 /24, IPv6 /48)
+    /// or `high` (IPv4 /16, IPv6 /32). The country is looked up from the full address first.
+    /// Recorded in the warehouse; rows stored before it was switched on keep theirs.
+    #[arg(long, value_name = "LEVEL", value_enum, default_value = "off")]
+    pub anonymize_ip: crate::enrich::AnonymizeIp,
     /// The DuckDB database (created if missing).
     #[arg(long, value_name = "PATH", default_value = "data/weblog.duckdb")]
     pub db: PathBuf,

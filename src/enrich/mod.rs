@@ -4,6 +4,7 @@
 //! caches are bounded (a hostile or huge log can have millions of distinct agents): two
 //! generations, the older dropped when the newer fills, so what is still used stays.
 
+pub mod anonymize;
 pub mod client;
 pub mod geo;
 mod ua;
@@ -11,6 +12,7 @@ mod ua;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use anonymize::AnonymizeIp;
 pub use client::{ClientIp, ClientResolver};
 pub use geo::GeoIp;
 pub use ua::{UaClassifier, UaInfo};
@@ -68,6 +70,7 @@ pub struct Enricher {
     geo: Option<GeoIp>,
     countries: Bounded<Option<Arc<str>>>,
     client: ClientResolver,
+    anonymize: AnonymizeIp,
 }
 
 impl Enricher {
@@ -85,7 +88,19 @@ impl Enricher {
             geo,
             countries: Bounded::new(addresses),
             client: ClientResolver::default(),
+            anonymize: AnonymizeIp::Off,
         }
+    }
+
+    /// Mask addresses (see [`anonymize`]) in what the parse stage stores; the country is
+    /// still looked up from the full address.
+    pub fn with_anonymize(mut self, level: AnonymizeIp) -> Self {
+        self.anonymize = level;
+        self
+    }
+
+    pub fn anonymize(&self) -> AnonymizeIp {
+        self.anonymize
     }
 
     /// The visitor's address of a line (see [`client`]): a slice of one of the two.

@@ -198,6 +198,15 @@ impl Warehouse {
                         .map_err(|e| other("cannot look up stored lines", e))?,
                     _ => Some(String::new()),
                 };
+                // With --anonymize-ip the stored raw line is masked: two lines that differ
+                // only in masked bits are two rows, so the line as read is compared through
+                // its hash, with the time (exact up to a 64-bit collision between lines of
+                // one second). Rows stored before hashes existed were never masked.
+                let same_line = if self.anonymized && !o.unhashed {
+                    "s.line_hash = b.line_hash AND s.time_local = b.time_local"
+                } else {
+                    "s.raw_log = b.raw_log"
+                };
                 let insert = match stored {
                     // No stored line shares a hash with the batch's: all are new.
                     None => format!(
@@ -210,7 +219,7 @@ impl Warehouse {
                          WHERE NOT EXISTS (
                              SELECT 1 FROM logs s
                              WHERE {span}{candidates}
-                               AND s.raw_log = b.raw_log
+                               AND {same_line}
                                AND s.host IS NOT DISTINCT FROM b.host)",
                         v.table
                     ),

@@ -5,6 +5,7 @@
 mod commit;
 pub mod lock;
 mod meta;
+mod privacy;
 mod raw;
 mod schema;
 
@@ -40,6 +41,9 @@ pub struct Warehouse {
     stored_version: i64,
     /// DuckDB's memory limit for the SQL stages, as DuckDB spells it (empty: DuckDB's own).
     memory_limit: String,
+    /// This run masks addresses (`--anonymize-ip`): a stored row is the same line as a batch
+    /// row by line hash and time, its raw line being masked (see `commit`).
+    anonymized: bool,
 }
 
 /// DuckDB's memory limit while loading, when the run's is higher. Appending needs little
@@ -93,6 +97,7 @@ impl Warehouse {
             _lock: Some(lock),
             stored_version: SCHEMA_VERSION,
             memory_limit: memory_limit.to_string(),
+            anonymized: false,
         };
         // The value was checked by the command line's parser; DuckDB has the last word.
         let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
@@ -142,6 +147,7 @@ impl Warehouse {
             _lock: lock,
             stored_version: SCHEMA_VERSION,
             memory_limit: String::new(),
+            anonymized: false,
         })
     }
 

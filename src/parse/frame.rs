@@ -3,6 +3,7 @@
 //! the enricher. A line that repeats one already in the batch is counted but not added (the
 //! warehouse stores each distinct line once); a reject likewise.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use super::format::{LogLine, Parsed};
 use super::raw_lines::RawLines;
 use super::views::{Buffers, ChunkViews, ViewColumn};
 use super::{FileContext, FileLines, ParsedBatch};
-use crate::enrich::Enricher;
+use crate::enrich::{AnonymizeIp, Enricher};
 use crate::source::{Chunk, REJECT_KEEP_BYTES};
 
 pub struct FrameBuilder {
@@ -202,6 +203,7 @@ impl FrameBuilder {
                 &long.prefix,
                 long.hash,
                 "line longer than 1 MiB",
+                enricher.anonymize(),
             );
             bad += 1;
         }
@@ -240,9 +242,14 @@ impl FrameBuilder {
                     ok += 1;
                     // A parsed line passed the UTF-8 check.
                     let raw = std::str::from_utf8(raw).expect("validated by the parser");
+                    let anonymize = enricher.anonymize();
+                    let stored = match anonymize.mask_text(raw) {
+                        Cow::Borrowed(s) => cv.of_input(s),
+                        Cow::Owned(s) => cv.of_owned(&s),
+                    };
                     if !self
                         .raw_log
-                        .insert(raw, host_id, cv.of_input(raw), &self.buffers)
+                        .insert(raw, host_id, cv.of_input(raw), stored, &self.buffers)
                     {
                         continue;
                     }
@@ -250,8 +257,16 @@ impl FrameBuilder {
                         parsed.remote_addr.as_deref(),
                         parsed.x_forwarded_for.as_deref(),
                     );
-                    self.client_addr.push(client.map(|c| cv.of_str(c)));
-                    self.push_row(&parsed, &mut cv, &views, offset);
+                    let masked_client = client.map(|c| anonymize.mask_text(c));
+                    self.client_addr.push(masked_client.map(|c| match c {
+                        Cow::Borrowed(s) => cv.of_str(s),
+                        Cow::Owned(s) => cv.of_owned(&s),
+                    }));
+                    if anonymize.is_on() {
+                        self.push_row(&masked(&parsed, anonymize), &mut cv, &views, offset);
+                    } else {
+                        self.push_row(&parsed, &mut cv, &views, offset);
+                    }
                     match &unwrapped {
                         Some(u) => {
                             self.collected_at.append_option(u.collected_at[i]);
@@ -269,7 +284,8 @@ impl FrameBuilder {
                     if first_reject.as_ref().is_none_or(|(at, _)| offset < *at) {
                         first_reject = Some((offset, reason.reason().to_string()));
                     }
-                    self.push_reject(&name, offset, raw, xxh3_64(raw), reason.reason());
+                    let anonymize = enricher.anonymize();
+                    self.push_reject(&name, offset, raw, xxh3_64(raw), reason.reason(), anonymize);
                     bad += 1;
                 }
                 Parsed::Skip => skipped += 1,
@@ -332,7 +348,15 @@ impl FrameBuilder {
         });
     }
 
-    fn push_reject(&mut self, file: &str, offset: u64, raw: &[u8], hash: u64, reason: &str) {
+    fn push_reject(
+        &mut self,
+        file: &str,
+        offset: u64,
+        raw: &[u8],
+        hash: u64,
+        reason: &str,
+        anonymize: AnonymizeIp,
+    ) {
         let r = &mut self.rejects;
         if !r.seen.insert(hash) {
             return;
@@ -340,6 +364,7 @@ impl FrameBuilder {
         let kept = &raw[..raw.len().min(REJECT_KEEP_BYTES)];
         // DuckDB strings cannot carry NUL; the reason column says why the line was set aside.
         let text = String::from_utf8_lossy(kept).replace('\0', "\u{FFFD}");
+        let text = anonymize.mask_text(&text).into_owned();
         r.source_file.append_value(file);
         r.source_offset.push(offset as i64);
         r.raw_line.append_value(text);
@@ -418,5 +443,32 @@ impl FrameBuilder {
             per_file: self.per_file,
             ingested_at_us,
         }
+    }
+}
+
+/// The row's text fields with every address in them masked (the site's name, `vhost`, is
+/// the server's, and stays as logged).
+fn masked<'a>(l: &'a LogLine<'_>, anonymize: AnonymizeIp) -> LogLine<'a> {
+    let mask = |v: &'a Option<Cow<'_, str>>| v.as_deref().map(|s| anonymize.mask_text(s));
+    let keep = |v: &'a Option<Cow<'_, str>>| v.as_deref().map(Cow::Borrowed);
+    LogLine {
+        remote_addr: mask(&l.remote_addr),
+        remote_user: mask(&l.remote_user),
+        time: l.time,
+        request_method: keep(&l.request_method),
+        request_path: mask(&l.request_path),
+        request_protocol: keep(&l.request_protocol),
+        status: l.status,
+        body_bytes_sent: l.body_bytes_sent,
+        http_referer: mask(&l.http_referer),
+        http_user_agent: mask(&l.http_user_agent),
+        vhost: keep(&l.vhost),
+        server_port: l.server_port,
+        request_time: l.request_time,
+        upstream_response_time: l.upstream_response_time,
+        request_length: l.request_length,
+        x_forwarded_for: mask(&l.x_forwarded_for),
+        ssl_protocol: keep(&l.ssl_protocol),
+        cache_status: keep(&l.cache_status),
     }
 }

@@ -17,7 +17,9 @@ use super::views::{Buffers, ViewColumn};
 
 pub struct RawLines {
     lines: ViewColumn,
-    /// Per line, xxh3 of its bytes (the same for every host).
+    /// Per line, the line as read (`lines` holds it as stored: with --anonymize-ip, masked).
+    originals: Vec<View>,
+    /// Per line, xxh3 of its bytes as read (the same for every host).
     hashes: Vec<u64>,
     /// Per line, its host's number in `hosts`.
     line_hosts: Vec<u32>,
@@ -32,6 +34,7 @@ impl RawLines {
     pub fn new(capacity: usize) -> Self {
         RawLines {
             lines: ViewColumn::new("raw_log", capacity),
+            originals: Vec::with_capacity(capacity),
             hashes: Vec::with_capacity(capacity),
             line_hosts: Vec::with_capacity(capacity),
             hosts: Vec::new(),
@@ -52,14 +55,22 @@ impl RawLines {
     }
 
     /// Add `line` (whose view into `buffers` is `view`) of host `host` (a [`Self::host_id`])
-    /// unless the batch already holds it from that host; true when added.
-    pub fn insert(&mut self, line: &str, host: u32, view: View, buffers: &Buffers) -> bool {
+    /// unless the batch already holds it from that host; true when added. The column gets
+    /// `stored` (the line itself, or it masked).
+    pub fn insert(
+        &mut self,
+        line: &str,
+        host: u32,
+        view: View,
+        stored: View,
+        buffers: &Buffers,
+    ) -> bool {
         let line_hash = xxh3_64(line.as_bytes());
         let hash = host_key(line_hash, host);
         let index = self.lines.len() as u32;
         let same = |i: u32| {
             self.line_hosts[i as usize] == host
-                && buffers.bytes(self.lines.view(i as usize)) == line.as_bytes()
+                && buffers.bytes(&self.originals[i as usize]) == line.as_bytes()
         };
         match self.first.entry(hash) {
             Entry::Vacant(slot) => {
@@ -76,7 +87,8 @@ impl RawLines {
                 others.push(index);
             }
         }
-        self.lines.push(Some(view));
+        self.lines.push(Some(stored));
+        self.originals.push(view);
         self.hashes.push(line_hash);
         self.line_hosts.push(host);
         true
@@ -137,7 +149,7 @@ mod tests {
                 // `host:line`: the test's lines name their host.
                 let (host, l) = l.split_once(':').unwrap_or(("h", l));
                 let host = lines.host_id(host);
-                lines.insert(l, host, cv.of_input(l), &buffers)
+                lines.insert(l, host, cv.of_input(l), cv.of_input(l), &buffers)
             })
             .collect();
         buffers.end_chunk(cv);

@@ -141,10 +141,6 @@ impl ViewColumn {
         self.views.len()
     }
 
-    pub fn view(&self, i: usize) -> &View {
-        &self.views[i]
-    }
-
     pub fn finish(self, buffers: &Buffer<Buffer<u8>>) -> Column {
         let total_buffer_len = buffers.iter().map(|b| b.len()).sum();
         let validity = self.has_null.then(|| self.validity.into());
