@@ -167,7 +167,8 @@ fn with_anonymize_ip_high_no_original_address_is_written_anywhere() {
 
     // Stored as masked, looked up in full.
     let conn = env.db();
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = conn
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = conn
         .prepare(
             "SELECT remote_addr, client_addr, country_code, x_forwarded_for FROM logs
              ORDER BY time_local, remote_addr",
