@@ -100,3 +100,64 @@ pub(super) fn key_rows_sql(merge: &Merge, query: &str, with_measures: bool) -> S
         any.join(" OR "),
     )
 }
+
+/// Build the keys of every pending day (`rollup_pending`) that has none, from the rows folded
+/// already (`batch_id <= watermark`), whole days of at most `budget` rows per transaction,
+/// before the fold's transaction: a batch may bring rows for many old days (a file that
+/// interleaves in time with stored ones), and building them all inside the fold ran out of
+/// memory (200,000 new lines over 58 days of 50 M stored rows, bench/NOTES.md §12).
+pub(super) fn build_missing(
+    conn: &Connection,
+    name: &str,
+    merge: &Merge,
+    source: &str,
+    query: &str,
+    watermark: i64,
+    budget: i64,
+) -> duckdb::Result<()> {
+    let days_table = key_days_table(name);
+    let gaps: Vec<(String, i64)> = conn
+        .prepare(&format!(
+            "SELECT p.day::VARCHAR, count(l.day) FROM rollup_pending p
+             LEFT JOIN logs l ON l.day = p.day AND l.batch_id <= {watermark}
+             WHERE p.day NOT IN (SELECT day FROM \"{days_table}\")
+             GROUP BY p.day ORDER BY p.day"
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<duckdb::Result<_>>()?;
+    let mut rest = &gaps[..];
+    while !rest.is_empty() {
+        let mut rows = 0;
+        let n = rest
+            .iter()
+            .take_while(|(_, n)| {
+                rows += n;
+                rows <= budget
+            })
+            .count()
+            .max(1);
+        let (step, after) = rest.split_at(n);
+        rest = after;
+        let days: Vec<String> = step.iter().map(|(d, _)| format!("DATE '{d}'")).collect();
+        let days = days.join(", ");
+        let built = || -> duckdb::Result<()> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            define_key_rows(
+                conn,
+                source,
+                &format!("WHERE day IN ({days}) AND batch_id <= {watermark}"),
+            )?;
+            conn.execute_batch(&format!(
+                "INSERT INTO \"{keys}\" BY NAME {rows};
+                 INSERT INTO \"{days_table}\" SELECT unnest([{days}]);
+                 COMMIT;",
+                keys = keys_table(name),
+                rows = key_rows_sql(merge, query, false),
+            ))
+        };
+        built().inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK");
+        })?;
+    }
+    Ok(())
+}

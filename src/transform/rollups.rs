@@ -3,7 +3,9 @@
 //! line); built whole, in bounded steps, when new or when their SQL changed.
 
 use super::derived;
-use super::keys::{create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table};
+use super::keys::{
+    self, create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table,
+};
 use super::merge::{self, Fold, Merge, merge_spec, without_merge_line};
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
@@ -348,6 +350,12 @@ fn rebuild(
     })
 }
 
+/// Whether `rollup` is folded (once a batch has been): not built in this run, and (a rollup built from another) its base folded too.
+fn folded(built: &HashMap<&str, Option<&str>>, rollup: &SqlOutput, merge: &Option<Merge>) -> bool {
+    let unbuilt = |name: &str| !built.contains_key(name);
+    unbuilt(&rollup.name) && merge.as_ref().and_then(|m| m.base()).is_none_or(unbuilt)
+}
+
 /// A rollup's table (`table`, just built from its query) must have a `day` column.
 fn require_day(conn: &Connection, table: &str, rollup: &SqlOutput) -> Result<()> {
     let has_day: bool = conn
@@ -385,9 +393,42 @@ fn refresh_pending(
         return Ok(());
     }
     prepare()?;
+    // The last batch folded into the rollups (none: an older warehouse, whose pending days
+    // are recomputed whole this once).
+    let watermark: Option<i64> = conn
+        .query_row(
+            "SELECT max(value)::BIGINT FROM weblog_meta WHERE key = 'rollups:batch'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| sql_error("rollups", e))?;
+    let specs = rollups
+        .iter()
+        .map(|r| merge_spec(&r.sql, &r.origin))
+        .collect::<Result<Vec<_>>>()?;
+    // Keys the folds will need, for days that have none, built first in transactions of
+    // their own (bounded: a batch may bring rows for many old days).
+    if let Some(w) = watermark {
+        for (&rollup, merge) in rollups.iter().zip(&specs) {
+            if let Some(m) = merge.as_ref().filter(|m| m.has_keys())
+                && folded(built, rollup, merge)
+            {
+                keys::build_missing(
+                    conn,
+                    &rollup.name,
+                    m,
+                    &lib.source_logs.sql,
+                    &rollup.sql,
+                    w,
+                    rebuild_rows(),
+                )
+                .map_err(|e| sql_error(&rollup.origin, e))?;
+            }
+        }
+    }
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
-    match refresh_in_transaction(conn, rollups, merges, lib, built) {
+    match refresh_in_transaction(conn, rollups, &specs, watermark, merges, lib, built) {
         Ok(()) => {
             crate::failpoint::hit("during-rollup");
             let started = std::time::Instant::now();
@@ -410,6 +451,8 @@ fn refresh_pending(
 fn refresh_in_transaction(
     conn: &Connection,
     rollups: &[&SqlOutput],
+    specs: &[Option<Merge>],
+    watermark: Option<i64>,
     merges: &[SqlOutput],
     lib: &SqlLib,
     built: &HashMap<&str, Option<&str>>,
@@ -428,37 +471,18 @@ fn refresh_in_transaction(
     conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [&lo])
         .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [&hi]))
         .map_err(|e| sql_error("rollups", e))?;
-    // The last batch folded into the rollups (none: an older warehouse, whose pending days
-    // are recomputed whole this once).
-    let watermark: Option<i64> = conn
-        .query_row(
-            "SELECT max(value)::BIGINT FROM weblog_meta WHERE key = 'rollups:batch'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| sql_error("rollups", e))?;
-    let specs = rollups
-        .iter()
-        .map(|r| merge_spec(&r.sql, &r.origin))
-        .collect::<Result<Vec<_>>>()?;
     let merge_query = |r: &SqlOutput| {
         merges
             .iter()
             .find(|m| m.name == r.name)
             .map(|m| m.sql.as_str())
     };
-    // Folded: not built in this run, and (a rollup built from another) its base folded too.
-    let folded = |r: &SqlOutput, m: &Option<Merge>| {
-        let unbuilt = |name: &str| !built.contains_key(name);
-        watermark.is_some()
-            && unbuilt(&r.name)
-            && m.as_ref().and_then(|m| m.base()).is_none_or(unbuilt)
-    };
+    let folded = |r: &SqlOutput, m: &Option<Merge>| watermark.is_some() && folded(built, r, m);
     if let Some(w) = watermark {
         let folds: Vec<(&SqlOutput, &Merge)> = rollups
             .iter()
             .copied()
-            .zip(&specs)
+            .zip(specs)
             .filter_map(|(r, m)| m.as_ref().filter(|_| folded(r, m)).map(|m| (r, m)))
             .collect();
         if !folds.is_empty() {
@@ -474,7 +498,7 @@ fn refresh_in_transaction(
             );
         }
     }
-    for (&rollup, merge) in rollups.iter().zip(&specs) {
+    for (&rollup, merge) in rollups.iter().zip(specs) {
         let started = std::time::Instant::now();
         if let (Some(merge), true) = (merge, folded(rollup, merge)) {
             merge::fold(
