@@ -50,7 +50,18 @@ impl RawDatabase {
             if ffi::duckdb_create_config(&mut config) != ffi::DuckDBSuccess {
                 return Err("cannot create a DuckDB config".into());
             }
-            let set = ffi::duckdb_set_config(config, c"access_mode".as_ptr(), mode.as_ptr());
+            let mut set = ffi::duckdb_set_config(config, c"access_mode".as_ptr(), mode.as_ptr());
+            // A new database file in the storage format of DuckDB 1.2 and later, the first
+            // that compresses strings with zstd: in the default (0.10) format `raw_log`'s
+            // `USING COMPRESSION zstd` silently stores it uncompressed (a warehouse 5x the
+            // size, bench/NOTES.md §12). An existing file keeps the format it was made in.
+            if !read_only && set == ffi::DuckDBSuccess {
+                set = ffi::duckdb_set_config(
+                    config,
+                    c"storage_compatibility_version".as_ptr(),
+                    c"v1.2.0".as_ptr(),
+                );
+            }
             let mut db: ffi::duckdb_database = ptr::null_mut();
             let mut err: *mut c_char = ptr::null_mut();
             let opened = set == ffi::DuckDBSuccess
