@@ -4,6 +4,8 @@
 //! (which Spark, Hive and Trino never list), synced, renamed into place, and only then is
 //! the batch marked exported in the warehouse. A crash in between makes the next run write
 //! the same rows to the same names again: each file is whole, and no row is in two files.
+//! Then the finished days' files are compacted to one per (day, host) ([`super::lake_compact`],
+//! with the reader rule that keeps every row read once while it happens).
 
 use std::path::Path;
 
