@@ -28,7 +28,7 @@ for h in $(seq 1 "$HOSTS"); do
     mkdir -p "$WORK/web-$h/chunks" "$WORK/web-$h/logs"
     # The same visitors on every host (one seed), each host an hour later.
     "$BIN" generate --dir "$WORK/web-$h/gen" --lines "$LINES" --rotate-every "$LINES" --rate "$RATE" \
-        --start "2026-10-01T0$((h - 1)):00:00Z" --seed 3 >/dev/null 2>&1
+        --start "2026-10-01T$(printf %02d $((h - 1))):00:00Z" --seed 3 >/dev/null 2>&1
     split -l "$STEP" -d -a 5 "$WORK/web-$h/gen/log_a.txt" "$WORK/web-$h/chunks/c"
     rm -rf "$WORK/web-$h/gen"
 done
