@@ -1,8 +1,9 @@
 //! The Spark job is incremental: two hosts feed a lake in many small cron-like runs (finished
 //! days compacted), the job runs once (every day computed), then one host's warehouse gets
-//! late rows for one old day and the job runs again: it says it recomputed that day only, and
-//! its outputs equal one weblog's over both hosts' logs; a third run with nothing new
-//! recomputes no day and still writes the same outputs. Spark runs for real (`local[2]`).
+//! late rows for one old day and the job runs again, killed after writing that day's state
+//! but before its manifest, then again: it says it recomputed that day only, and its outputs
+//! equal one weblog's over both hosts' logs; a run with nothing new recomputes no day and
+//! still writes the same outputs. Spark runs for real (`local[2]`).
 
 mod common;
 
@@ -21,16 +22,7 @@ fn spark_python() -> Option<PathBuf> {
 
 /// The job over `lake` into `out`; its stdout (the days line).
 fn spark_job(python: &Path, lake: &Path, out: &Path) -> String {
-    let job = Command::new(python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("spark/weblog_spark.py"))
-        .args(["--master", "local[2]", "--lake"])
-        .arg(lake)
-        .arg("--out")
-        .arg(out)
-        .arg("--sql")
-        .arg(repo_sql())
-        .output()
-        .unwrap();
+    let job = job_command(python, lake, out).output().unwrap();
     let stdout = String::from_utf8_lossy(&job.stdout).into_owned();
     assert!(
         job.status.success(),
@@ -38,6 +30,18 @@ fn spark_job(python: &Path, lake: &Path, out: &Path) -> String {
         String::from_utf8_lossy(&job.stderr)
     );
     stdout
+}
+
+fn job_command(python: &Path, lake: &Path, out: &Path) -> Command {
+    let mut job = Command::new(python);
+    job.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("spark/weblog_spark.py"))
+        .args(["--master", "local[2]", "--lake"])
+        .arg(lake)
+        .arg("--out")
+        .arg(out)
+        .arg("--sql")
+        .arg(repo_sql());
+    job
 }
 
 fn days_line(stdout: &str) -> &str {
@@ -140,6 +144,23 @@ fn the_job_recomputes_only_the_day_that_received_rows() {
     append(&env.path("logs-web-1/access.log"), &late);
     run_host(0);
     written[0].extend(late);
+
+    // A job killed after writing that day's state, before its manifest: the next run
+    // recomputes the day again (its files still differ from the manifest).
+    let killed = job_command(&python, &lake, &env.path("spark-killed"))
+        .env("WEBLOG_SPARK_FAILPOINT", "before-manifest")
+        .output()
+        .unwrap();
+    assert_eq!(
+        killed.status.code(),
+        Some(134),
+        "{}",
+        String::from_utf8_lossy(&killed.stderr)
+    );
+    assert_eq!(
+        days_line(&String::from_utf8_lossy(&killed.stdout)),
+        format!("weblog-spark: 1 of {n} days changed: {LATE_DAY}")
+    );
 
     let second = spark_job(&python, &lake, &env.path("spark-2"));
     assert_eq!(

@@ -197,6 +197,12 @@ class Job:
         else:
             meta = self.recompute(lake, files, removed, everything=why is not None)
         # Last: the state of every day now matches the lake's files it lists.
+        if os.environ.get("WEBLOG_SPARK_FAILPOINT") == "before-manifest":
+            # For the tests: die as a kill would, the changed days' state written, the
+            # manifest not (tests/spark_incremental.rs).
+            sys.stdout.flush()
+            print("weblog-spark: failpoint before-manifest: exiting", file=sys.stderr, flush=True)
+            os._exit(134)
         self.fs.write_text(manifest_path, manifest_text(wanted, files, meta))
         for f in self.rollups:
             df = self.read_state(f.name, meta[f.name], list(files)).persist()
