@@ -144,6 +144,25 @@ fn warehouse_lines(env: &Env) -> BTreeMap<String, i64> {
         .collect()
 }
 
+/// Every file's rows in batch order, each batch's in insertion order: the runs read one
+/// growing file, so `source_offset` grows with the row's place in the file.
+fn assert_rows_in_order(lake: &Path) {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let out_of_order: i64 = conn
+        .query_row(
+            &format!(
+                "SELECT count(*) FILTER (WHERE previous >= source_offset) FROM (
+                     SELECT source_offset, lag(source_offset) OVER (PARTITION BY filename ORDER BY file_row_number) AS previous
+                     FROM read_parquet('{}/logs/*/*/part-*.parquet', filename = true, file_row_number = true))",
+                lake.display()
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(out_of_order, 0, "rows out of batch order");
+}
+
 fn newest_partition(files: &BTreeMap<String, Vec<String>>) -> String {
     files.keys().max().unwrap().clone()
 }
@@ -188,6 +207,7 @@ fn many_small_runs_leave_one_file_per_finished_day_holding_the_rows_of_logs() {
     // Nothing superseded is left: every file read, the rows are still each once.
     let total: i64 = expected.values().sum();
     assert_eq!(lake_rows_all_files(&lake), total);
+    assert_rows_in_order(&lake);
 
     // A late batch for the first day: a small file, compacted again with the old one.
     let first = files.keys().next().unwrap().clone();

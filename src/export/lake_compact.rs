@@ -250,11 +250,13 @@ fn compact_partition(
     super::write_atomically(&target, |tmp| {
         let tmp_lit = string_literal(&tmp.to_string_lossy());
         // Rows in batch order, each file's in its own order: the same rows in the same
-        // order however often (and after whatever crash) the compaction runs.
+        // order however often (and after whatever crash) the compaction runs. DuckDB reads
+        // the files in the list's order and keeps it (preserve_insertion_order, its default,
+        // set here in case a session turned it off): a stream, where an ORDER BY would hold
+        // a busy day's rows in memory to sort them (518 k rows: 721 MB peak against 255 MB).
         let sql = format!(
-            "COPY (SELECT {} FROM read_parquet({list}, hive_partitioning = false, union_by_name = true,
-                                                  filename = true, file_row_number = true)
-                   ORDER BY list_position({list}, filename), file_row_number)
+            "SET preserve_insertion_order = true;
+             COPY (SELECT {} FROM read_parquet({list}, hive_partitioning = false, union_by_name = true))
              TO {tmp_lit} (FORMAT parquet, COMPRESSION zstd,
                            KV_METADATA {{weblog_warehouse_id: {}, weblog_batches: '{batch_list}',
                                         weblog_batch_lo: '{lo}', weblog_batch_hi: '{hi}'}})",
