@@ -8,7 +8,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/weblog-target
 CARGO := $(CURDIR)/tools/cargo
 WEBLOG := $(CARGO) run --release --quiet --
 
-.PHONY: all build run watch demo-logs chromium logrotate nginx compressors test fuzz bench bench-builds bench-month lint fmt clean-data geoip vendor-ua migrate-warehouse
+.PHONY: all build run watch demo-logs chromium logrotate nginx compressors test fuzz bench bench-builds bench-month bench-lake lint fmt clean-data geoip vendor-ua migrate-warehouse
 
 # The Spark side of scale-out: spark-env, spark-job LAKE=… OUT=…, spark-check.
 include spark/spark.mk
@@ -99,6 +99,12 @@ bench-builds:
 # size against history. Writes its section of bench/RESULTS.md and bench/month.png.
 bench-month:
 	bench/month.sh
+
+# The lake and the Spark job at fleet scale (bench/lake.sh, ~10 min): 30 days x 3 hosts fed by
+# cron-like runs, file counts before and after compaction, the job's first, incremental and
+# nothing-new runs. Prints its figures (bench/NOTES.md keeps them).
+bench-lake: spark-env
+	bench/lake.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

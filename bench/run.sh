@@ -7,6 +7,8 @@
 #   BENCH_RUNS     repetitions of the weblog backfill and of the small runs (default 3)
 #   BENCH_SPARK    1 (default) times the Spark job over the backfill's lake (make spark-env); 0 skips it
 #   BENCH_MONTH    1 (default) runs bench/month.sh, a month of cron (~15 min); 0 skips it
+#   BENCH_LAKE     0 (default) skips bench/lake.sh (30 days x 3 hosts, the Spark job's incremental
+#                  runs, ~10 min); 1 runs it last (it prints its figures, RESULTS.md is not touched)
 # Writes bench/RESULTS.md. Installs what it needs: GNU time and GoAccess (apt), the DuckDB and
 # PyArrow Python packages (PyPI, pinned, in a venv outside the work tree).
 set -euo pipefail
@@ -193,4 +195,8 @@ cat bench/RESULTS.md
 # The month of cron (BENCH_MONTH=0 skips it): its own section of RESULTS.md and bench/month.png.
 if [ "${BENCH_MONTH:-1}" = 1 ]; then
     bench/month.sh
+fi
+# The lake at fleet scale (BENCH_LAKE=1): printed only.
+if [ "${BENCH_LAKE:-0}" = 1 ]; then
+    bench/lake.sh
 fi

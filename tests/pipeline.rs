@@ -823,11 +823,26 @@ fn each_batch_has_an_explicit_id_which_its_rows_and_lake_files_carry() {
     assert!(!files.is_empty());
     for (file, meta) in &files {
         let name = file.rsplit('/').next().unwrap();
-        let batch = &meta["weblog_batch_id"];
         assert_eq!(meta["weblog_warehouse_id"], id, "{file}");
+        // A finished day's files are compacted into one naming its range of batches.
+        let (lo, hi) = match meta.get("weblog_batch_id") {
+            Some(batch) => (batch.clone(), batch.clone()),
+            None => {
+                let batches: Vec<&str> = meta["weblog_batches"].split(',').collect();
+                (
+                    batches[0].to_string(),
+                    batches[batches.len() - 1].to_string(),
+                )
+            }
+        };
+        let expected = if lo == hi {
+            format!("-{id}-{lo}.parquet")
+        } else {
+            format!("-{id}-c{lo}-{hi}.parquet")
+        };
         assert!(
-            name.ends_with(&format!("-{id}-{batch}.parquet")),
-            "{name} carries its warehouse and batch"
+            name.ends_with(&expected),
+            "{name} carries its warehouse and batches"
         );
     }
     let record: serde_json::Value = serde_json::from_str(

@@ -2,12 +2,14 @@
 
     weblog_spark.py --lake DIR --out DIR [--sql DIR] [--from DATE] [--to DATE]
                     [--humans-only] [--site-host HOST]... [--vhost HOST]
-                    [--visit-timeout 30m] [--master local[2]] [--conf KEY=VALUE]...
+                    [--visit-timeout 30m] [--state DIR] [--full]
+                    [--master local[2]] [--conf KEY=VALUE]...
                     [--then --out DIR [--from …] [--to …] [--humans-only] [--site-host …]
                      [--vhost …]]...
 
 The SQL is weblog's own: every `sql/rollups/<name>.sql` becomes the temp view
-`rollup_<name>` (computed over every row of the lake: no incrementality here) and every
+`rollup_<name>` (kept per day in the job's state: only days whose lake files changed since
+the last run are recomputed, see wlspark/state.py) and every
 `sql/<name>.sql` becomes `<out>/<name>.parquet` and `<out>/<name>.csv`, one file each.
 Each file is translated from DuckDB's dialect to Spark SQL by sqlglot plus the fix-ups in
 FIXUPS (wlspark/translate.py), and weblog's macros (sql/lib/macros.sql) are expanded inline, over Spark
@@ -45,7 +47,8 @@ def run(args) -> int:
     spark = build_session(args.master, args.conf, quick_jvm=quick)
     t_session = time.monotonic() - t0
     try:
-        job = Job(spark, args.lake, sql_dir, args.visit_timeout, args.show_sql, args.parallel)
+        job = Job(spark, args.lake, sql_dir, args.visit_timeout, args.show_sql, args.parallel,
+                  state=args.state, full=args.full, quiet=args.quiet)
         for one in [args] + args.then:
             filters = Filters(one.date_from, one.date_to, one.humans_only,
                               tuple(one.site_host or ()), one.vhost)
@@ -109,6 +112,10 @@ def parse_args(argv=None):
     p.add_argument("--sql", help="weblog's SQL folder (default: sql/ beside spark/)")
     p.add_argument("--visit-timeout", type=duration, default=DEFAULT_VISIT_TIMEOUT_S,
                    help="a visit ends after this long without a request (30m)")
+    p.add_argument("--state", metavar="DIR",
+                   help="the job's per-day state (default: LAKE/_weblog_spark/state)")
+    p.add_argument("--full", action="store_true",
+                   help="recompute every day's rollups, whatever the state holds")
     p.add_argument("--master", help="Spark master (default: spark-submit's, else local[2])")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                    help="a Spark setting (repeatable), as spark-submit --conf")

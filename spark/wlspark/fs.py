@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from py4j.protocol import Py4JJavaError
 
 from .errors import JobError, one_line, warn
@@ -47,6 +49,27 @@ class Fs:
     def list(self, p: str) -> list[str]:
         hp = self.path(p)
         return [s.getPath().getName() for s in self.fs(hp).listStatus(hp)]
+
+    def list_status(self, p: str) -> list[tuple[str, bool, int]]:
+        """(name, is a folder, size) of each entry of the folder `p`."""
+        hp = self.path(p)
+        return [(s.getPath().getName(), bool(s.isDirectory()), int(s.getLen()))
+                for s in self.fs(hp).listStatus(hp)]
+
+    def write_text(self, p: str, text: str) -> None:
+        """`p` replaced atomically (where the file system can) by `text`: written beside it
+        under a `.` name, then renamed over it (replace)."""
+        tmp = f"{p.rsplit('/', 1)[0]}/.{p.rsplit('/', 1)[-1]}.tmp-{uuid.uuid4().hex[:12]}"
+        hp = self.path(tmp)
+        stream = self.fs(hp).create(hp, True)
+        try:
+            stream.write(bytearray(text.encode("utf-8")))
+        finally:
+            stream.close()
+        self.replace(tmp, p)
+        folder = tmp.rsplit("/", 1)[0]
+        for name in (tmp.rsplit("/", 1)[-1], p.rsplit("/", 1)[-1]):  # the local FS's checksums
+            self.delete(f"{folder}/.{name}.crc", False)
 
     def replace(self, src: str, dst: str) -> None:
         """Move src over dst. Atomic where the file system renames atomically over an

@@ -3,6 +3,7 @@ atomically as one Parquet and one CSV file each (spark/README.md, "Exactly once"
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -16,7 +17,8 @@ from pyspark.errors import PySparkException
 
 from .errors import JobError, one_line, warn
 from .fs import Fs
-from .lake import SMALL_LAKE_BYTES, read_lake
+from .lake import SMALL_LAKE_BYTES, list_lake, read_lake, read_schema_text
+from .state import days_line, manifest_text, parse_manifest, plan, state_hash
 from .translate import DEFAULT_VISIT_TIMEOUT_S, Filters, SqlFile, load_sql, translate, variable_declarations
 
 #: What a query or a write may raise that is about the data, the SQL or the cluster, not a
@@ -91,24 +93,15 @@ def declare_variables(spark, values: dict) -> None:
         spark.sql(statement)
 
 
-def lake_bytes(df) -> int:
-    """Spark's size estimate of a DataFrame read from files (their total size)."""
-    try:
-        return int(str(df._jdf.queryExecution().optimizedPlan().stats().sizeInBytes()))
-    except (Py4JError, ValueError) as e:
-        # Spark's internal plan API (not a public one: another Spark version may lack it,
-        # Py4JError) or a size that is not a number (ValueError). The size only picks the
-        # small-lake tuning, so the job carries on as for a large lake: same outputs.
-        warn(f"cannot estimate the lake's size ({one_line(e)}); running without the "
-             "small-lake tuning")
-        return 1 << 62
-
-
 def spark_schema(df) -> dict[str, str]:
     return {f.name: f.dataType.simpleString() for f in df.schema.fields}
 
 
 CSV_FORMULA = r"^[=+\-@\t\r]"
+
+#: Where the job keeps its per-day state unless --state says otherwise: `_`-prefixed, so
+#: never read as the lake's data.
+STATE_FOLDER = "_weblog_spark/state"
 
 
 def write_single(spark, fs: Fs, df, out: str, name: str) -> list[str]:
@@ -154,35 +147,96 @@ def write_single(spark, fs: Fs, df, out: str, name: str) -> list[str]:
 
 
 class Job:
-    """The lake registered as `logs`, lib/source_logs.sql as `source_logs`, every rollup as
-    a cached temp view `rollup_<name>` (computed over all rows, once), then the outputs for
-    any filters. The visit timeout is the rollups' parameter, so it is the Job's."""
+    """The rollups as temp views `rollup_<name>` over the job's per-day state
+    (wlspark.state), then the outputs for any filters. On construction the lake is listed
+    (reader rule applied), the days whose files changed since the state's manifest are
+    recomputed from their files alone (every rollup is per day: each returns a `day` column,
+    and visits do not cross midnight) and written to the state, and the manifest last. The
+    visit timeout is the rollups' parameter, so it is the Job's."""
 
     def __init__(self, spark, lake: str, sql_dir: Path, visit_timeout_s: float = DEFAULT_VISIT_TIMEOUT_S,
-                 show_sql: bool = False, parallel: int = 3):
+                 show_sql: bool = False, parallel: int = 3, state: str | None = None,
+                 full: bool = False, quiet: bool = True):
         self.spark, self.fs, self.show_sql, self.parallel = spark, Fs(spark), show_sql, parallel
         self.visit_timeout_s = visit_timeout_s
         self._translated: dict[str, str] = {}
         self.sqlset = load_sql(sql_dir)
         self.rollups, self.outputs = self.sqlset.rollups, self.sqlset.outputs
-        logs = read_lake(spark, self.fs, lake)
-        logs.createOrReplaceTempView("logs")
-        self.schema = {"logs": spark_schema(logs)}
+        lake = lake.rstrip("/")
+        self.state_dir = (state or f"{lake}/{STATE_FOLDER}").rstrip("/")
+        files = list_lake(self.fs, lake)
+        wanted = state_hash(self.hash_parts(sql_dir, lake))
+        manifest_path = f"{self.state_dir}/manifest.json"
+        manifest = None
+        if not full and self.fs.exists(manifest_path):
+            manifest = parse_manifest(self.fs.read_text(manifest_path))
+            if manifest is None:
+                warn(f"{manifest_path} is not a manifest this job wrote; recomputing every day")
+        self.changed, removed, why = plan(manifest, files, wanted)
+        if full:
+            why = "--full"
+        if not quiet:
+            print(days_line(self.changed, len(files), why))
         declare_variables(spark, Filters().variables(visit_timeout_s))
-        src = self.sqlset.source_logs
-        source = spark.sql(self.translate(src))
-        self.small = lake_bytes(logs) < SMALL_LAKE_BYTES
+        self.schema: dict[str, dict[str, str]] = {}
+        read_bytes = sum(size for d in self.changed for _, size in files[d])
+        self.small = read_bytes < SMALL_LAKE_BYTES
         if self.small:
-            # A small lake: every rollup reads source_logs, so keep it in memory once; skip
-            # whole-stage code generation, which costs more than it saves on a few thousand
-            # rows per query (many small queries: compiling dominates); in local mode, one
-            # shuffle partition (adaptive execution still coalesces and splits as needed).
-            source = source.persist()
+            # Little to read: skip whole-stage code generation, which costs more than it
+            # saves on a few thousand rows per query (many small queries: compiling
+            # dominates); in local mode, one shuffle partition (adaptive execution still
+            # coalesces and splits as needed).
             spark.conf.set("spark.sql.codegen.wholeStage", "false")
             if self.fs.spark.sparkContext.master.startswith("local"):
                 spark.conf.set("spark.sql.shuffle.partitions", "1")
+        if why is None and not self.changed:
+            meta = manifest["rollups"]
+            for name in meta:
+                for d in removed:
+                    self.fs.delete(f"{self.state_dir}/rollups/{name}/day={d}")
+        else:
+            meta = self.recompute(lake, files, removed, everything=why is not None)
+        # Last: the state of every day now matches the lake's files it lists.
+        if os.environ.get("WEBLOG_SPARK_FAILPOINT") == "before-manifest":
+            # For the tests: die as a kill would, the changed days' state written, the
+            # manifest not (tests/spark_incremental.rs).
+            sys.stdout.flush()
+            print("weblog-spark: failpoint before-manifest: exiting", file=sys.stderr, flush=True)
+            os._exit(134)
+        self.fs.write_text(manifest_path, manifest_text(wanted, files, meta))
+        for f in self.rollups:
+            df = self.read_state(f.name, meta[f.name], list(files)).persist()
+            df.createOrReplaceTempView(f"rollup_{f.name}")
+            self.schema[f"rollup_{f.name}"] = spark_schema(df)
+
+    def hash_parts(self, sql_dir: Path, lake: str) -> list[tuple[str, str]]:
+        """What the rollups' rows depend on besides the lake's rows: their SQL, the macros,
+        lib/source_logs.sql, the visit timeout, the translator, the reader and the schema."""
+        here = Path(__file__).resolve().parent
+        parts = [(f"rollups/{f.name}", f.sql) for f in self.rollups]
+        parts += [
+            ("lib/source_logs", self.sqlset.source_logs.sql),
+            ("lib/macros", (sql_dir / "lib" / "macros.sql").read_text(encoding="utf-8")),
+            ("visit_timeout_s", repr(float(self.visit_timeout_s))),
+            ("translate.py", (here / "translate.py").read_text(encoding="utf-8")),
+            ("lake.py", (here / "lake.py").read_text(encoding="utf-8")),
+            ("_weblog_schema.json", read_schema_text(self.fs, lake)),
+        ]
+        return parts
+
+    def recompute(self, lake: str, files: dict, removed: list[str], everything: bool) -> dict:
+        """The rollups of the changed days, from those days' files alone, written to the
+        state (their old folders and those of days gone from the lake removed first).
+        Returns each rollup's schema and columns, for the manifest."""
+        logs = read_lake(self.spark, self.fs, lake, files, days=set(self.changed))
+        logs.createOrReplaceTempView("logs")
+        self.schema["logs"] = spark_schema(logs)
+        source = self.spark.sql(self.translate(self.sqlset.source_logs))
+        if self.small:
+            source = source.persist()  # every rollup reads it: keep it in memory once
         source.createOrReplaceTempView("source_logs")
-        self.schema["source_logs"] = spark_schema(spark.table("source_logs"))
+        self.schema["source_logs"] = spark_schema(self.spark.table("source_logs"))
+        meta, computed = {}, []
         for f in self.rollups:
             df = self.sql(f)
             if "day" not in [c.lower() for c in df.columns]:
@@ -190,6 +244,48 @@ class Job:
             df = df.persist()
             df.createOrReplaceTempView(f"rollup_{f.name}")
             self.schema[f"rollup_{f.name}"] = spark_schema(df)
+            meta[f.name] = {"schema": df.schema.json(), "columns": df.columns}
+            computed.append((f, df))
+
+        def write(item) -> None:
+            f, df = item
+            base = f"{self.state_dir}/rollups/{f.name}"
+            if everything:
+                self.fs.delete(base)
+            else:
+                for d in self.changed + removed:
+                    self.fs.delete(f"{base}/day={d}")
+            if not self.changed:
+                return
+            try:
+                (df.repartition("day").write.mode("append").option("compression", "zstd")
+                 .partitionBy("day").parquet(base))
+            except SPARK_ERRORS as e:  # the query fails only now, when it runs: the file
+                raise JobError(f"{f.origin}: {one_line(e)}") from None
+
+        with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
+            list(pool.map(write, computed))
+        for _, df in computed:
+            df.unpersist()
+        source.unpersist()
+        return meta
+
+    def read_state(self, name: str, meta: dict, days: list[str]):
+        """Rollup `name` from the state, the lake's days only (a folder of a day not in the
+        manifest is what a killed run left, and is not read)."""
+        import datetime as dt
+
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StructType
+
+        schema = StructType.fromJson(json.loads(meta["schema"]))
+        base = f"{self.state_dir}/rollups/{name}"
+        if not days or not self.fs.exists(base):
+            df = self.spark.createDataFrame([], schema)
+        else:
+            df = (self.spark.read.schema(schema).option("basePath", base).parquet(base)
+                  .where(F.col("day").isin([dt.date.fromisoformat(d) for d in days])))
+        return df.select([F.col(f"`{c}`") for c in meta["columns"]])
 
     def translate(self, f: SqlFile) -> str:
         if f.origin not in self._translated:  # the SQL does not depend on the filters

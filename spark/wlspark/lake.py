@@ -1,8 +1,8 @@
 """The shared lake: `LAKE/_weblog_schema.json` and the Hive-partitioned
 `LAKE/logs/day=…/host=…/*.parquet` (spark/README.md, "The lake").
 
-`lake_ddl` (the schema file -> Spark DDL) and `local_lake_is_small` need no JVM;
-`read_lake` takes a SparkSession."""
+`lake_ddl` (the schema file -> Spark DDL), the reader rule (`parse_name`, `live_names`) and
+`local_lake_is_small` need no JVM; `list_lake` and `read_lake` take a wlspark.fs.Fs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import JobError
@@ -44,6 +45,76 @@ PARTITIONS = (("day", "DATE"), ("host", "STRING"))
 #: per query; at 128 MB it also caught a 2 M-row lake (59 MB), which then ran C1-compiled,
 #: without code generation, on one shuffle partition: 495 s (bench/NOTES.md).
 SMALL_LAKE_BYTES = 8 * 1024 * 1024
+
+
+#: A compacted file (src/export/lake_compact.rs): `part-<host>-<warehouse>-c<lo>-<hi>.parquet`,
+#: its prefix ending in the warehouse's id (12 hex digits); any other `part-<P>-<seq>.parquet`.
+COMPACTED_RE = re.compile(r"^part-(.+-[0-9a-f]{12})-c([0-9]+)-([0-9]+)\.parquet$")
+PLAIN_RE = re.compile(r"^part-(.+)-([0-9]+)\.parquet$")
+
+
+@dataclass(frozen=True)
+class LakeName:
+    """A lake data file's name as the reader rule reads it: its prefix (host and warehouse),
+    the range of batches it holds, and whether it is a compacted file."""
+    name: str
+    prefix: str
+    lo: int
+    hi: int
+    compacted: bool
+
+
+def parse_name(name: str) -> LakeName | None:
+    """`part-P-<seq>.parquet` or `part-P-c<lo>-<hi>.parquet`; None for any other name."""
+    m = COMPACTED_RE.match(name)
+    if m and int(m[2]) <= int(m[3]):
+        return LakeName(name, m[1], int(m[2]), int(m[3]), True)
+    m = PLAIN_RE.match(name)
+    if m:
+        return LakeName(name, m[1], int(m[2]), int(m[2]), False)
+    return None
+
+
+def supersedes(b: LakeName, a: LakeName) -> bool:
+    """The reader rule: within one partition, a compacted file supersedes every other file of
+    its prefix whose batch range lies within its own (a larger range wins)."""
+    return (b.compacted and b.name != a.name and b.prefix == a.prefix
+            and b.lo <= a.lo and a.hi <= b.hi)
+
+
+def live_names(names: list[str]) -> list[str]:
+    """The names of one partition's files a reader reads: those no compacted file of the same
+    partition supersedes (names the rule does not know are read as they are)."""
+    parsed = [parse_name(n) for n in names]
+    known = [p for p in parsed if p is not None]
+    return [n for n, p in zip(names, parsed)
+            if p is None or not any(supersedes(b, p) for b in known)]
+
+
+def hidden(name: str) -> bool:
+    """Names Spark, Hive and weblog never read as data: temporary and side files."""
+    return name.startswith((".", "_"))
+
+
+def list_lake(fs, lake: str) -> dict[str, list[tuple[str, int]]]:
+    """The lake's data files a reader reads, by day: `{day: [("host=H/<name>", size), …]}`,
+    with the reader rule applied per partition. One listing per folder (`fs`: wlspark.fs.Fs)."""
+    logs = f"{lake.rstrip('/')}/logs"
+    out: dict[str, list[tuple[str, int]]] = {}
+    if not fs.exists(logs):
+        return out
+    for day_dir, is_dir, _ in fs.list_status(logs):
+        if not is_dir or hidden(day_dir) or not day_dir.startswith("day="):
+            continue
+        day = day_dir[len("day="):]
+        for host_dir, is_dir, _ in fs.list_status(f"{logs}/{day_dir}"):
+            if not is_dir or hidden(host_dir):
+                continue
+            files = {n: size for n, d, size in fs.list_status(f"{logs}/{day_dir}/{host_dir}")
+                     if not d and not hidden(n)}
+            for n in live_names(sorted(files)):
+                out.setdefault(day, []).append((f"{host_dir}/{n}", files[n]))
+    return {d: sorted(f) for d, f in sorted(out.items())}
 
 
 def local_lake_is_small(lake: str) -> bool:
@@ -100,10 +171,21 @@ def lake_ddl(meta, schema_path: str) -> list[str] | None:
     return ddl + [f"`{n}` {t}" for n, t in PARTITIONS]
 
 
-def read_lake(spark, fs, lake: str):
+def read_schema_text(fs, lake: str) -> str:
+    """LAKE/_weblog_schema.json's text (JobError when the lake has none)."""
+    schema_path = f"{lake.rstrip('/')}/_weblog_schema.json"
+    if not fs.exists(schema_path):
+        raise JobError(f"{schema_path} not found: {lake} is not a weblog lake")
+    return fs.read_text(schema_path)
+
+
+def read_lake(spark, fs, lake: str, files: dict[str, list[tuple[str, int]]] | None = None,
+              days=None):
     """The lake's rows as a DataFrame: `day` DATE and `host` STRING from the partition
     path; every other column by name, typed by _weblog_schema.json (a file lacking a column
-    reads it as NULL; columns the schema does not list are ignored). `fs` is a wlspark.fs.Fs."""
+    reads it as NULL; columns the schema does not list are ignored). `fs` is a wlspark.fs.Fs.
+    Only the files the reader rule leaves (`files`: list_lake's answer, listed now if not
+    given), of `days` only when given."""
     lake = lake.rstrip("/")
     schema_path = f"{lake}/_weblog_schema.json"
     if not fs.exists(schema_path):
@@ -114,13 +196,19 @@ def read_lake(spark, fs, lake: str):
         raise JobError(f"{schema_path}: not valid JSON ({e})") from None
     ddl = lake_ddl(meta, schema_path)
     logs = f"{lake}/logs"
+    if files is None:
+        files = list_lake(fs, lake)
+    paths = [f"{logs}/day={d}/{rel}" for d, day_files in files.items()
+             if days is None or d in days for rel, _ in day_files]
     reader = spark.read.option("basePath", logs)
     if ddl is not None:
         reader = reader.schema(", ".join(ddl))
-        if not fs.exists(logs):
+        if not paths:
             return spark.createDataFrame([], ", ".join(ddl))
-        return reader.parquet(logs)
+        return reader.parquet(*paths)
     print(f"weblog-spark: {schema_path} has types this job does not know; inferring the "
           "schema from the files", file=sys.stderr)
-    df = reader.option("mergeSchema", "true").parquet(logs)
+    if not paths:
+        raise JobError(f"{logs}: no data files, and {schema_path} gives no types to read none by")
+    df = reader.option("mergeSchema", "true").parquet(*paths)
     return df.withColumn("day", df["day"].cast("date")).withColumn("host", df["host"].cast("string"))

@@ -4,6 +4,8 @@
 //! (which Spark, Hive and Trino never list), synced, renamed into place, and only then is
 //! the batch marked exported in the warehouse. A crash in between makes the next run write
 //! the same rows to the same names again: each file is whole, and no row is in two files.
+//! Then the finished days' files are compacted to one per (day, host) ([`super::lake_compact`],
+//! with the reader rule that keeps every row read once while it happens).
 
 use std::path::Path;
 
@@ -20,7 +22,7 @@ pub const LAKE_SCHEMA_VERSION: i64 = 1;
 
 /// The lake's columns: the user-visible columns of `logs`, in portable types (timestamps
 /// as UTC instants, no unsigned integers). `day` and `host` are the partition folders.
-const COLUMNS: &[(&str, &str, &str)] = &[
+pub(super) const COLUMNS: &[(&str, &str, &str)] = &[
     ("raw_log", "raw_log", "string"),
     ("remote_addr", "remote_addr", "string"),
     ("client_addr", "client_addr", "string"),
@@ -208,6 +210,15 @@ fn export_batches(wh: &Warehouse, lake: &Path, summary: &mut LakeSummary) -> Res
         summary.batches += 1;
         summary.files += written;
         summary.rows += wh.batch_rows(seq)?;
+    }
+    // Finished days: one file per (day, host) of this warehouse (lake_compact.rs).
+    let compacted = super::lake_compact::compact(wh, lake, &warehouse, summary.mark)?;
+    if compacted.written + compacted.removed > 0 {
+        tracing::info!(
+            written = compacted.written,
+            removed = compacted.removed,
+            "lake: finished days compacted"
+        );
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use duckdb::Connection;
 
 pub mod lake;
+pub mod lake_compact;
 
 use crate::error::{Error, ErrorKind, Result, one_line};
 use crate::sql_text::string_literal;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mmdb;
+pub mod outputs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
