@@ -127,6 +127,7 @@ fn pass(
     // load stage was 20% shorter but the run was not: the parser lost its core), except for
     // the last batch, beside which nothing is parsed. DuckDB loads within a small memory
     // limit (see `Warehouse::loading`), the SQL stages within the run's.
+    wh.set_reject_window(opts.retention.checkpoints);
     wh.loading(true)?;
     let (files_read, loaded) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Sealed>(0);

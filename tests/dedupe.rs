@@ -211,3 +211,48 @@ fn rows_stored_before_line_hashes_are_still_found() {
         "rows stored since the upgrade have hashes"
     );
 }
+
+/// A line set aside again is not stored twice while an earlier copy was stored within the
+/// checkpoint retention (the window in which a file can be read again); older rejects are
+/// not looked at.
+#[test]
+fn rejects_are_looked_up_within_the_checkpoint_retention() {
+    let env = Env::new();
+    let ok: Vec<String> = lines(10)
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let bad = "this is not a log line".to_string();
+    write(&env, "a.log", &[ok[0].clone(), bad.clone()]);
+    env.run(&[]);
+    assert_eq!(env.count("SELECT count(*) FROM rejects"), 1);
+    write(&env, "b.log", &[ok[1].clone(), bad.clone()]);
+    let summary = env.run(&[]);
+    assert_eq!(num(&summary, "rejected"), 1, "{summary}");
+    assert_eq!(
+        env.count("SELECT count(*) FROM rejects"),
+        1,
+        "the same line once"
+    );
+    {
+        // The stored reject set aside two hours ago.
+        let conn = duckdb::Connection::open(env.db_path()).unwrap();
+        conn.execute_batch("UPDATE rejects SET ingested_at = ingested_at - INTERVAL 2 HOUR")
+            .unwrap();
+    }
+    write(&env, "c.log", &[ok[2].clone(), bad.clone()]);
+    env.run(&["--checkpoint-retention", "3h"]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM rejects"),
+        1,
+        "within 3 hours"
+    );
+    write(&env, "d.log", &[ok[3].clone(), bad]);
+    env.run(&["--checkpoint-retention", "1h"]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM rejects"),
+        2,
+        "a reject older than the retention is not looked at"
+    );
+}

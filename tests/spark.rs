@@ -9,6 +9,8 @@
 //! (`local[2]`), from the venv `make spark-env` installs.
 
 mod common;
+#[path = "spark/incremental.rs"]
+mod incremental;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

@@ -284,13 +284,25 @@ impl Warehouse {
                     v.table
                 ))
                 .map_err(|e| other("cannot insert into rejects", e))?;
+                // Compared with the rejects stored within the checkpoint retention only: a
+                // line is read again while its file's checkpoint is kept (a rotation's copy,
+                // a replaced file), so older rejects cannot repeat it, and `ingested_at`
+                // grows with the table: DuckDB skips the older row groups by their min/max.
+                let recent = match self.reject_window {
+                    Some(window) => format!(
+                        "AND s.ingested_at >= current_timestamp - INTERVAL {} SECOND",
+                        window.as_secs()
+                    ),
+                    None => String::new(),
+                };
                 committed.rejects = sql
-                    .execute(
+                    .execute(&format!(
                         "INSERT INTO rejects BY NAME SELECT * FROM weblog_new_rejects b
                          WHERE NOT EXISTS (SELECT 1 FROM rejects s
                                            WHERE s.line_hash IN (SELECT line_hash FROM weblog_new_rejects)
+                                             {recent}
                                              AND s.line_hash = b.line_hash AND s.raw_line = b.raw_line)",
-                    )
+                    ))
                     .map_err(|e| other("cannot insert into rejects", e))?;
                 sql.execute("DROP TABLE weblog_new_rejects")
                     .map_err(|e| other("cannot insert into rejects", e))?;

@@ -44,6 +44,9 @@ pub struct Warehouse {
     /// This run masks addresses (`--anonymize-ip`): a stored row is the same line as a batch
     /// row by line hash and time, its raw line being masked (see `commit`).
     anonymized: bool,
+    /// How far back a reject is looked for before a line is set aside again (the checkpoint
+    /// retention; None: all of them).
+    reject_window: Option<std::time::Duration>,
 }
 
 /// DuckDB's memory limit while loading, when the run's is higher. Appending needs little
@@ -98,6 +101,7 @@ impl Warehouse {
             stored_version: SCHEMA_VERSION,
             memory_limit: memory_limit.to_string(),
             anonymized: false,
+            reject_window: None,
         };
         // The value was checked by the command line's parser; DuckDB has the last word.
         let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
@@ -148,6 +152,7 @@ impl Warehouse {
             stored_version: SCHEMA_VERSION,
             memory_limit: String::new(),
             anonymized: false,
+            reject_window: None,
         })
     }
 
@@ -185,6 +190,12 @@ impl Warehouse {
                 format!("cannot set DuckDB up for loading: {e}"),
             )
         })
+    }
+
+    /// Look for a batch's rejects among those stored within `window` (the checkpoint
+    /// retention) only.
+    pub fn set_reject_window(&mut self, window: Option<std::time::Duration>) {
+        self.reject_window = window;
     }
 
     /// All DuckDB threads for the last batch, beside which nothing is parsed (the memory

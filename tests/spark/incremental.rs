@@ -3,15 +3,14 @@
 //! late rows for one old day and the job runs again, killed after writing that day's state
 //! but before its manifest, then again: it says it recomputed that day only, and its outputs
 //! equal one weblog's over both hosts' logs; a run with nothing new recomputes no day and
-//! still writes the same outputs. Spark runs for real (`local[2]`).
-
-mod common;
+//! still writes the same outputs. Spark runs for real (`local[2]`). A module of the `spark`
+//! test binary, so that its jobs run beside the other Spark test's.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::outputs::assert_same_outputs;
-use common::*;
+use crate::common::outputs::assert_same_outputs;
+use crate::common::*;
 
 const HOSTS: [&str; 2] = ["web-1", "web-2"];
 const LATE_DAY: &str = "2026-11-02";
