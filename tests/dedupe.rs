@@ -76,14 +76,7 @@ fn interleaved_files_and_copies_store_each_line_once() {
         );
         expected.extend(file.iter().cloned());
     }
-    assert_eq!(
-        env.stored_lines().into_iter().collect::<BTreeSet<_>>(),
-        expected
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM logs") as usize,
-        expected.len()
-    );
+    env.assert_stored_exactly(&expected);
 
     // One file's lines again in another file, after a new first line (a file starting like
     // a known one is that file, moved: it would be read on from its checkpoint).
@@ -117,14 +110,7 @@ fn interleaved_files_and_copies_store_each_line_once() {
     let summary = env.run(&[]);
     assert_eq!(num(&summary, "inserted"), 4, "{summary}");
     expected.extend(new.iter().cloned());
-    assert_eq!(
-        env.stored_lines().into_iter().collect::<BTreeSet<_>>(),
-        expected
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM logs") as usize,
-        expected.len()
-    );
+    env.assert_stored_exactly(&expected);
 
     // The same lines logged by another server are that server's rows.
     for k in 0..4 {
@@ -196,14 +182,7 @@ fn rows_stored_before_line_hashes_are_still_found() {
     assert_eq!(num(&summary, "inserted"), 1, "{summary}");
     assert_eq!(num(&summary, "duplicates") as usize, all.len(), "{summary}");
     let expected: BTreeSet<String> = again.into_iter().chain([head.clone()]).collect();
-    assert_eq!(
-        env.stored_lines().into_iter().collect::<BTreeSet<_>>(),
-        expected
-    );
-    assert_eq!(
-        env.count("SELECT count(*) FROM logs") as usize,
-        expected.len()
-    );
+    env.assert_stored_exactly(&expected);
     let hashed = env.count("SELECT count(*) FROM logs WHERE line_hash IS NOT NULL");
     assert_eq!(
         hashed as usize,

@@ -276,22 +276,9 @@ fn a_compaction_killed_after_its_rename_is_completed_by_the_next_run() {
     }
     assert!(aborted >= 2, "{aborted} runs killed in a compaction");
     // No temporary file is left behind.
-    let stray: Vec<PathBuf> = walk(&lake.join("logs"))
+    let stray: Vec<PathBuf> = files_under(&lake.join("logs"))
         .into_iter()
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .collect();
     assert!(stray.is_empty(), "{stray:?}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Env, num};
+use common::{Env, files_under, num};
 
 /// Visitors' addresses as the lines write them; none may survive anonymisation.
 const ADDRESSES: &[&str] = &[
@@ -102,7 +102,7 @@ fn everything_as_text(env: &Env, parquet_dirs: &[&Path]) -> String {
     let mem = duckdb::Connection::open_in_memory().unwrap();
     let mut parquet = 0;
     for dir in parquet_dirs {
-        for path in walk(dir) {
+        for path in files_under(dir) {
             if path.extension().is_some_and(|e| e == "parquet") {
                 text.push_str(&dump(&mem, format!("read_parquet('{}')", path.display())));
                 parquet += 1;
@@ -113,19 +113,6 @@ fn everything_as_text(env: &Env, parquet_dirs: &[&Path]) -> String {
     }
     assert!(parquet > 20, "outputs and lake files were read ({parquet})");
     text
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// The forms an address can be written in (IPv6 compressed or not).

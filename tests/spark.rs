@@ -77,7 +77,7 @@ fn vhost_and_time(line: &str) -> Option<(String, f64)> {
 }
 
 /// The venv's Python with PySpark, if `make spark-env` made it.
-fn spark_python() -> Option<PathBuf> {
+pub(crate) fn spark_python() -> Option<PathBuf> {
     venv_python("import pyspark, sqlglot")
 }
 
@@ -306,7 +306,10 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
             assert!(all_lines.insert(l.clone()), "a line on two hosts: {l}");
         }
     }
-    let names: Vec<String> = walk(&lake.join("logs"));
+    let names: Vec<String> = files_under(&lake.join("logs"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     assert!(
         names
             .iter()
@@ -498,17 +501,4 @@ fn three_hosts_one_lake_exactly_once_and_spark_equals_one_weblog() {
         fleet < per_host_sum,
         "visitors shared by hosts are counted once ({fleet} vs {per_host_sum})"
     );
-}
-
-fn walk(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p.file_name().unwrap().to_string_lossy().into_owned());
-        }
-    }
-    out
 }

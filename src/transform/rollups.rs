@@ -190,18 +190,8 @@ fn build_at_once(
             ))
             .map_err(fail)?;
             require_day(conn, &table, rollup)?;
-            let keys = match merge_spec(&rollup.sql, &rollup.origin)? {
-                Some(merge) if merge.has_keys() => create_keys_sql(
-                    conn,
-                    &rollup.name,
-                    &merge,
-                    &lib.source_logs.sql,
-                    &rollup.sql,
-                )
-                .map_err(fail)?,
-                _ => drop_keys_sql(&rollup.name),
-            };
-            conn.execute_batch(&keys).map_err(fail)?;
+            conn.execute_batch(&fresh_keys_sql(conn, rollup, lib)?)
+                .map_err(fail)?;
         }
         Ok(())
     };
@@ -318,17 +308,7 @@ fn rebuild(
         crate::failpoint::hit("during-rebuild");
     }
     // The key tables start again from the last day (the others' are built when needed).
-    let keys_swap = match merge_spec(&rollup.sql, &rollup.origin)?.filter(Merge::has_keys) {
-        Some(merge) => create_keys_sql(
-            conn,
-            &rollup.name,
-            &merge,
-            &lib.source_logs.sql,
-            &rollup.sql,
-        )
-        .map_err(fail)?,
-        None => drop_keys_sql(&rollup.name),
-    };
+    let keys_swap = fresh_keys_sql(conn, rollup, lib)?;
     conn.execute_batch(&format!(
         "BEGIN TRANSACTION;
          {keys_swap}
@@ -348,6 +328,22 @@ fn rebuild(
         days: total as u64,
         resumed_after: after.map(str::to_string),
     })
+}
+
+/// SQL that gives a rollup just (re)built its key tables, holding the last stored day's keys
+/// (the others' are built when needed), or drops them when it counts nothing distinct.
+fn fresh_keys_sql(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib) -> Result<String> {
+    match merge_spec(&rollup.sql, &rollup.origin)?.filter(Merge::has_keys) {
+        Some(merge) => create_keys_sql(
+            conn,
+            &rollup.name,
+            &merge,
+            &lib.source_logs.sql,
+            &rollup.sql,
+        )
+        .map_err(|e| sql_error(&rollup.origin, e)),
+        None => Ok(drop_keys_sql(&rollup.name)),
+    }
 }
 
 /// Whether `rollup` is folded (once a batch has been): not built in this run, and (a rollup built from another) its base folded too.

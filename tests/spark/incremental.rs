@@ -6,18 +6,15 @@
 //! still writes the same outputs. Spark runs for real (`local[2]`). A module of the `spark`
 //! test binary, so that its jobs run beside the other Spark test's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::common::outputs::assert_same_outputs;
 use crate::common::*;
+use crate::spark_python;
 
 const HOSTS: [&str; 2] = ["web-1", "web-2"];
 const LATE_DAY: &str = "2026-11-02";
-
-fn spark_python() -> Option<PathBuf> {
-    venv_python("import pyspark, sqlglot")
-}
 
 /// The job over `lake` into `out`; its stdout (the days line).
 fn spark_job(python: &Path, lake: &Path, out: &Path) -> String {
