@@ -53,3 +53,34 @@ fn a_new_warehouse_stores_raw_lines_with_zstd() {
         "raw_log takes {stored} bytes for {raw} bytes of log"
     );
 }
+
+/// A run killed while DuckDB was creating the database leaves an empty (or all-zero) file;
+/// the next run starts a new warehouse there instead of refusing it for ever. A file with
+/// content that is not a database is still refused, untouched.
+#[test]
+fn a_database_file_left_empty_by_a_killed_run_is_started_again() {
+    for size in [0usize, 4096, 12_288] {
+        let env = Env::new();
+        std::fs::copy(fixture("apache_logs"), env.logs().join("access.log")).unwrap();
+        std::fs::write(env.db_path(), vec![0u8; size]).unwrap();
+        let summary = env.run(&[]);
+        assert!(
+            common::num(&summary, "inserted") > 9_000,
+            "{size}: {summary}"
+        );
+    }
+    let env = Env::new();
+    std::fs::copy(fixture("apache_logs"), env.logs().join("access.log")).unwrap();
+    std::fs::write(env.db_path(), b"not a database\0\0\0").unwrap();
+    let out = env.weblog(
+        &env.run_args()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(!out.status.success());
+    assert_eq!(
+        std::fs::read(env.db_path()).unwrap(),
+        b"not a database\0\0\0"
+    );
+}

@@ -71,6 +71,7 @@ impl Warehouse {
         // process with the file open holds (an analyst's read-only connection too).
         let deadline = Instant::now().checked_add(wait);
         let lock = LockFile::acquire(path, wait)?;
+        remove_unborn(path);
         let mut pause = Duration::from_millis(50);
         let (db, conn, loader) = loop {
             match open_duckdb(path, false) {
@@ -204,6 +205,32 @@ impl Warehouse {
         self.conn
             .execute_batch("RESET threads")
             .map_err(|e| Error::new(ErrorKind::Failed, format!("cannot set DuckDB threads: {e}")))
+    }
+}
+
+/// Remove a database file that a run killed while DuckDB was creating it left empty or all
+/// zeros (DuckDB writes its headers, with their magic bytes, right after creating the file):
+/// it holds nothing, and DuckDB would refuse it as "not a valid DuckDB database file" on every
+/// later run. Anything else (a file with any non-zero byte) is left for DuckDB to judge.
+fn remove_unborn(path: &Path) {
+    const HEADERS: u64 = 3 * 4096;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let wal = path.with_extension(format!(
+        "{}.wal",
+        path.extension()
+            .map_or(String::new(), |e| e.to_string_lossy().into_owned())
+    ));
+    if !meta.is_file() || meta.len() > HEADERS || std::fs::metadata(&wal).is_ok_and(|w| w.len() > 0)
+    {
+        return;
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return;
+    };
+    if bytes.iter().all(|&b| b == 0) && std::fs::remove_file(path).is_ok() {
+        tracing::warn!(path = %path.display(), "removed an empty database file left by a killed run");
     }
 }
 
