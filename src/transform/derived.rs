@@ -61,8 +61,8 @@ pub(super) fn recompute_days(
                  SELECT * FROM \"rollup_{base}\" WHERE day IN ({days});
              CREATE OR REPLACE TEMP VIEW \"rollup_{base}\" AS SELECT * FROM weblog_base_days;
              DELETE FROM \"rollup_{name}\" WHERE day IN ({days});
-             INSERT INTO \"rollup_{name}\" BY NAME {query}\n;",
-            query = strip_sql(query)
+             INSERT INTO \"rollup_{name}\" BY NAME {query};",
+            query = super::layout::by_day(strip_sql(query))
         ))
         .map_err(|e| sql_error(origin, e));
     restore(conn, base).and(result)

@@ -34,7 +34,7 @@ pub(super) fn create_keys_sql(
          CREATE OR REPLACE TABLE \"{days}\" AS SELECT DISTINCT day FROM logs WHERE {last};",
         keys = keys_table(name),
         days = key_days_table(name),
-        rows = key_rows_sql(merge, query, false),
+        rows = super::layout::by_day(&key_rows_sql(merge, query, false)),
     ))
 }
 
@@ -161,7 +161,7 @@ pub(super) fn build_missing(
                  INSERT INTO \"{days_table}\" SELECT unnest([{days}]);
                  COMMIT;",
                 keys = keys_table(name),
-                rows = key_rows_sql(merge, query, false),
+                rows = super::layout::by_day(&key_rows_sql(merge, query, false)),
             ))
         };
         built().inspect_err(|_| {

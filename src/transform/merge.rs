@@ -19,6 +19,7 @@
 //! keys, a chance of about 3 in 100 million).
 
 use super::keys::{define_key_rows, key_days_table, key_rows_sql, keys_table};
+use super::layout::by_day;
 use super::{sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -309,7 +310,7 @@ fn fold_replace(conn: &Connection, f: &Fold) -> Result<()> {
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TEMP TABLE {new} AS SELECT * FROM weblog_after;
          DELETE FROM \"{table}\" t WHERE {of_the_addresses};
-         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_after;"
+         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_after ORDER BY day;"
     ))
     .map_err(|e| sql_error(f.origin, e))
 }
@@ -373,7 +374,7 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
             conn.execute_batch(&format!(
                 "INSERT INTO \"{keys_table}\" BY NAME {};
                  INSERT INTO \"{days_table}\" SELECT day FROM weblog_key_gap;",
-                key_rows_sql(m, f.query, false)
+                by_day(&key_rows_sql(m, f.query, false))
             ))
             .map_err(fail)?;
         }
@@ -425,7 +426,7 @@ fn fold_measures(conn: &Connection, f: &Fold) -> Result<()> {
                  LEFT JOIN (SELECT * FROM \"{keys_table}\" t WHERE {in_days}) t
                      ON {same_kb_t} AND kb.weblog_visitor = t.weblog_visitor;
              INSERT INTO \"{keys_table}\" BY NAME
-                 SELECT * EXCLUDE (weblog_stored) FROM weblog_kmerged WHERE NOT weblog_stored;
+                 SELECT * EXCLUDE (weblog_stored) FROM weblog_kmerged WHERE NOT weblog_stored ORDER BY day;
              UPDATE \"{keys_table}\" AS t SET {ored}
                  FROM weblog_kmerged kb
                  WHERE kb.weblog_stored AND ({gains}) AND {in_days}
@@ -513,7 +514,7 @@ pub(super) fn merge_delta(
              LEFT JOIN (SELECT *, true AS weblog_present FROM \"{table}\" t WHERE {in_days}) t ON {at};
          DELETE FROM \"{table}\" t WHERE {in_days}
              AND EXISTS (SELECT 1 FROM weblog_delta a WHERE {at});
-         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_merged {kept};",
+         INSERT INTO \"{table}\" BY NAME SELECT * FROM weblog_merged {kept} ORDER BY day;",
         select = select.join(", "),
     ))
     .map_err(|e| sql_error(f.origin, e))

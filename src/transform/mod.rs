@@ -19,6 +19,7 @@
 
 mod derived;
 mod keys;
+mod layout;
 mod merge;
 mod outputs;
 mod rollups;

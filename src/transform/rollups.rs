@@ -6,6 +6,7 @@ use super::derived;
 use super::keys::{
     self, create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table,
 };
+use super::layout::{by_day, sort_once};
 use super::merge::{self, Fold, Merge, merge_spec, without_merge_line};
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
@@ -72,6 +73,7 @@ pub fn refresh_rollups(
         ),
         None => own_hash(r),
     };
+    sort_once(conn)?;
     let (hashes, tables) = rollup_state(conn)?;
     let mut stale: Vec<&SqlOutput> = Vec::new();
     for &r in rollups {
@@ -181,10 +183,10 @@ fn build_at_once(
             let table = format!("rollup_{}", rollup.name);
             conn.execute_batch(&format!(
                 "DROP TABLE IF EXISTS \"{table}__rebuild\";
-                 CREATE OR REPLACE TABLE \"{table}\" AS {query}\n;
+                 CREATE OR REPLACE TABLE \"{table}\" AS {query};
                  INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
                  DELETE FROM weblog_meta WHERE key = 'rollup_rebuild:{name}';",
-                query = strip_sql(&rollup.sql),
+                query = by_day(strip_sql(&rollup.sql)),
                 name = rollup.name,
                 hash = hash(rollup)
             ))
@@ -227,6 +229,7 @@ fn rebuild(
     let marker = format!("rollup_rebuild:{}", rollup.name);
     let source = strip_sql(&lib.source_logs.sql);
     let query = strip_sql(&rollup.sql);
+    let ordered = by_day(query);
     let state: Option<String> = conn
         .query_row(
             "SELECT max(value) FROM weblog_meta WHERE key = ?",
@@ -289,7 +292,7 @@ fn rebuild(
             "BEGIN TRANSACTION;
              CREATE OR REPLACE TEMP VIEW source_logs AS SELECT * FROM ({source}\n) AS everything
                  WHERE day BETWEEN DATE '{first}' AND DATE '{last}';
-             INSERT INTO \"{building}\" BY NAME {query}\n;
+             INSERT INTO \"{building}\" BY NAME {ordered};
              INSERT OR REPLACE INTO weblog_meta VALUES ('{marker}', '{hash} {last}');
              COMMIT;"
         ))
@@ -539,8 +542,9 @@ fn refresh_in_transaction(
             "CREATE OR REPLACE TEMP VIEW source_logs AS
                  SELECT * FROM ({source}\n) AS everything {in_days};
              DELETE FROM \"{table}\" WHERE day IN ({days});
-             INSERT INTO \"{table}\" BY NAME {query}\n;
-             {keys}"
+             INSERT INTO \"{table}\" BY NAME {ordered};
+             {keys}",
+            ordered = by_day(query)
         ))
         .map_err(|e| sql_error(&rollup.origin, e))?;
         tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup");
