@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
-use crate::enrich::{AnonymizeIp, ClientResolver, Enricher, GeoIp};
+use crate::enrich::{AnonymizeIp, ClientResolver, DailySalts, Enricher, GeoIp, VisitorId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::export;
 use crate::load::Warehouse;
@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub client: ClientResolver,
     /// `--anonymize-ip`.
     pub anonymize_ip: AnonymizeIp,
+    /// `--visitor-id`.
+    pub visitor_id: VisitorId,
     pub db: PathBuf,
     pub sql: PathBuf,
     pub out: PathBuf,
@@ -105,6 +107,12 @@ fn pass(
     if let Some(change) = wh.record_anonymize_ip(opts.anonymize_ip)? {
         summary.warnings.push(change);
     }
+    if let Some(change) = wh.record_visitor_id(opts.visitor_id)? {
+        summary.warnings.push(change);
+    }
+    if opts.visitor_id == VisitorId::Hashed {
+        enricher = enricher.with_salts(DailySalts::new(wh.visitor_salts()?));
+    }
     let stored = wh.checkpoints()?;
     let last = wh.last_ingested_at_us()?;
     // Every file identified before any is read: the order of reading depends on it.
@@ -163,6 +171,7 @@ fn pass(
         .warnings
         .extend(file_summaries.iter().filter_map(|f| f.warning.clone()));
     summary.pruned = wh.prune(&opts.retention)?;
+    wh.forget_old_salts(chrono::Utc::now().date_naive())?;
     summary.files = file_summaries;
     summary.batches = loaded.batches;
     summary.stages_ms.read_parse = read_ms;

@@ -373,7 +373,7 @@ fn real_nginx_real_logrotate_every_line_once() {
                     .unwrap();
                 // Every other run is a kill candidate until two were killed (with ~8 runs a
                 // 1-in-3 draw left some test runs with no kill at all), then one in three.
-                if (killed < 2 && attempt % 2 == 0) || rng.below(3) == 0 {
+                if (killed < 2 && attempt.is_multiple_of(2)) || rng.below(3) == 0 {
                     std::thread::sleep(Duration::from_millis(rng.below(run_ms.max(50))));
                     let _ = run.kill();
                 }

@@ -7,7 +7,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Env, files_under, num};
+use common::leaks::{everything_as_text, forms};
+use common::{Env, num};
 
 /// Visitors' addresses as the lines write them; none may survive anonymisation.
 const ADDRESSES: &[&str] = &[
@@ -75,62 +76,6 @@ fn write_geoip(path: &Path) {
 }
 
 /// Every table of the warehouse and every Parquet file under `dir`, as CSV text.
-fn everything_as_text(env: &Env, parquet_dirs: &[&Path]) -> String {
-    let scratch = tempfile::tempdir().unwrap();
-    let conn = env.db();
-    let tables: Vec<String> = conn
-        .prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert!(tables.iter().any(|t| t == "logs") && tables.iter().any(|t| t == "rejects"));
-    let mut text = String::new();
-    let dump = |conn: &duckdb::Connection, from: String| -> String {
-        let csv = scratch.path().join("dump.csv");
-        conn.execute_batch(&format!(
-            "COPY (SELECT * FROM {from}) TO '{}' (HEADER)",
-            csv.display()
-        ))
-        .unwrap();
-        std::fs::read_to_string(&csv).unwrap()
-    };
-    for t in &tables {
-        text.push_str(&dump(&conn, format!("\"{t}\"")));
-    }
-    let mem = duckdb::Connection::open_in_memory().unwrap();
-    let mut parquet = 0;
-    for dir in parquet_dirs {
-        for path in files_under(dir) {
-            if path.extension().is_some_and(|e| e == "parquet") {
-                text.push_str(&dump(&mem, format!("read_parquet('{}')", path.display())));
-                parquet += 1;
-            } else if let Ok(s) = std::fs::read_to_string(&path) {
-                text.push_str(&s);
-            }
-        }
-    }
-    assert!(parquet > 20, "outputs and lake files were read ({parquet})");
-    text
-}
-
-/// The forms an address can be written in (IPv6 compressed or not).
-fn forms(addr: &str) -> Vec<String> {
-    let parsed: std::net::IpAddr = addr.parse().unwrap();
-    let mut v = vec![addr.to_string(), parsed.to_string()];
-    if let std::net::IpAddr::V6(a) = parsed {
-        v.push(
-            a.segments()
-                .iter()
-                .map(|s| format!("{s:x}"))
-                .collect::<Vec<_>>()
-                .join(":"),
-        );
-    }
-    v
-}
-
 #[test]
 fn with_anonymize_ip_high_no_original_address_is_written_anywhere() {
     let env = Env::new();

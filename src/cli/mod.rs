@@ -114,7 +114,13 @@ impl RunArgs {
         Ok(RunOptions {
             sources,
             client: crate::enrich::ClientResolver::new(self.client_ip, trusted),
-            anonymize_ip: self.anonymize_ip,
+            anonymize_ip: match (self.visitor_id, self.anonymize_ip) {
+                (crate::enrich::VisitorId::Hashed, crate::enrich::AnonymizeIp::Off) => {
+                    crate::enrich::AnonymizeIp::High
+                }
+                (_, level) => level,
+            },
+            visitor_id: self.visitor_id,
             db: self.db.clone(),
             sql: self.sql.clone(),
             out: self.out.clone(),
@@ -221,6 +227,12 @@ pub struct RunArgs {
     /// Recorded in the warehouse; rows stored before it was switched on keep theirs.
     #[arg(long, value_name = "LEVEL", value_enum, default_value = "off")]
     pub anonymize_ip: crate::enrich::AnonymizeIp,
+    /// How visitors are known: `address` (their client address, masked as --anonymize-ip
+    /// says) or `hashed` (a keyed hash of the address under a random salt drawn for each day
+    /// and deleted the day after: daily visitors and visits stay exact, no address is kept;
+    /// every other address is masked, at --anonymize-ip's level or `high` when that is off).
+    #[arg(long, value_name = "ID", value_enum, default_value = "address")]
+    pub visitor_id: crate::enrich::VisitorId,
     /// The DuckDB database (created if missing).
     #[arg(long, value_name = "PATH", default_value = "data/weblog.duckdb")]
     pub db: PathBuf,

@@ -8,6 +8,7 @@ pub mod anonymize;
 pub mod client;
 pub mod geo;
 mod ua;
+pub mod visitor_id;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ pub use anonymize::AnonymizeIp;
 pub use client::{ClientIp, ClientResolver};
 pub use geo::GeoIp;
 pub use ua::{UaClassifier, UaInfo};
+pub use visitor_id::{DailySalts, VisitorId};
 
 /// Distinct agents kept per generation (a classification costs ~20 µs; an entry ~300 bytes).
 const AGENTS_PER_GENERATION: usize = 20_000;
@@ -71,6 +73,8 @@ pub struct Enricher {
     countries: Bounded<Option<Arc<str>>>,
     client: ClientResolver,
     anonymize: AnonymizeIp,
+    /// `--visitor-id hashed`: the daily salts.
+    salts: Option<DailySalts>,
 }
 
 impl Enricher {
@@ -89,6 +93,7 @@ impl Enricher {
             countries: Bounded::new(addresses),
             client: ClientResolver::default(),
             anonymize: AnonymizeIp::Off,
+            salts: None,
         }
     }
 
@@ -101,6 +106,26 @@ impl Enricher {
 
     pub fn anonymize(&self) -> AnonymizeIp {
         self.anonymize
+    }
+
+    /// Key visitors by a salted hash of their address (see [`visitor_id`]).
+    pub fn with_salts(mut self, salts: DailySalts) -> Self {
+        self.salts = Some(salts);
+        self
+    }
+
+    /// What is stored as a row's client address: the address, or with `--visitor-id hashed`
+    /// its key for the row's day.
+    pub fn visitor_key(&mut self, day: i32, client: &str) -> Option<String> {
+        self.salts.as_mut().map(|s| s.key(day, client))
+    }
+
+    /// The daily salts drawn since the last call (for the batch that used them).
+    pub fn take_drawn_salts(&mut self) -> Vec<(i32, visitor_id::Salt)> {
+        self.salts
+            .as_mut()
+            .map(DailySalts::take_drawn)
+            .unwrap_or_default()
     }
 
     /// The visitor's address of a line (see [`client`]): a slice of one of the two.

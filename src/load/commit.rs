@@ -11,6 +11,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use super::raw::{ArrowScan, RawConnection};
 use super::{BUMP_DATA_VERSION, Warehouse};
+use crate::enrich::visitor_id::{Salt, salt_hex};
 use crate::error::{Error, ErrorKind, Result, one_line};
 use crate::parse::Sealed;
 use crate::source::Checkpoint;
@@ -41,6 +42,8 @@ struct Parts {
     maybe: DataFrame,
     overlap: Option<Overlap>,
     rejects: DataFrame,
+    /// Daily salts drawn for the batch's rows (`--visitor-id hashed`).
+    salts: Vec<(i32, Salt)>,
 }
 
 /// The stored rows a batch's time span overlaps.
@@ -62,6 +65,7 @@ impl Warehouse {
         let Sealed {
             mut parsed,
             checkpoints,
+            salts,
             ..
         } = sealed;
         let db = self.path.display().to_string();
@@ -109,6 +113,7 @@ impl Warehouse {
             maybe,
             overlap,
             rejects: std::mem::take(&mut parsed.rejects),
+            salts,
         };
         let ingested_at = parsed.ingested_at_us;
         let mut refused = HashMap::new();
@@ -306,6 +311,18 @@ impl Warehouse {
                     .map_err(|e| other("cannot insert into rejects", e))?;
                 sql.execute("DROP TABLE weblog_new_rejects")
                     .map_err(|e| other("cannot insert into rejects", e))?;
+            }
+            if !parts.salts.is_empty() {
+                let rows: Vec<String> = parts
+                    .salts
+                    .iter()
+                    .map(|(day, salt)| format!("(DATE '1970-01-01' + {day}, '{}')", salt_hex(salt)))
+                    .collect();
+                sql.execute(&format!(
+                    "INSERT OR IGNORE INTO visitor_salts VALUES {}",
+                    rows.join(", ")
+                ))
+                .map_err(|e| other("cannot store the daily salts", e))?;
             }
             if !checkpoints.is_empty() {
                 sql.execute(&upsert_checkpoints(checkpoints))

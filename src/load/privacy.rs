@@ -1,10 +1,15 @@
-//! What the warehouse records of its privacy settings: the `--anonymize-ip` level in force
-//! and since when (`weblog_meta`: `anonymize_ip`, `anonymize_ip_since`).
+//! What the warehouse records of its privacy settings: the `--anonymize-ip` level and the
+//! `--visitor-id` in force and since when (`weblog_meta`: `anonymize_ip`,
+//! `anonymize_ip_since`, `visitor_id`, `visitor_id_since`), and the daily salts of
+//! `--visitor-id hashed` (`visitor_salts`), each deleted once its day is over.
+
+use std::collections::HashMap;
 
 use duckdb::OptionalExt;
 
 use super::Warehouse;
-use crate::enrich::AnonymizeIp;
+use crate::enrich::visitor_id::{Salt, salt_from_hex};
+use crate::enrich::{AnonymizeIp, VisitorId};
 use crate::error::{Context, ErrorKind, Result};
 
 impl Warehouse {
@@ -58,5 +63,76 @@ impl Warehouse {
                 "--anonymize-ip off from this run on (it was {before}): new rows keep full addresses"
             )
         }))
+    }
+
+    /// Record the run's `--visitor-id`; when it changed (with rows stored), the warning
+    /// that says so: a day that has rows of both counts their visitors twice.
+    pub fn record_visitor_id(&mut self, id: VisitorId) -> Result<Option<String>> {
+        let what = || format!("cannot record --visitor-id in {}", self.path.display());
+        let recorded: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM weblog_meta WHERE key = 'visitor_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .context(ErrorKind::Data, what)?;
+        let before = recorded.as_deref().unwrap_or("address");
+        if before == id.name() {
+            return Ok(None);
+        }
+        let stored: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
+            .context(ErrorKind::Data, what)?;
+        self.conn
+            .execute_batch(&format!(
+                "BEGIN TRANSACTION;
+                 INSERT OR REPLACE INTO weblog_meta VALUES ('visitor_id', '{}'),
+                     ('visitor_id_since', strftime(now(), '%Y-%m-%dT%H:%M:%S%z'));
+                 COMMIT;",
+                id.name()
+            ))
+            .context(ErrorKind::Data, what)?;
+        Ok((stored > 0).then(|| {
+            format!(
+                "--visitor-id {} from this run on (it was {before}): the {stored} rows stored before keep their client addresses; a day with rows of both counts each visitor once per kind",
+                id.name()
+            )
+        }))
+    }
+
+    /// The daily salts kept (days since 1970-01-01).
+    pub fn visitor_salts(&self) -> Result<HashMap<i32, Salt>> {
+        let what = || format!("cannot read the daily salts of {}", self.path.display());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT (day - DATE '1970-01-01')::INTEGER, salt FROM visitor_salts")
+            .context(ErrorKind::Data, what)?;
+        let rows: Vec<(i32, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .context(ErrorKind::Data, what)?;
+        // A salt that does not read back is dropped: its day gets a new one.
+        Ok(rows
+            .into_iter()
+            .filter_map(|(day, text)| Some((day, salt_from_hex(&text)?)))
+            .collect())
+    }
+
+    /// Delete the salts of days that are over: older than the day before the newest stored
+    /// day, or than yesterday (UTC). Kept that long for lines that arrive late (a day's last
+    /// minutes read after midnight, a time zone ahead of UTC). Returns how many went.
+    pub fn forget_old_salts(&self, today_utc: chrono::NaiveDate) -> Result<usize> {
+        self.conn
+            .execute(
+                "DELETE FROM visitor_salts
+                 WHERE day < (SELECT max(day) FROM logs) - 1 OR day < ?::DATE - 1",
+                [today_utc.format("%Y-%m-%d").to_string()],
+            )
+            .context(ErrorKind::Data, || {
+                format!("cannot delete old daily salts in {}", self.path.display())
+            })
     }
 }

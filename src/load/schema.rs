@@ -15,7 +15,7 @@ use crate::sql_text::string_literal;
 /// rejects are deduplicated by line hash. 4: each row names its batch (`batch_id`);
 /// `collected_at` and `stream` of container-wrapped lines. 5: `line_hash` of each row (the
 /// anti-join's key; NULL for rows stored before it).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The meaning of a stored checkpoint (what head, marker and offset are), versioned apart
 /// from the tables: 2 = per-row head and marker lengths.
@@ -76,6 +76,8 @@ const TO_V4: &str = "
 /// What version 5 adds: each row's line hash. Older rows keep NULL (hashing them would read
 /// every stored line at the upgrade); the anti-join compares those by their raw line.
 const TO_V5: &str = "ALTER TABLE logs ADD COLUMN IF NOT EXISTS line_hash UBIGINT;";
+// Version 6 adds the `visitor_salts` table only: the upgrade's "missing tables" step (the
+// whole schema, each statement IF NOT EXISTS) creates it.
 const TO_V4_ROWS: &str = "
     UPDATE logs SET batch_id = b.seq FROM batches b
     WHERE logs.ingested_at = b.ingested_at AND logs.batch_id IS NULL;

@@ -110,6 +110,14 @@ CREATE TABLE IF NOT EXISTS rollup_pending (
     day DATE PRIMARY KEY
 );
 
+-- `--visitor-id hashed`: the random salt of each day whose client addresses are keyed by it,
+-- stored with the first rows it keyed and deleted once the day is over (never kept past it:
+-- without it no key can be linked to an address).
+CREATE TABLE IF NOT EXISTS visitor_salts (
+    day DATE PRIMARY KEY,
+    salt VARCHAR NOT NULL
+);
+
 -- One row per run (or watch pass) that got as far as opening the database; `error` is NULL
 -- when it succeeded, `summary` is its JSON summary (`weblog run --json`).
 CREATE TABLE IF NOT EXISTS runs (

@@ -28,6 +28,8 @@ pub struct Sealed {
     pub checkpoints: Vec<Checkpoint>,
     /// The run's last batch: no parsing goes on beside its commit.
     pub last: bool,
+    /// `--visitor-id hashed`: the daily salts drawn for this batch's rows, stored with them.
+    pub salts: Vec<(i32, crate::enrich::visitor_id::Salt)>,
 }
 
 /// What reading one file did.
@@ -194,10 +196,12 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         let parsed = builder.finish(ingested_at_us);
         let checkpoints = self.checkpoints.drain().map(|(_, c)| c).collect();
         let handing_over = Instant::now();
+        let salts = self.enricher.take_drawn_salts();
         let taken = (self.sink)(Sealed {
             parsed,
             checkpoints,
             last,
+            salts,
         });
         self.waited += handing_over.elapsed();
         taken

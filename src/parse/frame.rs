@@ -257,8 +257,14 @@ impl FrameBuilder {
                         parsed.remote_addr.as_deref(),
                         parsed.x_forwarded_for.as_deref(),
                     );
-                    let masked_client = client.map(|c| anonymize.mask_text(c));
-                    self.client_addr.push(masked_client.map(|c| match c {
+                    let stored_client = match client {
+                        Some(c) => match enricher.visitor_key(parsed.time.local_day, c) {
+                            Some(key) => Some(Cow::Owned(key)),
+                            None => Some(anonymize.mask_text(c)),
+                        },
+                        None => None,
+                    };
+                    self.client_addr.push(stored_client.map(|c| match c {
                         Cow::Borrowed(s) => cv.of_str(s),
                         Cow::Owned(s) => cv.of_owned(&s),
                     }));

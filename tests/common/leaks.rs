@@ -1,0 +1,63 @@
+//! Everything weblog wrote, as text, to look for what must not be there (addresses).
+
+use std::path::Path;
+
+use super::{Env, files_under};
+
+/// Every table of the warehouse and every file under `parquet_dirs` (Parquet read through
+/// DuckDB, other files as text), concatenated.
+pub fn everything_as_text(env: &Env, parquet_dirs: &[&Path]) -> String {
+    let scratch = tempfile::tempdir().unwrap();
+    let conn = env.db();
+    let tables: Vec<String> = conn
+        .prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(tables.iter().any(|t| t == "logs") && tables.iter().any(|t| t == "rejects"));
+    let mut text = String::new();
+    let dump = |conn: &duckdb::Connection, from: String| -> String {
+        let csv = scratch.path().join("dump.csv");
+        conn.execute_batch(&format!(
+            "COPY (SELECT * FROM {from}) TO '{}' (HEADER)",
+            csv.display()
+        ))
+        .unwrap();
+        std::fs::read_to_string(&csv).unwrap()
+    };
+    for t in &tables {
+        text.push_str(&dump(&conn, format!("\"{t}\"")));
+    }
+    let mem = duckdb::Connection::open_in_memory().unwrap();
+    let mut parquet = 0;
+    for dir in parquet_dirs {
+        for path in files_under(dir) {
+            if path.extension().is_some_and(|e| e == "parquet") {
+                text.push_str(&dump(&mem, format!("read_parquet('{}')", path.display())));
+                parquet += 1;
+            } else if let Ok(s) = std::fs::read_to_string(&path) {
+                text.push_str(&s);
+            }
+        }
+    }
+    assert!(parquet > 20, "outputs and lake files were read ({parquet})");
+    text
+}
+
+/// The forms an address can be written in (IPv6 compressed or not).
+pub fn forms(addr: &str) -> Vec<String> {
+    let parsed: std::net::IpAddr = addr.parse().unwrap();
+    let mut v = vec![addr.to_string(), parsed.to_string()];
+    if let std::net::IpAddr::V6(a) = parsed {
+        v.push(
+            a.segments()
+                .iter()
+                .map(|s| format!("{s:x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        );
+    }
+    v
+}
