@@ -160,3 +160,223 @@ fn file_names_with_quotes_and_sql_are_checkpointed_like_any_other() {
     assert_eq!(stored, path.display().to_string());
     assert_eq!(env.count("SELECT count(*) FROM logs"), 6);
 }
+
+/// A log format with the virtual host quoted, so a host can hold spaces and quotes.
+const VHOST_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$host""#;
+
+/// Path, referer, user agent and virtual host of each line, as the browser must show them.
+const MARKUP_FIELDS: [[&str; 4]; 3] = [
+    [
+        "/<script>alert(1)</script>",
+        "http://ref.example/<script>alert(1)</script>",
+        "Mozilla/5.0 <script>alert(1)</script>",
+        "<script>alert(1)</script>",
+    ],
+    [
+        "/\"><img src=x onerror=alert(1)>",
+        "http://\"><img src=x onerror=alert(1)>/",
+        "\"><img src=x onerror=alert(1)>",
+        "\"><img src=x onerror=alert(1)>",
+    ],
+    [
+        "/</script>&amp;",
+        "http://x.example/</script>&amp;",
+        "</script>&amp; agent",
+        "</script>&amp;",
+    ],
+];
+
+/// An output of every field as logged, its column names markup too.
+const RAW_FIELDS_SQL: &str = r#"SELECT request_path AS path, http_referer AS referer,
+    http_user_agent AS "<script>alert(1)</script>", vhost AS """><img src=x onerror=alert(1)>"
+FROM logs ORDER BY remote_addr
+"#;
+
+/// Runs after the report's own markup is parsed: what the browser made of it, as JSON in one
+/// console line (percent-encoded, so it stays one line whatever the text holds).
+const PROBE: &str = r#"<script>
+(() => {
+  const all = [...document.querySelectorAll('*')];
+  const texts = sel => [...document.querySelectorAll(sel)].map(e => e.textContent);
+  const probe = {
+    scripts: document.scripts.length,
+    tags: [...new Set(all.map(e => e.localName))].sort(),
+    attributes: [...new Set(all.flatMap(e => [...e.attributes].map(a => a.name)))].sort(),
+    header: texts('#table-raw_fields th'),
+    rows: [...document.querySelectorAll('#table-raw_fields tbody tr')]
+      .map(r => [...r.cells].map(c => c.textContent)),
+    vhosts: texts('#table-vhosts tbody td:nth-child(2)'),
+    site_titles: texts('#chart-vhosts svg title'),
+    page_titles: texts('#chart-top_pages svg title'),
+  };
+  console.log('PROBE ' + encodeURIComponent(JSON.stringify(probe)));
+})();
+</script>"#;
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn markup_in_paths_referers_agents_and_hosts_is_text_in_the_browser() {
+    let Some(bin) = common::chromium::find_chromium() else {
+        tool_missing(
+            "chromium not installed (no chromium, chromium-browser or google-chrome on PATH; \
+             `make chromium` installs Debian's package)",
+        );
+        return;
+    };
+    let env = Env::new();
+    let text: String = MARKUP_FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, [path, referer, agent, host])| {
+            // As nginx writes them: quotes inside fields escaped.
+            let esc = |s: &str| s.replace('"', "\\x22");
+            format!(
+                "10.7.7.{} - - [03/Nov/2026:10:0{i}:00 +0000] \"GET {} HTTP/1.1\" 200 512 \"{}\" \"{}\" \"{}\"\n",
+                i + 1,
+                esc(path),
+                esc(referer),
+                esc(agent),
+                esc(host)
+            )
+        })
+        .collect();
+    std::fs::write(env.logs().join("access.log"), text).unwrap();
+    let sql = env.path("sql");
+    copy_dir(&repo_sql(), &sql);
+    std::fs::write(sql.join("raw_fields.sql"), RAW_FIELDS_SQL).unwrap();
+    let mut args = env.run_args_with_sql(&sql);
+    args.extend(["--format".into(), VHOST_FORMAT.into()]);
+    let out = env.weblog(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out_dir = env.path("out");
+    let report = env.weblog(&["report", "--out", out_dir.to_str().unwrap()]);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let page = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    let lower = page.to_ascii_lowercase();
+    // (`onerror=` is there, as text inside escaped markup: the browser tells which.)
+    for live in ["<script", "</script", "<img"] {
+        assert!(!lower.contains(live), "{live} in the page's source");
+    }
+
+    let chromium = common::chromium::Chromium::new(bin);
+    // The same page with an alert trap first in <head> and the probe last in <body>.
+    let probed = out_dir.join("probed.html");
+    let head = page.find("<head>").unwrap() + "<head>".len();
+    let body_end = page.rfind("</body>").unwrap();
+    let trap = "<script>window.alert = () => console.log('ALERT-CALLED');</script>";
+    std::fs::write(
+        &probed,
+        format!(
+            "{}{trap}{}{PROBE}{}",
+            &page[..head],
+            &page[head..body_end],
+            &page[body_end..]
+        ),
+    )
+    .unwrap();
+    let run = chromium.run(&["--dump-dom".into()], &probed);
+    let line = run
+        .console
+        .iter()
+        .find(|l| l.contains("PROBE "))
+        .unwrap_or_else(|| {
+            panic!("the probe ran: {:?}", run.console);
+        });
+    assert_eq!(run.console.len(), 1, "console: {:?}", run.console);
+    let encoded = line.split("PROBE ").nth(1).unwrap();
+    let encoded = &encoded[..encoded.find('"').unwrap()];
+    let probe: serde_json::Value = serde_json::from_str(&percent_decode(encoded)).unwrap();
+    let strings = |key: &str| -> Vec<String> {
+        probe[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key} in {probe}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+
+    assert_eq!(
+        probe["scripts"], 2,
+        "only the trap and the probe are scripts"
+    );
+    let tags = strings("tags");
+    const REPORT_TAGS: &[&str] = &[
+        "html", "head", "meta", "title", "style", "body", "header", "main", "section", "footer",
+        "div", "span", "p", "h1", "h2", "h3", "strong", "br", "table", "thead", "tbody", "tr",
+        "th", "td", "svg", "g", "rect", "line", "polyline", "path", "text", "circle",
+    ];
+    for t in &tags {
+        assert!(
+            t == "script" || REPORT_TAGS.contains(&t.as_str()),
+            "<{t}> in the DOM"
+        );
+    }
+    for a in strings("attributes") {
+        assert!(
+            !a.starts_with("on") && !["src", "href", "srcdoc", "xlink:href"].contains(&a.as_str()),
+            "attribute {a} in the DOM"
+        );
+    }
+
+    // Each field, read back from the DOM, is the logged text itself.
+    assert_eq!(
+        strings("header"),
+        [
+            "path",
+            "referer",
+            "<script>alert(1)</script>",
+            "\"><img src=x onerror=alert(1)>"
+        ]
+    );
+    let rows: Vec<Vec<String>> = serde_json::from_value(probe["rows"].clone()).unwrap();
+    let expected: Vec<Vec<String>> = MARKUP_FIELDS
+        .iter()
+        .map(|r| r.iter().map(|s| s.to_string()).collect())
+        .collect();
+    assert_eq!(rows, expected);
+    let (vhosts, sites, pages) = (
+        strings("vhosts"),
+        strings("site_titles"),
+        strings("page_titles"),
+    );
+    for [path, _, _, host] in MARKUP_FIELDS {
+        assert!(vhosts.iter().any(|v| v == host), "{host} in {vhosts:?}");
+        assert!(sites.contains(&format!("{host}: 1")), "{host} in {sites:?}");
+        assert!(pages.contains(&format!("{path}: 1")), "{path} in {pages:?}");
+    }
+
+    // The page as it is (a script from the data would run here, with no trap: so last).
+    let dom = chromium.run(&["--dump-dom".into()], &out_dir.join("report.html"));
+    assert!(dom.console.is_empty(), "console: {:?}", dom.console);
+    let elements = common::chromium::dom_tags(&dom.stdout);
+    assert!(
+        elements.contains("svg") && elements.contains("td"),
+        "{elements:?}"
+    );
+    for bad in ["script", "img"] {
+        assert!(!elements.contains(bad), "<{bad}> in the DOM: {elements:?}");
+    }
+}

@@ -1,11 +1,11 @@
-//! The page's charts and headline figures, one function per card. Labels from the data
-//! reach the page through `escape` only (inside `svg` and `html`, or here).
+//! The page's charts and headline figures, one function per card; a card whose output (or
+//! the columns it needs) is missing is `None` and left out.
 
-use std::fmt::Write as _;
+use maud::{Markup, html};
 
 use super::Output;
 use super::html::{self, AMBER, BLUE, GREEN, INDIGO, RED, SKY, SLATE, TEAL, VIOLET};
-use super::html::{bytes, count, escape, group, legend, percent};
+use super::html::{Text, bytes, count, group, legend, percent};
 use super::svg::{self, Bar, Series, ShareRow, XChart};
 
 /// Bars in a ranking chart.
@@ -51,23 +51,9 @@ impl Daily {
 }
 
 /// The chart cards, each only when its output (and the columns it needs) exists.
-pub fn grid<'a>(h: &mut String, daily: Option<&Daily>, get: &dyn Fn(&str) -> Option<&'a Output>) {
-    h.push_str("<section class=\"grid\">");
-    if let Some(d) = daily {
-        daily_cards(h, d);
-    }
-    if let Some(o) = get("hourly_traffic") {
-        hourly_card(h, o);
-    }
-    if let Some(d) = daily {
-        humans_card(h, d);
-    }
-    if let Some(o) = get("status_codes") {
-        status_card(h, o);
-    }
-    match get("browser_counts") {
+pub fn grid<'a>(daily: Option<&Daily>, get: &dyn Fn(&str) -> Option<&'a Output>) -> Markup {
+    let browsers = match get("browser_counts") {
         Some(o) => ranking(
-            h,
             Some(o),
             "browser",
             "Browsers",
@@ -75,83 +61,84 @@ pub fn grid<'a>(h: &mut String, daily: Option<&Daily>, get: &dyn Fn(&str) -> Opt
             BLUE,
         ),
         None => ranking(
-            h,
             get("browser_counts_simple"),
             "browser",
             "Browsers",
             "Requests by browser family, bots included",
             BLUE,
         ),
-    }
-    ranking(
-        h,
-        get("top_pages"),
-        "path",
-        "Top pages",
-        "Requests per page, static files excluded",
-        INDIGO,
-    );
-    if let Some(o) = get("countries").filter(|o| has_countries(o)) {
+    };
+    let cards = [
+        daily.map(daily_cards),
+        get("hourly_traffic").and_then(hourly_card),
+        daily.and_then(humans_card),
+        get("status_codes").and_then(status_card),
+        browsers,
         ranking(
-            h,
-            Some(o),
+            get("top_pages"),
+            "path",
+            "Top pages",
+            "Requests per page, static files excluded",
+            INDIGO,
+        ),
+        ranking(
+            get("countries").filter(|o| has_countries(o)),
             "country_code",
             "Countries",
             "Requests by client country (GeoIP)",
             TEAL,
-        );
+        ),
+        ranking(
+            get("referrers"),
+            "site",
+            "Referrers",
+            "Requests by referring site",
+            VIOLET,
+        ),
+        ranking(
+            get("bots"),
+            "crawler",
+            "Crawlers and bots",
+            "Requests by crawler, feed reader or HTTP library",
+            SLATE,
+        ),
+        ranking(
+            get("not_found"),
+            "path",
+            "Not found (404)",
+            "Most requested missing paths",
+            AMBER,
+        ),
+        Some(super::visits::cards(get)),
+    ];
+    html! {
+        section class="grid" { @for card in cards.iter().flatten() { (card) } }
     }
-    ranking(
-        h,
-        get("referrers"),
-        "site",
-        "Referrers",
-        "Requests by referring site",
-        VIOLET,
-    );
-    ranking(
-        h,
-        get("bots"),
-        "crawler",
-        "Crawlers and bots",
-        "Requests by crawler, feed reader or HTTP library",
-        SLATE,
-    );
-    ranking(
-        h,
-        get("not_found"),
-        "path",
-        "Not found (404)",
-        "Most requested missing paths",
-        AMBER,
-    );
-    super::visits::cards(h, get);
-    h.push_str("</section>");
 }
 
-pub(super) fn kpi(h: &mut String, id: &str, label: &str, raw: f64, value: &str, sub: &str) {
-    let _ = write!(
-        h,
-        "<div class=\"kpi\" id=\"kpi-{id}\" data-value=\"{raw}\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"sub\">{}</div></div>",
-        escape(label),
-        escape(value),
-        escape(sub)
-    );
+/// A headline figure; `raw` is the unformatted value, for whoever reads the page's data.
+pub(super) fn kpi(id: &str, label: &str, raw: f64, value: &str, sub: &str) -> Markup {
+    html! {
+        div class="kpi" id={ "kpi-" (id) } data-value=(raw) {
+            div class="label" { (label) }
+            div class="value" { (value) }
+            div class="sub" { (Text(sub)) }
+        }
+    }
 }
 
-pub fn kpis(h: &mut String, daily: Option<&Daily>, statuses: Option<&Output>) {
-    let mut cards = String::new();
+pub fn kpis(daily: Option<&Daily>, statuses: Option<&Output>) -> Markup {
+    let mut cards = Vec::new();
     if let Some(d) = daily {
         let total = d.requests();
         let n = d.days.len().max(1) as f64;
-        kpi(
-            &mut cards,
+        cards.push(kpi(
             "requests",
             "Requests",
             total,
             &count(total),
             &format!("{} per day on average", count(total / n)),
-        );
+        ));
         if let Some(v) = &d.visitors {
             let avg = v.iter().sum::<f64>() / n;
             let (peak_day, peak) =
@@ -159,18 +146,16 @@ pub fn kpis(h: &mut String, daily: Option<&Daily>, statuses: Option<&Output>) {
                     ("", 0.0),
                     |best, (day, &x)| if x > best.1 { (day, x) } else { best },
                 );
-            kpi(
-                &mut cards,
+            cards.push(kpi(
                 "visitors",
                 "Visitors per day",
                 avg.round(),
                 &count(avg),
                 &format!("peak {} on {peak_day}", count(peak)),
-            );
+            ));
         }
         if let Some(humans) = d.humans() {
-            kpi(
-                &mut cards,
+            cards.push(kpi(
                 "humans",
                 "Human traffic",
                 humans,
@@ -180,18 +165,17 @@ pub fn kpis(h: &mut String, daily: Option<&Daily>, statuses: Option<&Output>) {
                     count(humans),
                     count(total - humans)
                 ),
-            );
+            ));
         }
         if let Some(b) = &d.bytes_sent {
             let sum: f64 = b.iter().sum();
-            kpi(
-                &mut cards,
+            cards.push(kpi(
                 "bandwidth",
                 "Bandwidth",
                 sum,
                 &bytes(sum),
                 &format!("{} per day", bytes(sum / n)),
-            );
+            ));
         }
     }
     if let Some(o) = statuses
@@ -209,31 +193,33 @@ pub fn kpis(h: &mut String, daily: Option<&Daily>, statuses: Option<&Output>) {
                 missing += n;
             }
         }
-        kpi(
-            &mut cards,
+        cards.push(kpi(
             "errors",
             "Error responses",
             errors,
             &percent(errors, all),
             &format!("{} errors, {} not found", count(errors), count(missing)),
-        );
+        ));
     }
-    if !cards.is_empty() {
-        let _ = write!(h, "<section class=\"kpis\">{cards}</section>");
+    html! {
+        @if !cards.is_empty() {
+            section class="kpis" { @for c in &cards { (c) } }
+        }
     }
 }
 
-pub(super) fn card_open(h: &mut String, id: &str, wide: bool, title: &str, note: &str) {
-    let _ = write!(
-        h,
-        "<div class=\"card{}\" id=\"chart-{id}\"><h2>{}</h2><p class=\"note\">{}</p>",
-        if wide { " wide" } else { "" },
-        escape(title),
-        escape(note)
-    );
+/// A chart card: title, note (either may name data), then `body`.
+pub(super) fn card(id: &str, wide: bool, title: &str, note: &str, body: Markup) -> Markup {
+    html! {
+        div class=(if wide { "card wide" } else { "card" }) id={ "chart-" (id) } {
+            h2 { (Text(title)) }
+            p class="note" { (Text(note)) }
+            (body)
+        }
+    }
 }
 
-fn daily_cards(h: &mut String, d: &Daily) {
+fn daily_cards(d: &Daily) -> Markup {
     let (humans, bots) = match &d.human_requests {
         Some(hr) => (
             hr.clone(),
@@ -246,14 +232,6 @@ fn daily_cards(h: &mut String, d: &Daily) {
         None => (d.requests.clone(), vec![0.0; d.requests.len()]),
     };
     let many = d.days.len() > 20;
-    card_open(
-        h,
-        "daily-requests",
-        many,
-        "Requests per day",
-        "All requests, split into human and bot traffic",
-    );
-    h.push_str(&legend(&[("Humans", BLUE), ("Bots", SLATE)]));
     let chart = XChart {
         x: d.days.clone(),
         series: vec![
@@ -274,17 +252,17 @@ fn daily_cards(h: &mut String, d: &Daily) {
         y_title: "requests",
         fmt: count,
     };
-    h.push_str(&svg::columns(&chart, "Requests per day"));
-    h.push_str("</div>");
-
-    if let Some(v) = &d.visitors {
-        card_open(
-            h,
-            "daily-visitors",
-            many,
-            "Visitors per day",
-            "Distinct client addresses per day",
-        );
+    let requests = card(
+        "daily-requests",
+        many,
+        "Requests per day",
+        "All requests, split into human and bot traffic",
+        html! {
+            (legend(&[("Humans", BLUE), ("Bots", SLATE)]))
+            (svg::columns(&chart, "Requests per day"))
+        },
+    );
+    let visitors = d.visitors.as_ref().map(|v| {
         let mut series = vec![Series {
             name: "All visitors",
             color: TEAL,
@@ -297,30 +275,35 @@ fn daily_cards(h: &mut String, d: &Daily) {
                 values: hv.clone(),
             });
         }
-        day_lines(
-            h,
-            d.days.clone(),
-            series,
+        card(
+            "daily-visitors",
             many,
-            "visitors",
-            count,
             "Visitors per day",
-        );
-    }
+            "Distinct client addresses per day",
+            day_lines(
+                d.days.clone(),
+                series,
+                many,
+                "visitors",
+                count,
+                "Visitors per day",
+            ),
+        )
+    });
+    html! { (requests) @if let Some(v) = visitors { (v) } }
 }
 
-/// A card's line chart of daily series with its legend, closing the card.
+/// A line chart of daily series with its legend.
 pub(super) fn day_lines(
-    h: &mut String,
     days: Vec<String>,
     series: Vec<Series>,
     many: bool,
     y_title: &str,
     fmt: fn(f64) -> String,
     label: &str,
-) {
+) -> Markup {
     let names: Vec<(&str, &str)> = series.iter().map(|s| (s.name, s.color)).collect();
-    h.push_str(&legend(&names));
+    let legend = legend(&names);
     let chart = XChart {
         x: days,
         series,
@@ -330,34 +313,18 @@ pub(super) fn day_lines(
         y_title,
         fmt,
     };
-    h.push_str(&svg::lines(&chart, label));
-    h.push_str("</div>");
+    html! { (legend) (svg::lines(&chart, label)) }
 }
 
-fn humans_card(h: &mut String, d: &Daily) {
-    if let Some(humans) = d.humans() {
-        let total = d.requests();
-        let bots = (total - humans).max(0.0);
-        card_open(
-            h,
-            "humans-bots",
-            false,
-            "Humans vs bots",
-            "Share of all requests made by crawlers and other bots",
-        );
-        let _ = write!(
-            h,
-            "<div class=\"split\"><div><div class=\"small\"><span class=\"sw\" style=\"background:{BLUE}\"></span>Human requests</div><div class=\"big\" id=\"human-requests\">{}</div></div>\
-             <div><div class=\"small\"><span class=\"sw\" style=\"background:{SLATE}\"></span>Bot requests</div><div class=\"big\" id=\"bot-requests\">{}</div></div></div>",
-            count(humans),
-            count(bots)
-        );
-        h.push_str(&svg::share_bar(
-            &[("Humans", humans, BLUE), ("Bots", bots, SLATE)],
-            HALF,
-            "Humans vs bots",
-        ));
-        if let Some(hr) = d.human_requests.as_ref().filter(|_| d.days.len() <= 14) {
+fn humans_card(d: &Daily) -> Option<Markup> {
+    let humans = d.humans()?;
+    let total = d.requests();
+    let bots = (total - humans).max(0.0);
+    let per_day = d
+        .human_requests
+        .as_ref()
+        .filter(|_| d.days.len() <= 14)
+        .map(|hr| {
             let rows: Vec<ShareRow> = d
                 .days
                 .iter()
@@ -368,17 +335,42 @@ fn humans_card(h: &mut String, d: &Daily) {
                     value: format!("{} bots", percent((all - hu).max(0.0), *all)),
                 })
                 .collect();
-            h.push_str("<p class=\"note sub\">Per day</p>");
-            h.push_str(&svg::share_rows(
+            svg::share_rows(
                 &rows,
                 &[BLUE, SLATE],
                 &["Humans", "Bots"],
                 HALF,
                 "Humans vs bots per day",
-            ));
+            )
+        });
+    let body = html! {
+        div class="split" {
+            div {
+                div class="small" {
+                    span class="sw" style={ "background:" (BLUE) } {} "Human requests"
+                }
+                div class="big" id="human-requests" { (count(humans)) }
+            }
+            div {
+                div class="small" {
+                    span class="sw" style={ "background:" (SLATE) } {} "Bot requests"
+                }
+                div class="big" id="bot-requests" { (count(bots)) }
+            }
         }
-        h.push_str("</div>");
-    }
+        (svg::share_bar(&[("Humans", humans, BLUE), ("Bots", bots, SLATE)], HALF, "Humans vs bots"))
+        @if let Some(rows) = per_day {
+            p class="note sub" { "Per day" }
+            (rows)
+        }
+    };
+    Some(card(
+        "humans-bots",
+        false,
+        "Humans vs bots",
+        "Share of all requests made by crawlers and other bots",
+        body,
+    ))
 }
 
 fn status_color(status: f64) -> &'static str {
@@ -421,10 +413,8 @@ fn reason(status: i64) -> &'static str {
     }
 }
 
-fn status_card(h: &mut String, o: &Output) {
-    let (Some(sc), Some(rc)) = (o.col("status"), o.col("requests")) else {
-        return;
-    };
+fn status_card(o: &Output) -> Option<Markup> {
+    let (sc, rc) = (o.col("status")?, o.col("requests")?);
     let bars: Vec<Bar> = (0..o.rows.len())
         .take(12)
         .map(|r| {
@@ -443,23 +433,18 @@ fn status_card(h: &mut String, o: &Output) {
         })
         .collect();
     if bars.is_empty() {
-        return;
+        return None;
     }
-    card_open(
-        h,
+    Some(card(
         "status_codes",
         false,
         "Status codes",
         "Responses by HTTP status",
-    );
-    h.push_str(&legend(&[
-        ("2xx", GREEN),
-        ("3xx", SKY),
-        ("4xx", AMBER),
-        ("5xx", RED),
-    ]));
-    h.push_str(&svg::hbars(&bars, HALF, "Status codes", count));
-    h.push_str("</div>");
+        html! {
+            (legend(&[("2xx", GREEN), ("3xx", SKY), ("4xx", AMBER), ("5xx", RED)]))
+            (svg::hbars(&bars, HALF, "Status codes", count))
+        },
+    ))
 }
 
 /// Whether `countries` holds anything but NULL (no GeoIP database: every code is NULL).
@@ -470,20 +455,18 @@ fn has_countries(o: &Output) -> bool {
 
 /// A top-ten horizontal bar chart of `label` by `requests`, if the output has both.
 fn ranking(
-    h: &mut String,
     o: Option<&Output>,
     label: &str,
     title: &str,
     note: &str,
     color: &'static str,
-) {
-    ranking_by(h, o, label, "requests", title, note, color, count);
+) -> Option<Markup> {
+    ranking_by(o, label, "requests", title, note, color, count)
 }
 
 /// A top-ten horizontal bar chart of `label` by the column `value`, if the output has both.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn ranking_by(
-    h: &mut String,
     o: Option<&Output>,
     label: &str,
     value: &str,
@@ -491,11 +474,9 @@ pub(super) fn ranking_by(
     note: &str,
     color: &'static str,
     fmt: fn(f64) -> String,
-) {
-    let Some(o) = o else { return };
-    let (Some(lc), Some(rc)) = (o.col(label), o.col(value)) else {
-        return;
-    };
+) -> Option<Markup> {
+    let o = o?;
+    let (lc, rc) = (o.col(label)?, o.col(value)?);
     let bars: Vec<Bar> = (0..o.rows.len())
         .take(TOP)
         .map(|r| Bar {
@@ -509,32 +490,27 @@ pub(super) fn ranking_by(
         })
         .collect();
     if bars.is_empty() {
-        return;
+        return None;
     }
     let shown = if o.total as usize > bars.len() {
         format!("{note} · top {} of {}", bars.len(), group(o.total as i64))
     } else {
         note.to_string()
     };
-    card_open(h, &html::slug(&o.name), false, title, &shown);
-    h.push_str(&svg::hbars(&bars, HALF, title, fmt));
-    h.push_str("</div>");
+    Some(card(
+        &html::slug(&o.name),
+        false,
+        title,
+        &shown,
+        svg::hbars(&bars, HALF, title, fmt),
+    ))
 }
 
-fn hourly_card(h: &mut String, o: &Output) {
-    let (Some(hours), Some(requests)) = (o.labels("hour", "?"), o.series("requests")) else {
-        return;
-    };
+fn hourly_card(o: &Output) -> Option<Markup> {
+    let (hours, requests) = (o.labels("hour", "?")?, o.series("requests")?);
     if hours.is_empty() {
-        return;
+        return None;
     }
-    card_open(
-        h,
-        "hourly_traffic",
-        true,
-        "Traffic by hour of day",
-        "Requests per hour (server local time), summed over all days",
-    );
     let x = hours
         .iter()
         .map(|hr| match hr.parse::<u32>() {
@@ -555,6 +531,11 @@ fn hourly_card(h: &mut String, o: &Output) {
         y_title: "requests",
         fmt: count,
     };
-    h.push_str(&svg::columns(&chart, "Traffic by hour of day"));
-    h.push_str("</div>");
+    Some(card(
+        "hourly_traffic",
+        true,
+        "Traffic by hour of day",
+        "Requests per hour (server local time), summed over all days",
+        svg::columns(&chart, "Traffic by hour of day"),
+    ))
 }

@@ -1,36 +1,42 @@
-//! HTML building blocks: the one escape function every string from the data goes through,
-//! number formatting, the output tables and the page's style sheet.
+//! HTML building blocks: how text from the data is shown, number formatting, the output
+//! tables and the page's style sheet. Markup is written with maud's `html!`, which escapes
+//! every spliced value, so nothing from the data can open a tag or leave an attribute.
 
 use std::fmt::Write as _;
 
-use super::Output;
+use maud::{Markup, Render, html};
+
+use super::{Column, Output};
 
 /// Rows of each output shown as a table.
 pub const TABLE_ROWS: usize = 50;
 
-/// Text safe anywhere in the page (element text, quoted attribute values, SVG `<text>` and
-/// `<title>`): `& < > " '` become entities; control characters (ESC, BEL, CR, …) become
-/// visible `\x1b`-style text; invisible formatting characters that can reorder or hide text
-/// (bidi overrides, zero-width marks, line separators) become `\u{202e}`-style text.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+/// Text from the data (log fields, output, column and file names, error messages) as the
+/// page shows it. maud already escapes `& < > "` in it like in any splice; this also writes
+/// `'` as an entity (so a value stays inert even in a single-quoted context), control
+/// characters (ESC, BEL, CR, …) as visible `\x1b`-style text, and invisible formatting
+/// characters that can reorder or hide text (bidi overrides, zero-width marks, line
+/// separators) as `\u{202e}`-style text.
+pub struct Text<'a>(pub &'a str);
+
+impl Render for Text<'_> {
+    fn render_to(&self, out: &mut String) {
+        let s = self.0;
+        let mut plain = 0;
+        for (i, c) in s.char_indices() {
+            if c != '\'' && !c.is_control() && !invisible(c) {
+                continue;
             }
-            c if invisible(c) => {
-                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
-            }
-            c => out.push(c),
+            s[plain..i].render_to(out);
+            let _ = match c {
+                '\'' => out.write_str("&#39;"),
+                c if c.is_control() => write!(out, "\\x{:02x}", c as u32),
+                c => write!(out, "\\u{{{:04x}}}", c as u32),
+            };
+            plain = i + c.len_utf8();
         }
+        s[plain..].render_to(out);
     }
-    out
 }
 
 fn invisible(c: char) -> bool {
@@ -39,7 +45,7 @@ fn invisible(c: char) -> bool {
         | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
-/// At most `max` characters, with an ellipsis when cut (cut before escaping, so an entity
+/// At most `max` characters, with an ellipsis when cut (cut before rendering, so an entity
 /// is never split).
 pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -133,8 +139,7 @@ fn grouped(column: &str) -> bool {
 }
 
 /// One output as a table card: the first [`TABLE_ROWS`] rows and how many there are.
-pub fn table_card(o: &Output) -> String {
-    let mut h = String::new();
+pub fn table_card(o: &Output) -> Markup {
     let shown = o.rows.len().min(TABLE_ROWS);
     let count_text = if (shown as u64) < o.total {
         format!("{} of {} rows", group(shown as i64), group(o.total as i64))
@@ -143,62 +148,64 @@ pub fn table_card(o: &Output) -> String {
     } else {
         format!("{} rows", group(o.total as i64))
     };
-    let wide = if o.columns.len() > 4 { " wide" } else { "" };
-    let _ = write!(
-        h,
-        "<div class=\"card table-card{wide}\" id=\"table-{}\"><h3>{}</h3><p class=\"note\"><span class=\"rows\">{}</span> · {}.parquet, {}.csv</p>",
-        escape(&slug(&o.name)),
-        escape(&o.name),
-        count_text,
-        escape(&o.name),
-        escape(&o.name),
-    );
-    if o.columns.is_empty() {
-        h.push_str("<p class=\"empty\">No columns.</p></div>");
-        return h;
-    }
-    h.push_str("<div class=\"scroll\"><table><thead><tr>");
-    for c in &o.columns {
-        let class = if c.numeric && grouped(&c.name) {
-            " class=\"num\""
-        } else {
-            ""
-        };
-        let _ = write!(h, "<th{class}>{}</th>", escape(&c.name));
-    }
-    h.push_str("</tr></thead><tbody>");
-    for row in o.rows.iter().take(TABLE_ROWS) {
-        h.push_str("<tr>");
-        for (c, cell) in o.columns.iter().zip(row) {
-            match cell {
-                None => h.push_str("<td class=\"null\">NULL</td>"),
-                Some(v) if c.numeric && c.integer && grouped(&c.name) => {
-                    let shown = v.parse::<i64>().map(group).unwrap_or_else(|_| escape(v));
-                    let _ = write!(h, "<td class=\"num\">{shown}</td>");
-                }
-                Some(v) if c.numeric && grouped(&c.name) => {
-                    let _ = write!(h, "<td class=\"num\">{}</td>", escape(v));
-                }
-                Some(v) if v.chars().count() > 40 => {
-                    let _ = write!(h, "<td title=\"{}\">{}</td>", escape(v), escape(v));
-                }
-                Some(v) if v.is_empty() => h.push_str("<td class=\"null\">(empty)</td>"),
-                Some(v) => {
-                    let _ = write!(h, "<td>{}</td>", escape(v));
-                }
+    let class = if o.columns.len() > 4 {
+        "card table-card wide"
+    } else {
+        "card table-card"
+    };
+    let name = Text(&o.name);
+    html! {
+        div class=(class) id={ "table-" (Text(&slug(&o.name))) } {
+            h3 { (name) }
+            p class="note" {
+                span class="rows" { (count_text) } " · " (name) ".parquet, " (name) ".csv"
+            }
+            @if o.columns.is_empty() {
+                p class="empty" { "No columns." }
+            } @else {
+                div class="scroll" { table {
+                    thead { tr {
+                        @for c in &o.columns {
+                            @let class = (c.numeric && grouped(&c.name)).then_some("num");
+                            th class=[class] { (Text(&c.name)) }
+                        }
+                    } }
+                    tbody {
+                        @for row in o.rows.iter().take(TABLE_ROWS) {
+                            tr {
+                                @for (c, cell) in o.columns.iter().zip(row) {
+                                    (cell_td(c, cell.as_deref()))
+                                }
+                            }
+                        }
+                        @if o.rows.is_empty() {
+                            tr { td class="null" colspan=(o.columns.len()) { "No rows." } }
+                        }
+                    }
+                } }
             }
         }
-        h.push_str("</tr>");
     }
-    if o.rows.is_empty() {
-        let _ = write!(
-            h,
-            "<tr><td class=\"null\" colspan=\"{}\">No rows.</td></tr>",
-            o.columns.len()
-        );
+}
+
+fn cell_td(c: &Column, cell: Option<&str>) -> Markup {
+    let number = c.numeric && grouped(&c.name);
+    html! {
+        @match cell {
+            None => td class="null" { "NULL" },
+            Some(v) if number && c.integer => td class="num" {
+                @match v.parse::<i64>() {
+                    Ok(n) => (group(n)),
+                    Err(_) => (Text(v)),
+                }
+            },
+            Some(v) if number => td class="num" { (Text(v)) },
+            // A long value is cut by the style sheet; its full text is the hover title.
+            Some(v) if v.chars().count() > 40 => td title=(Text(v)) { (Text(v)) },
+            Some("") => td class="null" { "(empty)" },
+            Some(v) => td { (Text(v)) },
+        }
     }
-    h.push_str("</tbody></table></div></div>");
-    h
 }
 
 /// Series colours, shared by the SVG charts and their HTML legends.
@@ -212,19 +219,15 @@ pub const SKY: &str = "#0ea5e9";
 pub const RED: &str = "#dc2626";
 pub const INDIGO: &str = "#4f46e5";
 
-/// A legend: colour swatch and name per series (names are ours, escaped all the same).
-pub fn legend(items: &[(&str, &str)]) -> String {
-    let mut h = String::from("<div class=\"legend\">");
-    for (name, color) in items {
-        let _ = write!(
-            h,
-            "<span><span class=\"sw\" style=\"background:{}\"></span>{}</span>",
-            escape(color),
-            escape(name)
-        );
+/// A legend: colour swatch and name per series.
+pub fn legend(items: &[(&str, &str)]) -> Markup {
+    html! {
+        div class="legend" {
+            @for (name, color) in items {
+                span { span class="sw" style={ "background:" (color) } {} (name) }
+            }
+        }
     }
-    h.push_str("</div>");
-    h
 }
 
 pub const CSS: &str = r#"
@@ -288,15 +291,20 @@ footer.foot{color:var(--muted);font-size:12.5px;padding:28px 24px 36px;border-to
 mod tests {
     use super::*;
 
+    fn shown(s: &str) -> String {
+        Text(s).render().into_string()
+    }
+
     #[test]
     fn escapes_markup_quotes_and_controls() {
         assert_eq!(
-            escape("<a href=\"x\" b='y'>&</a>"),
+            shown("<a href=\"x\" b='y'>&</a>"),
             "&lt;a href=&quot;x&quot; b=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
         );
-        assert_eq!(escape("\u{1b}[31mred\u{7}"), "\\x1b[31mred\\x07");
-        assert_eq!(escape("a\u{202e}b\u{200b}"), "a\\u{202e}b\\u{200b}");
-        assert_eq!(escape("plain /path é"), "plain /path é");
+        assert_eq!(shown("\u{1b}[31mred\u{7}"), "\\x1b[31mred\\x07");
+        assert_eq!(shown("a\u{202e}b\u{200b}"), "a\\u{202e}b\\u{200b}");
+        assert_eq!(shown("plain /path é"), "plain /path é");
+        assert_eq!(shown("é'\u{7}"), "é&#39;\\x07");
     }
 
     #[test]

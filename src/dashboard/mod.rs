@@ -1,23 +1,24 @@
 //! `weblog report`: `<out>/report.html`, one self-contained page (inline CSS and SVG, no
 //! script, nothing fetched) drawn from the Parquet outputs of the last run. The warehouse is
 //! never opened (a run may hold its lock): an in-memory DuckDB reads the Parquet files.
-//! Every string that came from a log reaches the page through [`escape`].
+//! The page is written with maud's `html!`, which escapes every value spliced into it, so a
+//! string that came from a log is text wherever it lands, with no call to remember; such
+//! strings are spliced as [`html::Text`], which also makes control characters visible.
 
 mod cards;
 mod html;
 mod svg;
 mod visits;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use duckdb::Connection;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::error::{Error, ErrorKind, Result, one_line};
 
 use cards::Daily;
-pub use html::escape;
-use html::group;
+use html::{Text, group};
 
 /// The built-in outputs, in the order their tables are shown; others follow by name.
 const KNOWN: &[&str] = &[
@@ -88,7 +89,7 @@ pub fn write(out_dir: &Path) -> Result<PathBuf> {
             ),
         ));
     }
-    let page = render(&outputs, &notices, out_dir);
+    let page = render(&outputs, &notices, out_dir).into_string();
     let target = out_dir.join("report.html");
     crate::export::write_bytes_atomically(&target, page.as_bytes())?;
     Ok(target)
@@ -214,7 +215,7 @@ fn read_output(conn: &Connection, name: &str, path: &Path, limit: usize) -> Resu
     })
 }
 
-fn render(outputs: &[Output], notices: &[String], out_dir: &Path) -> String {
+fn render(outputs: &[Output], notices: &[String], out_dir: &Path) -> Markup {
     let get = |name: &str| outputs.iter().find(|o| o.name == name);
     let daily = get("daily_visitors").and_then(Daily::from);
     let range = daily
@@ -223,77 +224,62 @@ fn render(outputs: &[Output], notices: &[String], out_dir: &Path) -> String {
         .or_else(|| get("daily_bandwidth").and_then(|o| o.labels("day", "?")))
         .filter(|days| !days.is_empty())
         .map(|days| (days[0].clone(), days[days.len() - 1].clone(), days.len()));
-
-    let mut h = String::with_capacity(256 * 1024);
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     let range_text = match &range {
         Some((a, b, _)) if a == b => a.clone(),
         Some((a, b, _)) => format!("{a} – {b}"),
         None => "all data".into(),
     };
-    let _ = write!(
-        h,
-        "<title>Web traffic report · {}</title><style>{}</style></head><body>",
-        escape(&range_text),
-        html::CSS
-    );
-
-    // Header: what and when.
     let generated = chrono::Local::now()
         .format("%Y-%m-%d %H:%M:%S %:z")
         .to_string();
-    h.push_str("<header class=\"top\"><div class=\"wrap brand\"><div>");
-    h.push_str("<p class=\"eyebrow\">weblog · access-log report</p><h1>Web traffic report</h1>");
-    match &range {
-        Some((a, b, n)) => {
-            let _ = write!(
-                h,
-                "<p class=\"range\" id=\"range\"><strong>{}</strong> → <strong>{}</strong> · {} {}</p>",
-                escape(a),
-                escape(b),
-                group(*n as i64),
-                if *n == 1 { "day" } else { "days" }
-            );
+    html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Web traffic report · " (Text(&range_text)) }
+                // The program's own constant style sheet: nothing from the data is in it.
+                style { (PreEscaped(html::CSS)) }
+            }
+            body {
+                // Header: what and when.
+                header class="top" { div class="wrap brand" {
+                    div {
+                        p class="eyebrow" { "weblog · access-log report" }
+                        h1 { "Web traffic report" }
+                        @match &range {
+                            Some((a, b, n)) => p class="range" id="range" {
+                                strong { (Text(a)) } " → " strong { (Text(b)) } " · "
+                                (group(*n as i64)) " " (if *n == 1 { "day" } else { "days" })
+                            },
+                            None => p class="range" id="range" {
+                                "Date range unknown (no daily output)"
+                            },
+                        }
+                    }
+                    div class="stamp" { (outputs.len()) " outputs" br; "generated " (generated) }
+                } }
+                main class="wrap" {
+                    (cards::kpis(daily.as_ref(), get("status_codes")))
+                    @if let Some(v) = visits::kpis(get("visits")) { (v) }
+                    @for n in notices { div class="notice" { (Text(n)) } }
+                    (cards::grid(daily.as_ref(), &get))
+                    h2 class="section" { "Outputs" }
+                    p class="section-note" {
+                        "The first " (html::TABLE_ROWS) " rows of each output; the full data is in \
+                         the Parquet and CSV files next to this page."
+                    }
+                    section class="tables" { @for o in outputs { (html::table_card(o)) } }
+                }
+                footer class="wrap foot" {
+                    "Generated by weblog " (env!("CARGO_PKG_VERSION")) " on "
+                    span id="generated" { (generated) }
+                    " from " (Text(&out_dir.display().to_string())) " (" (outputs.len())
+                    " outputs). Self-contained page: no scripts, nothing loaded from the network."
+                }
+            }
         }
-        None => {
-            h.push_str("<p class=\"range\" id=\"range\">Date range unknown (no daily output)</p>")
-        }
+        "\n"
     }
-    let _ = write!(
-        h,
-        "</div><div class=\"stamp\">{} outputs<br>generated {}</div></div></header>",
-        outputs.len(),
-        escape(&generated)
-    );
-
-    h.push_str("<main class=\"wrap\">");
-    cards::kpis(&mut h, daily.as_ref(), get("status_codes"));
-    visits::kpis(&mut h, get("visits"));
-    for n in notices {
-        let _ = write!(h, "<div class=\"notice\">{}</div>", escape(n));
-    }
-    cards::grid(&mut h, daily.as_ref(), &get);
-
-    h.push_str("<h2 class=\"section\">Outputs</h2>");
-    let _ = write!(
-        h,
-        "<p class=\"section-note\">The first {} rows of each output; the full data is in the Parquet and CSV files next to this page.</p>",
-        html::TABLE_ROWS
-    );
-    h.push_str("<section class=\"tables\">");
-    for o in outputs {
-        h.push_str(&html::table_card(o));
-    }
-    h.push_str("</section></main>");
-
-    let _ = writeln!(
-        h,
-        "<footer class=\"wrap foot\">Generated by weblog {} on <span id=\"generated\">{}</span> from {} ({} outputs). Self-contained page: no scripts, nothing loaded from the network.</footer></body></html>",
-        env!("CARGO_PKG_VERSION"),
-        escape(&generated),
-        escape(&out_dir.display().to_string()),
-        outputs.len()
-    );
-    h
 }

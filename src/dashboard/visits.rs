@@ -4,10 +4,11 @@
 //! has rows.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+
+use maud::{Markup, html};
 
 use super::Output;
-use super::cards::{card_open, day_lines, kpi, ranking_by};
+use super::cards::{card, day_lines, kpi, ranking_by};
 use super::html::{AMBER, BLUE, GREEN, INDIGO, RED, SKY, SLATE, TEAL, VIOLET};
 use super::html::{count, percent};
 use super::svg::{self, Bar, Series, XChart};
@@ -47,197 +48,177 @@ fn ratio(v: f64) -> String {
 }
 
 /// The visits headline row: visits, bounce rate, median visit length, pages per visit.
-pub fn kpis(h: &mut String, visits: Option<&Output>) {
-    let Some(o) = visits.filter(|o| !o.rows.is_empty()) else {
-        return;
-    };
+pub fn kpis(visits: Option<&Output>) -> Option<Markup> {
+    let o = visits.filter(|o| !o.rows.is_empty())?;
     let sum = |name: &str| o.series(name).map(|v| v.iter().sum::<f64>());
-    let (Some(all), Some(human)) = (sum("visits"), sum("human_visits")) else {
-        return;
-    };
-    let mut cards = String::new();
-    kpi(
-        &mut cards,
+    let (all, human) = (sum("visits")?, sum("human_visits")?);
+    let mut cards = vec![kpi(
         "visits",
         "Visits",
         all,
         &count(all),
         &format!("{} by people", count(human)),
-    );
+    )];
     if let Some(bounces) = sum("bounces") {
-        kpi(
-            &mut cards,
+        cards.push(kpi(
             "bounce-rate",
             "Bounce rate",
             if human > 0.0 { bounces / human } else { 0.0 },
             &percent(bounces, human),
             &format!("{} visits of one page", count(bounces)),
-        );
+        ));
     }
     // A median does not add up over days: the latest day's, named.
     if let (Some(c), Some(d)) = (o.col("median_visit_seconds"), o.col("day")) {
         let last = o.rows.len() - 1;
         let median = o.num(last, c);
-        kpi(
-            &mut cards,
+        cards.push(kpi(
             "median-visit",
             "Median visit",
             median,
             &seconds(median),
             &format!("on {}", o.text(last, d).unwrap_or("?")),
-        );
+        ));
     }
     if let Some(pageviews) = sum("pageviews") {
         let ppv = if human > 0.0 { pageviews / human } else { 0.0 };
-        kpi(
-            &mut cards,
+        cards.push(kpi(
             "pages-per-visit",
             "Pages per visit",
             ppv,
             &ratio(ppv),
             &format!("{} page views", count(pageviews)),
-        );
+        ));
     }
-    let _ = write!(
-        h,
-        "<section class=\"kpis\" id=\"visit-kpis\">{cards}</section>"
-    );
+    Some(html! {
+        section class="kpis" id="visit-kpis" { @for c in &cards { (c) } }
+    })
 }
 
 /// Visits per day (all, and by people) and the charts of the visit outputs.
-pub fn cards<'a>(h: &mut String, get: &dyn Fn(&str) -> Option<&'a Output>) {
-    if let Some(o) = get("visits")
-        && let (Some(days), Some(all)) = (o.labels("day", "?"), o.series("visits"))
-        && !days.is_empty()
-    {
-        let many = days.len() > 20;
-        card_open(
-            h,
-            "visits-per-day",
-            many,
-            "Visits per day",
-            "Visits (a visitor's requests with no pause over the visit timeout)",
-        );
-        let mut series = vec![Series {
-            name: "All visits",
-            color: TEAL,
-            values: all,
-        }];
-        if let Some(human) = o.series("human_visits") {
-            series.push(Series {
-                name: "Human visits",
-                color: VIOLET,
-                values: human,
-            });
-        }
-        day_lines(h, days, series, many, "visits", count, "Visits per day");
-    }
-    if let Some(o) = get("visit_durations")
-        && let (Some(labels), Some(values)) = (o.labels("duration", "?"), o.series("visits"))
-        && values.iter().any(|v| *v > 0.0)
-    {
-        card_open(
-            h,
-            "visit_durations",
-            false,
-            "Visit length",
-            "Human visits by time from first to last request",
-        );
-        let bars: Vec<Bar> = labels
-            .into_iter()
-            .zip(values)
-            .map(|(label, value)| Bar {
-                label,
-                value,
-                color: SKY,
-            })
-            .collect();
-        h.push_str(&svg::hbars(&bars, HALF, "Visit length", count));
-        h.push_str("</div>");
-    }
-    ranking_by(
-        h,
-        get("entry_pages"),
-        "path",
-        "visits",
-        "Entry pages",
-        "Pages human visits began on",
-        INDIGO,
-        count,
-    );
-    ranking_by(
-        h,
-        get("exit_pages"),
-        "path",
-        "exits",
-        "Exit pages",
-        "Pages human visits ended on",
-        AMBER,
-        count,
-    );
-    if let Some(o) = get("campaigns") {
-        campaigns_card(h, o);
-    }
-    ranking_by(
-        h,
-        get("search_engines"),
-        "engine",
-        "visits",
-        "Search engines",
-        "Human visits arriving from a search",
-        GREEN,
-        count,
-    );
-    ranking_by(
-        h,
-        get("operating_systems"),
-        "os",
-        "requests",
-        "Operating systems",
-        "Human requests by OS family",
-        BLUE,
-        count,
-    );
-    ranking_by(
-        h,
-        get("devices"),
-        "device",
-        "requests",
-        "Devices",
-        "Human requests by device family",
-        TEAL,
-        count,
-    );
-    if let Some(o) = get("weekdays") {
-        weekdays_card(h, o);
-    }
-    if let Some(o) = get("vhosts") {
-        vhosts_card(h, o);
-    }
-    if let Some(o) = get("response_times") {
-        response_times_card(h, o);
-    }
-    ranking_by(
-        h,
-        get("slow_pages"),
-        "path",
-        "p95",
-        "Slow pages",
-        "95th percentile of response time, pages with 20+ timed requests",
-        RED,
-        latency,
-    );
+pub fn cards<'a>(get: &dyn Fn(&str) -> Option<&'a Output>) -> Markup {
+    let cards = [
+        get("visits").and_then(visits_card),
+        get("visit_durations").and_then(durations_card),
+        ranking_by(
+            get("entry_pages"),
+            "path",
+            "visits",
+            "Entry pages",
+            "Pages human visits began on",
+            INDIGO,
+            count,
+        ),
+        ranking_by(
+            get("exit_pages"),
+            "path",
+            "exits",
+            "Exit pages",
+            "Pages human visits ended on",
+            AMBER,
+            count,
+        ),
+        get("campaigns").and_then(campaigns_card),
+        ranking_by(
+            get("search_engines"),
+            "engine",
+            "visits",
+            "Search engines",
+            "Human visits arriving from a search",
+            GREEN,
+            count,
+        ),
+        ranking_by(
+            get("operating_systems"),
+            "os",
+            "requests",
+            "Operating systems",
+            "Human requests by OS family",
+            BLUE,
+            count,
+        ),
+        ranking_by(
+            get("devices"),
+            "device",
+            "requests",
+            "Devices",
+            "Human requests by device family",
+            TEAL,
+            count,
+        ),
+        get("weekdays").and_then(weekdays_card),
+        get("vhosts").and_then(vhosts_card),
+        get("response_times").and_then(response_times_card),
+        ranking_by(
+            get("slow_pages"),
+            "path",
+            "p95",
+            "Slow pages",
+            "95th percentile of response time, pages with 20+ timed requests",
+            RED,
+            latency,
+        ),
+    ];
+    html! { @for card in cards.iter().flatten() { (card) } }
 }
 
-fn campaigns_card(h: &mut String, o: &Output) {
-    let (Some(s), Some(m), Some(c), Some(v)) = (
-        o.col("utm_source"),
-        o.col("utm_medium"),
-        o.col("utm_campaign"),
-        o.col("visits"),
-    ) else {
-        return;
-    };
+fn visits_card(o: &Output) -> Option<Markup> {
+    let (days, all) = (o.labels("day", "?")?, o.series("visits")?);
+    if days.is_empty() {
+        return None;
+    }
+    let many = days.len() > 20;
+    let mut series = vec![Series {
+        name: "All visits",
+        color: TEAL,
+        values: all,
+    }];
+    if let Some(human) = o.series("human_visits") {
+        series.push(Series {
+            name: "Human visits",
+            color: VIOLET,
+            values: human,
+        });
+    }
+    Some(card(
+        "visits-per-day",
+        many,
+        "Visits per day",
+        "Visits (a visitor's requests with no pause over the visit timeout)",
+        day_lines(days, series, many, "visits", count, "Visits per day"),
+    ))
+}
+
+fn durations_card(o: &Output) -> Option<Markup> {
+    let (labels, values) = (o.labels("duration", "?")?, o.series("visits")?);
+    if !values.iter().any(|v| *v > 0.0) {
+        return None;
+    }
+    let bars: Vec<Bar> = labels
+        .into_iter()
+        .zip(values)
+        .map(|(label, value)| Bar {
+            label,
+            value,
+            color: SKY,
+        })
+        .collect();
+    Some(card(
+        "visit_durations",
+        false,
+        "Visit length",
+        "Human visits by time from first to last request",
+        svg::hbars(&bars, HALF, "Visit length", count),
+    ))
+}
+
+fn campaigns_card(o: &Output) -> Option<Markup> {
+    let (s, m, c, v) = (
+        o.col("utm_source")?,
+        o.col("utm_medium")?,
+        o.col("utm_campaign")?,
+        o.col("visits")?,
+    );
     let bars: Vec<Bar> = (0..o.rows.len())
         .take(10)
         .map(|r| {
@@ -250,33 +231,22 @@ fn campaigns_card(h: &mut String, o: &Output) {
         })
         .collect();
     if bars.is_empty() {
-        return;
+        return None;
     }
-    card_open(
-        h,
+    Some(card(
         "campaigns",
         false,
         "Campaigns",
         "Human visits by utm_source / utm_medium / utm_campaign of their entry page",
-    );
-    h.push_str(&svg::hbars(&bars, HALF, "Campaigns", count));
-    h.push_str("</div>");
+        svg::hbars(&bars, HALF, "Campaigns", count),
+    ))
 }
 
-fn weekdays_card(h: &mut String, o: &Output) {
-    let (Some(names), Some(requests)) = (o.labels("name", "?"), o.series("requests")) else {
-        return;
-    };
+fn weekdays_card(o: &Output) -> Option<Markup> {
+    let (names, requests) = (o.labels("name", "?")?, o.series("requests")?);
     if names.is_empty() {
-        return;
+        return None;
     }
-    card_open(
-        h,
-        "weekdays",
-        false,
-        "Day of the week",
-        "Requests per day of the week, summed over the days in range",
-    );
     let chart = XChart {
         x: names.iter().map(|n| n.chars().take(3).collect()).collect(),
         series: vec![Series {
@@ -290,14 +260,17 @@ fn weekdays_card(h: &mut String, o: &Output) {
         y_title: "requests",
         fmt: count,
     };
-    h.push_str(&svg::columns(&chart, "Day of the week"));
-    h.push_str("</div>");
+    Some(card(
+        "weekdays",
+        false,
+        "Day of the week",
+        "Requests per day of the week, summed over the days in range",
+        svg::columns(&chart, "Day of the week"),
+    ))
 }
 
-fn vhosts_card(h: &mut String, o: &Output) {
-    let (Some(vc), Some(rc)) = (o.col("vhost"), o.col("requests")) else {
-        return;
-    };
+fn vhosts_card(o: &Output) -> Option<Markup> {
+    let (vc, rc) = (o.col("vhost")?, o.col("requests")?);
     let mut totals: BTreeMap<String, f64> = BTreeMap::new();
     for r in 0..o.rows.len() {
         *totals
@@ -316,23 +289,19 @@ fn vhosts_card(h: &mut String, o: &Output) {
         })
         .collect();
     if bars.is_empty() {
-        return;
+        return None;
     }
-    card_open(
-        h,
+    Some(card(
         "vhosts",
         false,
         "Sites",
         "Requests per virtual host over the days in range",
-    );
-    h.push_str(&svg::hbars(&bars, HALF, "Sites", count));
-    h.push_str("</div>");
+        svg::hbars(&bars, HALF, "Sites", count),
+    ))
 }
 
-fn response_times_card(h: &mut String, o: &Output) {
-    let Some(days) = o.labels("day", "?").filter(|d| !d.is_empty()) else {
-        return;
-    };
+fn response_times_card(o: &Output) -> Option<Markup> {
+    let days = o.labels("day", "?").filter(|d| !d.is_empty())?;
     let mut series = Vec::new();
     for (name, column, color) in [
         ("p50", "p50", GREEN),
@@ -348,15 +317,14 @@ fn response_times_card(h: &mut String, o: &Output) {
         }
     }
     if series.is_empty() {
-        return;
+        return None;
     }
     let many = days.len() > 20;
-    card_open(
-        h,
+    Some(card(
         "response_times",
         many,
         "Response times",
         "Quantiles of request_time per day",
-    );
-    day_lines(h, days, series, many, "seconds", latency, "Response times");
+        day_lines(days, series, many, "seconds", latency, "Response times"),
+    ))
 }

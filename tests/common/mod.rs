@@ -2,6 +2,7 @@
 //! reading of log files that shares no code with the crate.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod leaks;
 pub mod mmdb;
 pub mod outputs;
