@@ -190,12 +190,8 @@ BENCH_DUCKDB="DuckDB $("$BIN" sql --db "$WORK/w.duckdb" --out "$WORK/out" --form
 export BENCH_DUCKDB
 "$PY" bench/report.py "$LINES" "$RAW" "$DB" "$HISTORY" "$HIST_RAW" "$HIST_DB" "$RUNS" \
     "$WORK/times" "$WORK/backfill.json" "$WORK/perf.txt" "$LAKE_BYTES" "$WORK" >"$WORK/RESULTS.md"
-# A month section written by an earlier `make bench` is kept when this one skips the month.
-sed -n '/<!-- month:begin -->/,/<!-- month:end -->/p' bench/RESULTS.md >"$WORK/month_section.md" 2>/dev/null || true
+# report.py keeps the month (and builds) section an earlier run wrote.
 mv "$WORK/RESULTS.md" bench/RESULTS.md
-if [ "${BENCH_MONTH:-1}" != 1 ] && [ -s "$WORK/month_section.md" ]; then
-    { echo; cat "$WORK/month_section.md"; } >>bench/RESULTS.md
-fi
 cat bench/RESULTS.md
 # The month of cron (BENCH_MONTH=0 skips it): its own section of RESULTS.md and bench/month.png.
 if [ "${BENCH_MONTH:-1}" = 1 ]; then
