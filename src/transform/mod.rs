@@ -21,10 +21,11 @@ mod derived;
 mod keys;
 mod merge;
 mod outputs;
+mod pruned;
 mod rollups;
 
 pub use outputs::refresh_outputs;
-pub use rollups::refresh_rollups;
+pub use rollups::{recompute_pending, refresh_rollups};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
