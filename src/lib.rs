@@ -3,8 +3,9 @@
 //! `load` (frame → DuckDB, with checkpoints) → `transform` (sql/*.sql) → `export`
 //! (Parquet/CSV) → `report`. `pipeline` runs one pass; `generate` writes demo logs. Around
 //! it, the operator's commands: `watch` (a pass every interval), `dashboard` (report.html),
-//! `query` (`weblog sql`), `status`, `metrics` (Prometheus textfile), `progress`; `cli` is
-//! the command line and its config file.
+//! `query` (`weblog sql`), `status`, `metrics` (Prometheus textfile), `progress`,
+//! `retention` (`weblog prune`) and `forget` (erasure of one visitor); `cli` is the command
+//! line and its config file.
 
 pub mod cli;
 pub mod dashboard;
@@ -12,6 +13,7 @@ pub mod enrich;
 pub mod error;
 pub mod export;
 pub mod failpoint;
+pub mod forget;
 pub mod generate;
 pub mod load;
 pub mod memory;
@@ -21,6 +23,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod query;
 pub mod report;
+pub mod retention;
 pub mod source;
 pub mod sql_text;
 pub mod status;

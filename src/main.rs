@@ -6,13 +6,15 @@ use std::time::Instant;
 
 use clap::{CommandFactory, FromArgMatches};
 
-use weblog::cli::{Cli, Command, Format, GenerateArgs, Invocation, RunArgs, config};
+use weblog::cli::{
+    Cli, Command, ForgetArgs, Format, GenerateArgs, Invocation, PruneArgs, RunArgs, config,
+};
 use weblog::error::Result;
 use weblog::generate::{self, GenerateOptions};
 use weblog::load::Warehouse;
 use weblog::pipeline::{self, RunOptions};
 use weblog::source::WrapperChoice;
-use weblog::{dashboard, metrics, progress, query, report, status, watch};
+use weblog::{dashboard, forget, metrics, progress, query, report, retention, status, watch};
 
 fn main() -> ExitCode {
     weblog::memory::tune_allocator();
@@ -116,6 +118,8 @@ fn dispatch(command: Command, invocation: &Invocation) -> Result<()> {
             emit(&String::from_utf8_lossy(&out));
             Ok(())
         }
+        Command::Prune(args) => prune(args, invocation),
+        Command::Forget(args) => forget_visitor(args, invocation),
         Command::Man => {
             let mut out = Vec::new();
             clap_mangen::Man::new(Cli::command())
@@ -163,6 +167,46 @@ fn run(args: RunArgs, invocation: &Invocation) -> Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+fn prune(args: PruneArgs, invocation: &Invocation) -> Result<()> {
+    let opts = args.run.setup(invocation)?;
+    let keep = retention::Keep {
+        days: args.older_than.or(opts.keep.days),
+        ..opts.keep
+    };
+    let (done, warnings) = retention::prune(&opts, &keep)?;
+    for w in &warnings {
+        eprintln!("weblog: warning: {}", report::escape(w));
+    }
+    if args.run.json {
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string(&done).expect("serialises")
+        ));
+    } else if !args.run.quiet {
+        emit(&retention::text(&done));
+    }
+    Ok(())
+}
+
+fn forget_visitor(args: ForgetArgs, invocation: &Invocation) -> Result<()> {
+    let opts = args.run.setup(invocation)?;
+    let who = forget::Visitor {
+        ip: args.ip,
+        ip_text: args.ip.to_string(),
+        agent: args.agent,
+    };
+    let done = forget::forget(&opts, &who, args.dry_run)?;
+    if args.run.json {
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string(&done).expect("serialises")
+        ));
+    } else if !args.run.quiet {
+        emit(&forget::text(&done));
+    }
+    Ok(())
 }
 
 /// Print to stdout; a reader that went away (`weblog run | head`) is not an error.

@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub rollups: transform::RollupParams,
     /// How long the bookkeeping of gone files and past runs is kept.
     pub retention: crate::load::Retention,
+    /// How long raw rows are kept as stored (`retention_days`, `anonymize_after_days`).
+    pub keep: crate::retention::Keep,
     /// When set (e.g. by SIGTERM), reading stops after the current chunk; what was read is
     /// committed and the outputs refreshed as usual.
     pub stop: Option<Arc<AtomicBool>>,
@@ -158,6 +160,7 @@ fn pass(
     for f in &mut file_summaries {
         if let Some(l) = loaded.per_path.get(&f.path) {
             f.book(l.lines, l.rejected, l.skipped, l.inserted);
+            f.pruned_days += l.pruned_days;
             f.first_reject = l
                 .first_reject
                 .as_ref()
@@ -211,6 +214,9 @@ fn pass(
         &mut prepare,
         opts.progress.as_deref(),
     )?;
+    summary
+        .warnings
+        .extend(crate::retention::rebuild_warnings(&summary.rollups_rebuilt));
     summary.stages_ms.rollups = stage.elapsed().as_millis() as u64;
     tracing::debug!(ms = summary.stages_ms.rollups, "rollups refreshed");
     let stage = Instant::now();
@@ -225,6 +231,14 @@ fn pass(
     summary.outputs = outputs;
     summary.site_host_detected = site;
     summary.stages_ms.outputs = stage.elapsed().as_millis() as u64;
+    // Last: it changes no rollup, so the outputs just written stay right.
+    if opts.keep.is_set() {
+        summary.retention = Some(crate::retention::apply(
+            wh,
+            &opts.keep,
+            opts.lake.as_deref(),
+        )?);
+    }
     Ok(())
 }
 
@@ -438,6 +452,8 @@ struct Stored {
     rejected: u64,
     skipped: u64,
     inserted: u64,
+    /// Of `rejected`: requests of pruned days.
+    pruned_days: u64,
     first_reject: Option<(u64, String)>,
 }
 
@@ -471,6 +487,11 @@ fn load_all(wh: &mut Warehouse, batches: Receiver<Sealed>) -> Result<Loaded> {
         let committed = wh.commit(sealed)?;
         for (file, n) in committed.inserted {
             loaded.per_path.entry(file).or_default().inserted += n;
+        }
+        for (file, n) in committed.closed {
+            let e = loaded.per_path.entry(file).or_default();
+            e.rejected += n;
+            e.pruned_days += n;
         }
         for (file, n) in committed.refused {
             loaded.per_path.entry(file).or_default().rejected += n;

@@ -40,6 +40,13 @@ pub fn summary_text(s: &RunSummary) -> String {
             f.duplicates,
             f.rejected
         );
+        if f.pruned_days > 0 {
+            let _ = write!(
+                out,
+                " ({} of days already pruned: set aside)",
+                f.pruned_days
+            );
+        }
         if f.skipped > 0 {
             let _ = write!(out, ", {} not requests", f.skipped);
         }

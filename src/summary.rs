@@ -2,6 +2,7 @@
 //! `runs` table by `load`, turned into metrics by `metrics`. A leaf module, so the stages
 //! that fill it in do not depend on the pipeline that wires them.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -32,6 +33,10 @@ pub struct FileSummary {
     pub inserted: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Of `rejected`, requests of days before the retention horizon (`weblog prune`): set
+    /// aside, their days' aggregates being closed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pruned_days: u64,
     /// Lines that are not requests (W3C `#` directives, a JSON log's non-access records).
     pub skipped: u64,
     /// Bytes in the file past where this run stopped reading (to be read next time).
@@ -103,6 +108,14 @@ pub struct Rebuilt {
     /// A rebuild an earlier run was stopped in went on from the day after this one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_after: Option<String>,
+    /// Days before the retention horizon (`weblog prune`), which have no raw rows to rebuild
+    /// from: kept as the old definition computed them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub kept_pruned_days: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What the lake export (`--lake`) did.
@@ -149,6 +162,9 @@ pub struct RunSummary {
     pub warnings: Vec<String>,
     /// Bookkeeping past its retention that this run removed.
     pub pruned: Pruned,
+    /// Raw rows past `retention_days` / `anonymize_after_days` this run deleted or masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retained>,
     /// Rollups built over all history (new, or their SQL or parameters changed).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rollups_rebuilt: Vec<Rebuilt>,
@@ -189,11 +205,12 @@ impl RunSummary {
     /// `log_format` that is not the server's, a file of something else). Stored as rejects
     /// all the same; said as a failure so that cron reports it.
     fn all_rejected(&self) -> Option<Error> {
-        let rejected: u64 = self.files.iter().map(|f| f.rejected).sum();
+        // Requests of pruned days are requests all the same: the format fits.
+        let rejected: u64 = self.files.iter().map(|f| f.rejected - f.pruned_days).sum();
         let requests: u64 = self
             .files
             .iter()
-            .map(|f| f.lines_read - f.rejected - f.skipped)
+            .map(|f| f.lines_read - (f.rejected - f.pruned_days) - f.skipped)
             .sum();
         if rejected == 0 || requests > 0 {
             return None;
@@ -224,4 +241,55 @@ impl RunSummary {
         self.lines_per_sec = self.lines_read as f64 / secs.max(1e-9);
         self.mb_per_sec = self.bytes_read as f64 / 1e6 / secs.max(1e-9);
     }
+}
+
+/// What pruning removed from the warehouse: rows per day of `logs` and of the rollups' key
+/// tables (all of them together), and rejects (which have no day: by when they were read).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RawPruned {
+    /// Rows before this day go (the horizon recorded, which never moves back).
+    pub before: Option<String>,
+    pub logs: BTreeMap<String, u64>,
+    pub key_rows: BTreeMap<String, u64>,
+    pub rejects: u64,
+    /// Addresses kept in rollups (`rollup_visits.client_addr`) of those days, masked.
+    pub rollup_addresses: u64,
+}
+
+/// What masking rewrote: rows per day of `logs`, and rejects.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Masked {
+    /// Rows before this day are masked.
+    pub before: Option<String>,
+    pub logs: BTreeMap<String, u64>,
+    pub rejects: u64,
+    /// Rows of the rollups' key tables (hashes of full addresses) of those days, deleted.
+    pub key_rows: u64,
+    /// Addresses kept in rollups (`rollup_visits.client_addr`) of those days, masked.
+    pub rollup_addresses: u64,
+}
+
+/// Lake files removed or rewritten, per day.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct LakeFiles {
+    pub files: BTreeMap<String, u64>,
+    /// Rows taken out of rewritten files (forget), per day.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rows: BTreeMap<String, u64>,
+}
+
+/// What retention did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Retained {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<RawPruned>,
+    /// This warehouse's lake files deleted, per day.
+    #[serde(skip_serializing_if = "lake_untouched")]
+    pub lake: LakeFiles,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub masked: Option<Masked>,
+}
+
+fn lake_untouched(l: &LakeFiles) -> bool {
+    l.files.is_empty()
 }

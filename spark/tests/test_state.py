@@ -97,6 +97,31 @@ class Plan(unittest.TestCase):
         m = self.manifest(self.LAKE)
         self.assertEqual(state.plan(m, {"2024-01-02": self.LAKE["2024-01-02"]}, "h"), ([], ["2024-01-01"], None))
 
+    def test_a_pruned_day_keeps_its_state(self):
+        # weblog prune deleted a day's files (all of them, or one warehouse's of several):
+        # its state stays as computed, and stays listed so that it is read.
+        both = dict(self.LAKE, **{"2024-01-01": self.LAKE["2024-01-01"] + [("host=web-2/" + plain(2, "web-2"), 4)]})
+        m = self.manifest(both)
+        for now in ({"2024-01-02": both["2024-01-02"]},
+                    dict(both, **{"2024-01-01": [("host=web-2/" + plain(2, "web-2"), 4)]})):
+            kept = state.with_pruned_days(m, now, "h")
+            self.assertEqual(kept["2024-01-01"], both["2024-01-01"])
+            self.assertEqual(state.plan(m, kept, "h"), ([], [], None))
+            # The next run sees the same: nothing to do again.
+            again = self.manifest(kept)
+            self.assertEqual(state.plan(again, state.with_pruned_days(again, now, "h"), "h"), ([], [], None))
+
+    def test_a_day_with_a_new_or_rewritten_file_is_recomputed_not_kept(self):
+        m = self.manifest(self.LAKE)
+        # weblog forget rewrote a file (another size), or a late batch came: recomputed.
+        for files in ([("host=web-1/" + comp(1, 3), 9)], [("host=web-1/" + plain(9), 3)]):
+            now = dict(self.LAKE, **{"2024-01-01": files})
+            kept = state.with_pruned_days(m, now, "h")
+            self.assertEqual(kept, now)
+            self.assertEqual(state.plan(m, kept, "h")[0], ["2024-01-01"])
+        # A state of other SQL is recomputed from the files there are: nothing is kept.
+        self.assertEqual(state.with_pruned_days(m, {}, "other"), {})
+
     def test_changed_sql_or_timeout_recomputes_everything_and_says_why(self):
         changed, removed, why = state.plan(self.manifest(self.LAKE), self.LAKE, "other")
         self.assertEqual((changed, removed), (["2024-01-01", "2024-01-02"], []))

@@ -18,7 +18,7 @@ from pyspark.errors import PySparkException
 from .errors import JobError, one_line, warn
 from .fs import Fs
 from .lake import SMALL_LAKE_BYTES, list_lake, read_lake, read_schema_text
-from .state import days_line, manifest_text, parse_manifest, plan, state_hash
+from .state import days_line, manifest_text, parse_manifest, plan, state_hash, with_pruned_days
 from .translate import DEFAULT_VISIT_TIMEOUT_S, Filters, SqlFile, load_sql, translate, variable_declarations
 
 #: What a query or a write may raise that is about the data, the SQL or the cluster, not a
@@ -172,6 +172,7 @@ class Job:
             manifest = parse_manifest(self.fs.read_text(manifest_path))
             if manifest is None:
                 warn(f"{manifest_path} is not a manifest this job wrote; recomputing every day")
+        files = with_pruned_days(manifest, files, wanted)
         self.changed, removed, why = plan(manifest, files, wanted)
         if full:
             why = "--full"

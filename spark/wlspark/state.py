@@ -75,6 +75,23 @@ def day_unchanged(old: list, new: list) -> bool:
     return True
 
 
+def with_pruned_days(manifest: dict | None, files: dict, wanted_hash: str) -> dict:
+    """The lake's files (lake.list_lake), with the manifest's files in place of those of
+    each day whose files only went (some or all of them, none new or changed): `weblog
+    prune` deleted that day's raw rows, not its rows' meaning, so its state is kept as
+    computed rather than recomputed from what is left (or dropped). A state built otherwise
+    (another hash) cannot be kept: it is recomputed from the files there are."""
+    if manifest is None or manifest.get("version") != STATE_VERSION or manifest.get("hash") != wanted_hash:
+        return files
+    out = dict(files)
+    for day, old in (manifest.get("days") or {}).items():
+        old_set = {(f, s) for f, s in old}
+        new_set = {(f, s) for f, s in files.get(day, [])}
+        if new_set < old_set:
+            out[day] = [(f, s) for f, s in old]
+    return out
+
+
 def plan(manifest: dict | None, files: dict, wanted_hash: str) -> tuple[list[str], list[str], str | None]:
     """(days to recompute, days whose state goes, why everything is recomputed or None)
     from the last manifest (None: no state yet) and the lake's files now (lake.list_lake)."""

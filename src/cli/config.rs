@@ -1,5 +1,6 @@
 //! `weblog.toml`: every key is a long flag (`memory_limit` for `--memory-limit`). Top-level
-//! keys apply to the commands that read logs (`run`, `watch`, `status`), and `db` and `out`
+//! keys apply to the commands that read logs or their warehouse (`run`, `watch`, `status`, `prune`,
+//! `forget`), and `db` and `out`
 //! to every command; a `[run]`, `[watch]`, `[sql]`, `[report]`, `[generate]` table applies
 //! to that command only and wins over the top level; the command line wins over both. The file's settings become flags placed before the command line's and parsed by the
 //! same clap definition, so each value is checked exactly as a flag is, and every flag is a
@@ -19,7 +20,7 @@ use crate::source::WrapperChoice;
 const NON_FLAG_KEYS: [&str; 1] = ["source"];
 
 /// The commands top-level keys are for: those that read the logs.
-const PIPELINE_COMMANDS: [&str; 3] = ["run", "watch", "status"];
+const PIPELINE_COMMANDS: [&str; 5] = ["run", "watch", "status", "prune", "forget"];
 /// Top-level keys that mean the same for every command that has them (the warehouse and the
 /// output folder); every other key applies at the top level to the pipeline commands only
 /// (`format` is the log format there, the table format of `weblog sql`).
@@ -317,6 +318,9 @@ mod tests {
             Some("PATH" | "DIR" | "PATH.mmdb") => "some/where".into(),
             Some("HOST" | "NAME") => "web-1".into(),
             Some("CIDR,…") => "10.0.0.0/8,192.0.2.1".into(),
+            Some("DAYS") => "30".into(),
+            Some("ADDR|CIDR") => "192.0.2.0/24".into(),
+            Some("AGENT") => "curl/8.4.0".into(),
             Some(other) => panic!(
                 "no sample value for --{} <{other}>: add one",
                 arg.get_long().unwrap()
@@ -346,6 +350,7 @@ mod tests {
         match name {
             "sql" => vec!["SELECT 1"],
             "completions" => vec!["bash"],
+            "forget" => vec!["--ip", "192.0.2.0/24"],
             _ => vec![],
         }
     }

@@ -89,6 +89,22 @@ impl Invocation {
 }
 
 impl RunArgs {
+    /// What `prune` and `forget` work on, from the same flags as a run.
+    pub fn setup(&self, invocation: &Invocation) -> Result<crate::retention::Setup> {
+        let o = self.options(invocation)?;
+        Ok(crate::retention::Setup {
+            db: o.db,
+            sql: o.sql,
+            out: o.out,
+            wait: o.wait,
+            memory_limit: o.memory_limit,
+            lake: o.lake,
+            filter: o.filter,
+            rollups: o.rollups,
+            keep: o.keep,
+        })
+    }
+
     /// The pipeline's options from these flags (progress and stop are the caller's).
     pub fn options(&self, invocation: &Invocation) -> Result<RunOptions> {
         if let (Some(from), Some(to)) = (self.from, self.to)
@@ -147,6 +163,10 @@ impl RunArgs {
                 checkpoints: self.checkpoint_retention.0,
                 runs: self.runs_retention.0,
             },
+            keep: crate::retention::Keep {
+                days: self.retention_days,
+                anonymize_after: self.anonymize_after_days,
+            },
             stop: None,
             progress: None,
         })
@@ -186,6 +206,40 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `weblog man > /usr/local/share/man/man1/weblog.1`.
     Man,
+    /// Delete (or mask) the raw rows of old days now: logs, rejects, key tables, this
+    /// warehouse's lake files. The per-day rollups and every output stay as they are.
+    Prune(PruneArgs),
+    /// Erase one visitor: every row, reject and lake row of an address (or block), and the
+    /// aggregates of the days they were in, recomputed without them.
+    Forget(ForgetArgs),
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    /// Delete the raw rows of days older than this (`30d`, `4w`, or days); default: the
+    /// configured retention_days. anonymize_after_days is applied too when set.
+    #[arg(long, value_name = "DAYS", value_parser = values::days)]
+    pub older_than: Option<u32>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args)]
+pub struct ForgetArgs {
+    /// The visitor's address, or a block of them: `203.0.113.7`, `203.0.113.0/24`,
+    /// `2001:db8::/48`. A row is theirs when its client_addr, remote_addr or an entry of its
+    /// X-Forwarded-For is in it; a reject when any address in its line is.
+    #[arg(long, value_name = "ADDR|CIDR")]
+    pub ip: crate::enrich::client::Cidr,
+    /// Only the rows of this user agent, as logged (exact match: a visitor is an address
+    /// and an agent); rejects must contain it.
+    #[arg(long, value_name = "AGENT")]
+    pub agent: Option<String>,
+    /// Say what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Args, Clone)]
@@ -262,6 +316,15 @@ pub struct RunArgs {
     /// file under that name later is read from its start.
     #[arg(long, value_name = "RETENTION", default_value = "30d", value_parser = values::retention)]
     pub checkpoint_retention: values::KeepFor,
+    /// Delete the raw rows (logs, rejects, this warehouse's lake files) of days older than
+    /// this many days at the end of every run (`30`, `30d`, `4w`); the per-day rollups, and
+    /// so every output, are kept. Default: kept for ever.
+    #[arg(long, value_name = "DAYS", value_parser = values::days)]
+    pub retention_days: Option<u32>,
+    /// Mask every address in the raw rows (logs, rejects) of days older than this many days,
+    /// in place, at the high level of --anonymize-ip, at the end of every run.
+    #[arg(long, value_name = "DAYS", value_parser = values::days)]
+    pub anonymize_after_days: Option<u32>,
     /// Delete rows of the `runs` table older than this (`90d`, `never`).
     #[arg(long, value_name = "RETENTION", default_value = "90d", value_parser = values::retention)]
     pub runs_retention: values::KeepFor,

@@ -144,6 +144,25 @@ pub fn rate(s: &str) -> Result<f64, String> {
     Ok(r)
 }
 
+/// An age in whole days, at least one: `30`, `30d` or `4w` (at most 100 years).
+pub fn days(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let bad = || format!("{s:?} is not a number of days like 30, 30d or 4w");
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let n: u32 = number.parse().map_err(|_| bad())?;
+    let days = match unit {
+        "" | "d" => Some(n),
+        "w" => n.checked_mul(7),
+        _ => return Err(bad()),
+    }
+    .ok_or_else(bad)?;
+    if days == 0 || days > 100 * 366 {
+        return Err(format!("{s:?}: between 1 day and 100 years"));
+    }
+    Ok(days)
+}
+
 /// A count that must be at least one.
 pub fn positive(s: &str) -> Result<u64, String> {
     let n: u64 = s

@@ -68,17 +68,9 @@ impl AnonymizeIp {
         if !self.is_on() {
             return Cow::Borrowed(text);
         }
-        let bytes = text.as_bytes();
         let mut out: Option<String> = None;
         let mut copied = 0;
-        let mut i = 0;
-        while i < bytes.len() {
-            let prev = i.checked_sub(1).map(|p| bytes[p]);
-            let found = ipv6_at(text, i, prev).or_else(|| ipv4_at(bytes, i, prev));
-            let Some((len, addr)) = found else {
-                i += 1;
-                continue;
-            };
+        each_address(text, |i, len, addr| {
             let masked = self.mask(addr).to_string();
             if masked != text[i..i + len] {
                 let s = out.get_or_insert_with(|| String::with_capacity(text.len()));
@@ -86,8 +78,7 @@ impl AnonymizeIp {
                 s.push_str(&masked);
                 copied = i + len;
             }
-            i += len;
-        }
+        });
         match out {
             None => Cow::Borrowed(text),
             Some(mut s) => {
@@ -95,6 +86,30 @@ impl AnonymizeIp {
                 Cow::Owned(s)
             }
         }
+    }
+}
+
+/// Every IP address in `text`, found as [`AnonymizeIp::mask_text`] finds those it masks
+/// (`weblog forget` looks for a visitor's address in rejects with it).
+pub fn addresses(text: &str) -> Vec<IpAddr> {
+    let mut found = Vec::new();
+    each_address(text, |_, _, addr| found.push(addr));
+    found
+}
+
+/// Call `f(start, len, address)` for each address in `text`, left to right.
+fn each_address(text: &str, mut f: impl FnMut(usize, usize, IpAddr)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let prev = i.checked_sub(1).map(|p| bytes[p]);
+        let found = ipv6_at(text, i, prev).or_else(|| ipv4_at(bytes, i, prev));
+        let Some((len, addr)) = found else {
+            i += 1;
+            continue;
+        };
+        f(i, len, addr);
+        i += len;
     }
 }
 

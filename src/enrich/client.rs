@@ -45,6 +45,16 @@ impl FromStr for Cidr {
     }
 }
 
+impl std::fmt::Display for Cidr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let whole = if self.net.is_ipv4() { 32 } else { 128 };
+        match self.prefix {
+            p if p == whole => write!(f, "{}", self.net),
+            p => write!(f, "{}/{p}", self.net),
+        }
+    }
+}
+
 impl Cidr {
     pub fn contains(&self, ip: IpAddr) -> bool {
         fn bits(ip: IpAddr) -> (u128, u8) {

@@ -102,10 +102,10 @@ fn io(what: String) -> impl Fn(std::io::Error) -> Error {
 }
 
 /// One (day, host) partition holding files of this warehouse.
-struct Partition {
-    day: String,
-    dir: PathBuf,
-    mine: Vec<LakeName>,
+pub(super) struct Partition {
+    pub(super) day: String,
+    pub(super) dir: PathBuf,
+    pub(super) mine: Vec<LakeName>,
 }
 
 /// Compact this warehouse's files of every finished day (before the newest day it has
@@ -122,7 +122,7 @@ pub fn compact(wh: &Warehouse, lake: &Path, warehouse: &str, mark: i64) -> Resul
     Ok(done)
 }
 
-fn partitions(logs: &Path, warehouse: &str) -> Result<Vec<Partition>> {
+pub(super) fn partitions(logs: &Path, warehouse: &str) -> Result<Vec<Partition>> {
     let list = |dir: &Path| -> Result<Vec<(String, PathBuf)>> {
         let mut out = Vec::new();
         let entries = match std::fs::read_dir(dir) {
@@ -291,7 +291,7 @@ fn compact_partition(
     Ok(())
 }
 
-fn remove(path: &Path) -> Result<()> {
+pub(super) fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

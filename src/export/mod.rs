@@ -10,6 +10,7 @@ use duckdb::Connection;
 
 pub mod lake;
 pub mod lake_compact;
+pub mod lake_retention;
 
 use crate::error::{Error, ErrorKind, Result, one_line};
 use crate::sql_text::string_literal;

@@ -24,6 +24,8 @@ pub struct Committed {
     pub inserted: HashMap<String, u64>,
     /// Rows the database refused, set aside as rejects, per source file.
     pub refused: HashMap<String, u64>,
+    /// Rows of days before the retention horizon, set aside as rejects, per source file.
+    pub closed: HashMap<String, u64>,
     /// Rows inserted into `rejects` (lines already there are not stored twice).
     pub rejects: u64,
 }
@@ -103,6 +105,22 @@ impl Warehouse {
         }
         let mut logs = std::mem::take(&mut parsed.logs);
         crate::failpoint::poison(&mut logs);
+        let mut closed_rows: HashMap<String, u64> = HashMap::new();
+        if let Some(horizon) = self.pruned_before
+            && let Some((closed, files)) =
+                super::retention::set_aside_closed(&mut logs, horizon, parsed.ingested_at_us)
+                    .map_err(|e| failed(&db, "cannot set aside lines of pruned days", &e))?
+        {
+            parsed.rejects = match parsed.rejects.height() {
+                0 => closed,
+                _ => parsed.rejects.vstack(&closed).map_err(|e| {
+                    failed(&db, "cannot set aside lines of pruned days", &e.to_string())
+                })?,
+            };
+            for f in files {
+                *closed_rows.entry(f).or_insert(0) += 1;
+            }
+        }
         let (fresh, maybe) = match &overlap {
             Some(o) => split_by_time(&logs, o.span)
                 .map_err(|e| failed(&db, "cannot split the batch", &e))?,
@@ -142,6 +160,7 @@ impl Warehouse {
         crate::failpoint::hit("after-commit");
         Ok(Committed {
             refused,
+            closed: closed_rows,
             ..committed
         })
     }
@@ -203,11 +222,12 @@ impl Warehouse {
                         .map_err(|e| other("cannot look up stored lines", e))?,
                     _ => Some(String::new()),
                 };
-                // With --anonymize-ip the stored raw line is masked: two lines that differ
-                // only in masked bits are two rows, so the line as read is compared through
-                // its hash, with the time (exact up to a 64-bit collision between lines of
-                // one second). Rows stored before hashes existed were never masked.
-                let same_line = if self.anonymized && !o.unhashed {
+                // With --anonymize-ip (or rows masked in place since) the stored raw line is
+                // masked: two lines that differ only in masked bits are two rows, so the line
+                // as read is compared through its hash, with the time (exact up to a 64-bit
+                // collision between lines of one second). Rows stored before hashes existed
+                // were never masked.
+                let same_line = if (self.anonymized || self.masked_in_place) && !o.unhashed {
                     "s.line_hash = b.line_hash AND s.time_local = b.time_local"
                 } else {
                     "s.raw_log = b.raw_log"
@@ -300,13 +320,16 @@ impl Warehouse {
                     ),
                     None => String::new(),
                 };
+                // A reject masked in place is the line as read if its hash is.
+                let masked = self.masked_in_place;
                 committed.rejects = sql
                     .execute(&format!(
                         "INSERT INTO rejects BY NAME SELECT * FROM weblog_new_rejects b
                          WHERE NOT EXISTS (SELECT 1 FROM rejects s
                                            WHERE s.line_hash IN (SELECT line_hash FROM weblog_new_rejects)
                                              {recent}
-                                             AND s.line_hash = b.line_hash AND s.raw_line = b.raw_line)",
+                                             AND s.line_hash = b.line_hash
+                                             AND (s.raw_line = b.raw_line OR {masked}))",
                     ))
                     .map_err(|e| other("cannot insert into rejects", e))?;
                 sql.execute("DROP TABLE weblog_new_rejects")

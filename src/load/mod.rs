@@ -7,6 +7,7 @@ pub mod lock;
 mod meta;
 mod privacy;
 mod raw;
+mod retention;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -21,10 +22,11 @@ pub use lock::LockFile;
 pub use meta::Retention;
 pub use raw::library_version;
 use raw::{RawConnection, RawDatabase};
+pub use retention::MASK_LEVEL;
 pub use schema::SCHEMA_VERSION;
 
 /// Moves `data_version` on; part of every transaction that changes stored rows.
-const BUMP_DATA_VERSION: &str = "INSERT OR REPLACE INTO weblog_meta
+pub(crate) const BUMP_DATA_VERSION: &str = "INSERT OR REPLACE INTO weblog_meta
      SELECT 'data_version', (coalesce(max(value::BIGINT), 0) + 1)::VARCHAR
      FROM weblog_meta WHERE key = 'data_version'";
 
@@ -47,6 +49,12 @@ pub struct Warehouse {
     /// How far back a reject is looked for before a line is set aside again (the checkpoint
     /// retention; None: all of them).
     reject_window: Option<std::time::Duration>,
+    /// Raw rows of the days before it were pruned (`weblog prune`): lines of those days are
+    /// set aside as rejects, not stored.
+    pruned_before: Option<chrono::NaiveDate>,
+    /// Some stored rows were masked in place (`anonymize_after_days`): a line read again is
+    /// matched by hash, as with `--anonymize-ip`.
+    masked_in_place: bool,
 }
 
 /// DuckDB's memory limit while loading, when the run's is higher. Appending needs little
@@ -103,6 +111,8 @@ impl Warehouse {
             memory_limit: memory_limit.to_string(),
             anonymized: false,
             reject_window: None,
+            pruned_before: None,
+            masked_in_place: false,
         };
         // The value was checked by the command line's parser; DuckDB has the last word.
         let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
@@ -117,6 +127,7 @@ impl Warehouse {
         })?;
         wh.stored_version = wh.check_versions()?;
         wh.apply_schema()?;
+        wh.load_retention_state()?;
         Ok(wh)
     }
 
@@ -154,6 +165,8 @@ impl Warehouse {
             memory_limit: String::new(),
             anonymized: false,
             reject_window: None,
+            pruned_before: None,
+            masked_in_place: false,
         })
     }
 

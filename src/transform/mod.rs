@@ -22,10 +22,11 @@ mod keys;
 mod layout;
 mod merge;
 mod outputs;
+mod pruned;
 mod rollups;
 
 pub use outputs::refresh_outputs;
-pub use rollups::refresh_rollups;
+pub use rollups::{recompute_pending, refresh_rollups};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

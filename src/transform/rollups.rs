@@ -8,6 +8,7 @@ use super::keys::{
 };
 use super::layout::{by_day, sort_once};
 use super::merge::{self, Fold, Merge, merge_spec, without_merge_line};
+use super::pruned::{pruned_before, restore_pruned_days, stash_pruned_days};
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
 use crate::parse::Progress;
@@ -137,21 +138,22 @@ pub fn refresh_rollups(
             stale.into_iter().partition(|r| base_of(r).is_some());
         let (stepped, at_once): (Vec<&SqlOutput>, Vec<&SqlOutput>) =
             stale.into_iter().partition(|r| in_steps(r));
-        let whole = |r: &&SqlOutput| Rebuilt {
+        let whole = |r: &&SqlOutput, kept: &HashMap<String, u64>| Rebuilt {
             rollup: r.name.clone(),
             days: days as u64,
             resumed_after: None,
+            kept_pruned_days: kept.get(&r.name).copied().unwrap_or(0),
         };
         if !at_once.is_empty() {
-            build_at_once(conn, &at_once, lib, &hash)?;
-            rebuilt.extend(at_once.iter().map(whole));
+            let kept = build_at_once(conn, &at_once, lib, &hash)?;
+            rebuilt.extend(at_once.iter().map(|r| whole(r, &kept)));
         }
         for rollup in stepped {
             rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup), progress)?);
         }
         if !derived.is_empty() {
-            build_at_once(conn, &derived, lib, &hash)?;
-            rebuilt.extend(derived.iter().map(whole));
+            let kept = build_at_once(conn, &derived, lib, &hash)?;
+            rebuilt.extend(derived.iter().map(|r| whole(r, &kept)));
         }
     }
     // A rollup built in this run holds every row stored before it was built; only the days
@@ -164,6 +166,26 @@ pub fn refresh_rollups(
     Ok(rebuilt)
 }
 
+/// Recompute whole, in every rollup, the days in `rollup_pending`, in the caller's
+/// transaction (which must have the macros defined: [`super::prepare`]): after rows were
+/// deleted (`weblog forget`), which no fold can take back. Their keys go too, rebuilt from
+/// the rows left when a batch next needs them.
+pub fn recompute_pending(
+    conn: &Connection,
+    rollups: &[SqlOutput],
+    merges: &[SqlOutput],
+    lib: &SqlLib,
+) -> Result<()> {
+    let mut specs = Vec::new();
+    for r in rollups {
+        specs.push((r, merge_spec(&r.sql, &r.origin)?));
+    }
+    // A rollup built from another reads that one's table: after it.
+    specs.sort_by_key(|(_, m)| m.as_ref().is_some_and(|m| m.base().is_some()));
+    let (ordered, merge): (Vec<&SqlOutput>, Vec<Option<Merge>>) = specs.into_iter().unzip();
+    refresh_in_transaction(conn, &ordered, &merge, None, merges, lib, &HashMap::new())
+}
+
 /// Build every rollup of `stale` over all stored rows in one transaction (dropping any
 /// rebuild an earlier run left unfinished).
 fn build_at_once(
@@ -171,9 +193,11 @@ fn build_at_once(
     stale: &[&SqlOutput],
     lib: &SqlLib,
     hash: &dyn Fn(&SqlOutput) -> String,
-) -> Result<()> {
+) -> Result<HashMap<String, u64>> {
     let source = strip_sql(&lib.source_logs.sql);
-    let steps = || -> Result<()> {
+    let pruned = pruned_before(conn)?;
+    let mut kept = HashMap::new();
+    let mut steps = || -> Result<()> {
         conn.execute_batch(&format!(
             "CREATE OR REPLACE TEMP VIEW source_logs AS {source}\n;"
         ))
@@ -181,6 +205,12 @@ fn build_at_once(
         for rollup in stale {
             let fail = |e| sql_error(&rollup.origin, e);
             let table = format!("rollup_{}", rollup.name);
+            let derived =
+                merge_spec(&rollup.sql, &rollup.origin)?.is_some_and(|m| m.base().is_some());
+            let keeping = match (&pruned, derived) {
+                (Some(p), false) => stash_pruned_days(conn, &table, p).map_err(fail)?,
+                _ => false,
+            };
             conn.execute_batch(&format!(
                 "DROP TABLE IF EXISTS \"{table}__rebuild\";
                  CREATE OR REPLACE TABLE \"{table}\" AS {query};
@@ -192,6 +222,10 @@ fn build_at_once(
             ))
             .map_err(fail)?;
             require_day(conn, &table, rollup)?;
+            if keeping {
+                let days = restore_pruned_days(conn, &table).map_err(fail)?;
+                kept.insert(rollup.name.clone(), days);
+            }
             conn.execute_batch(&fresh_keys_sql(conn, rollup, lib)?)
                 .map_err(fail)?;
         }
@@ -202,7 +236,8 @@ fn build_at_once(
     match steps() {
         Ok(()) => conn
             .execute_batch("COMMIT")
-            .map_err(|e| sql_error("rollups", e)),
+            .map_err(|e| sql_error("rollups", e))
+            .map(|()| kept),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
@@ -312,17 +347,25 @@ fn rebuild(
     }
     // The key tables start again from the last day (the others' are built when needed).
     let keys_swap = fresh_keys_sql(conn, rollup, lib)?;
-    conn.execute_batch(&format!(
-        "BEGIN TRANSACTION;
-         {keys_swap}
-         DROP TABLE IF EXISTS \"{table}\";
-         ALTER TABLE \"{building}\" RENAME TO \"{table}\";
-         INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
-         DELETE FROM weblog_meta WHERE key = '{marker}';
-         COMMIT;",
-        name = rollup.name
-    ))
-    .map_err(|e| {
+    let pruned = pruned_before(conn)?;
+    let swap = || -> duckdb::Result<u64> {
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let kept = match &pruned {
+            Some(p) if stash_pruned_days(conn, &table, p)? => restore_pruned_days(conn, &building)?,
+            _ => 0,
+        };
+        conn.execute_batch(&format!(
+            "{keys_swap}
+             DROP TABLE IF EXISTS \"{table}\";
+             ALTER TABLE \"{building}\" RENAME TO \"{table}\";
+             INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
+             DELETE FROM weblog_meta WHERE key = '{marker}';
+             COMMIT;",
+            name = rollup.name
+        ))?;
+        Ok(kept)
+    };
+    let kept = swap().map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK");
         fail(e)
     })?;
@@ -330,6 +373,7 @@ fn rebuild(
         rollup: rollup.name.clone(),
         days: total as u64,
         resumed_after: after.map(str::to_string),
+        kept_pruned_days: kept,
     })
 }
 
