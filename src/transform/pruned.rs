@@ -62,7 +62,7 @@ pub(super) fn restore_pruned_days(conn: &Connection, table: &str) -> duckdb::Res
         |r| r.get(0),
     )?;
     conn.execute_batch(&format!(
-        "INSERT INTO \"{table}\" ({list}) SELECT {list} FROM weblog_kept_days;
+        "INSERT INTO \"{table}\" ({list}) SELECT {list} FROM weblog_kept_days ORDER BY day;
          DROP TABLE weblog_kept_days;"
     ))?;
     Ok(days as u64)
