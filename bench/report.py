@@ -68,8 +68,25 @@ out = [
     f"≤ 60%: {check(db <= 0.6 * raw)} |",
     f"| no-op run (nothing new; outputs already up to date) | {noop_ms:.0f} ms, {rss('noop'):.0f} MiB | "
     f"≤ 60 ms: {check(noop_ms <= 60)} |",
-    f"| 10,000 new lines into an empty database | {span('inc_empty')} | |",
+    f"| 10,000 new lines into an empty database | {span('inc_empty')} | ≤ 0.5 s: "
+    f"{check(med('inc_empty') <= 0.5)} |",
 ]
+if "archives" in rows:
+    archives = json.load(open(f"{work}/archives.json"))
+    many = med("archives") / med("backfill")
+    out += [
+        f"| the same lines as 1,000 .gz archives (`split -n l/1000`, `gzip -1`), one run | "
+        f"{span('archives')}, {rss('archives'):.0f} MiB, {archives['inserted']:,} rows | |",
+        f"| 1,000 archives / one file | {many:.2f}× | ≤ 1.1×: {check(many <= 1.1)} |",
+    ]
+for n in (100000, 500000):
+    if f"weblog_{n}" in rows:
+        w, g, b = (n / med(f"{t}_{n}") for t in ("weblog", "goaccess", "byhand"))
+        out += [
+            f"| {n:,} lines: weblog / GoAccess / DuckDB by hand | {w:,.0f} / {g:,.0f} / {b:,.0f} "
+            f"lines/s; weblog {rss(f'weblog_{n}'):.0f} MiB | ≥ 8× GoAccess: {check(w >= 8 * g)}; "
+            f"≥ 2× by hand: {check(w >= 2 * b)} ({w / g:.1f}×, {w / b:.1f}×) |",
+        ]
 if history:
     ratio = med("inc_history") / med("inc_empty")
     out += [
@@ -162,6 +179,30 @@ if rows_perf:
     out += ["", "How to read it: `bench/NOTES.md`."]
 else:
     out += ["No profile: `perf` could not sample on this machine."]
+# Throughput against input size for the three tools (issue 24's plot).
+points = [n for n in (100000, 500000) if f"weblog_{n}" in rows]
+if points:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes_n = points + [lines]
+    labels = {"weblog": "backfill", "goaccess": "goaccess", "byhand": "byhand"}
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for tool, full in labels.items():
+        ys = [n / med(f"{tool}_{n}") for n in points] + [lines / med(full)]
+        ax.plot(sizes_n, ys, marker="o", label={"weblog": "weblog", "goaccess": "GoAccess",
+                                                "byhand": "DuckDB by hand"}[tool])
+    ax.set_xscale("log")
+    ax.set_xlabel("lines in the file")
+    ax.set_ylabel("lines per second (whole process)")
+    ax.set_title("Backfill throughput, one generated combined-format file")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig("bench/throughput.png", dpi=100)
+    out += ["", "![lines per second against lines, weblog / GoAccess / DuckDB by hand](throughput.png)"]
 # The sections `make bench-builds` and `make bench-month` write are kept as they are.
 try:
     previous = open("bench/RESULTS.md").read()

@@ -33,10 +33,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null; } ||
         { echo "bench needs: apt-get install ${need_apt[*]}" >&2; exit 1; }
 fi
-if ! "$VENV/bin/python" -c 'import duckdb, pyarrow' 2>/dev/null; then
-    say "installing duckdb and pyarrow into $VENV"
+if ! "$VENV/bin/python" -c 'import duckdb, pyarrow, matplotlib' 2>/dev/null; then
+    say "installing duckdb, pyarrow and matplotlib into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q duckdb==2.0.1 pyarrow==26.0.1
+    "$VENV/bin/pip" install -q duckdb==2.0.1 pyarrow==26.0.1 matplotlib==3.10.7
 fi
 PY="$VENV/bin/python"
 
@@ -129,6 +129,34 @@ timed goaccess goaccess "$LOG" --log-format=COMBINED -o "$WORK/goaccess.json"
 say "DuckDB by hand"
 rm -f "$WORK"/byhand.duckdb*
 timed byhand "$PY" bench/duckdb_by_hand.py "$LOG" "$WORK/byhand.duckdb" "$WORK/byhand.csv"
+
+# Issue 24's smaller point (and the plot's): the first 100,000 and 500,000 lines of the same
+# file, weblog, GoAccess and DuckDB by hand one after another, RUNS times each.
+for n in 100000 500000; do
+    [ "$n" -lt "$LINES" ] || continue
+    head -n "$n" "$LOG" >"$WORK/logs/head.txt"
+    for i in $(seq "$RUNS"); do
+        say "$n lines: weblog, GoAccess, DuckDB by hand $i/$RUNS"
+        rm -rf "$WORK"/n.duckdb* "$WORK"/byhand.duckdb*
+        timed "weblog_$n" "$BIN" run --logs "$WORK/logs/head.txt" --db "$WORK/n.duckdb" --out "$WORK/n-out" --json
+        timed "goaccess_$n" goaccess "$WORK/logs/head.txt" --log-format=COMBINED -o "$WORK/goaccess.json"
+        timed "byhand_$n" "$PY" bench/duckdb_by_hand.py "$WORK/logs/head.txt" "$WORK/byhand.duckdb" "$WORK/byhand.csv"
+    done
+done
+rm -rf "$WORK"/n.duckdb* "$WORK/n-out" "$WORK/logs/head.txt" "$WORK"/byhand.duckdb*
+
+# Many files: the same lines as 1,000 logrotate-style archives (gzip), read in one run.
+say "the same lines as 1,000 .gz archives"
+mkdir -p "$WORK/archives"
+split -n l/1000 -d -a 4 "$LOG" "$WORK/archives/access.log-"
+gzip -1 "$WORK/archives"/access.log-*
+for i in $(seq "$RUNS"); do
+    say "weblog backfill of 1,000 archives $i/$RUNS"
+    rm -rf "$WORK"/a.duckdb*
+    timed_run archives "$WORK/archives/*.gz" "$WORK/a.duckdb"
+done
+cp "$WORK/last.out" "$WORK/archives.json"
+rm -rf "$WORK/archives" "$WORK"/a.duckdb*
 
 # Incremental: the same 10,000 new lines into an empty database and into one holding HISTORY
 # rows. One generated timeline (~60 days): the history, then RUNS slices of 10,000 lines that
