@@ -126,7 +126,13 @@ impl LineReader {
     }
 
     /// The chunk of `data` (whole lines from `start`), unwrapped if the file is wrapped.
-    fn chunk(&self, start: u64, data: Vec<u8>, oversize: Vec<Oversize>) -> Chunk {
+    fn chunk(&self, start: u64, mut data: Vec<u8>, oversize: Vec<Oversize>) -> Chunk {
+        // A chunk is read into a buffer of the full chunk size and lives in its batch until
+        // the batch is stored: a small file's (or a file's last) chunk would hold the whole
+        // size — 8 MiB for each of a thousand small archives in one batch.
+        if data.capacity() - data.len() > data.len() / 4 {
+            data.shrink_to_fit();
+        }
         let (data, unwrapped) = match self.wrapper {
             None => (data, None),
             Some(wrapper) => {
