@@ -60,5 +60,8 @@ fn three_hundred_small_gz_archives_every_line_once_in_bounded_memory() {
     );
     let peak_mib = usage.ru_maxrss / 1024;
     assert!(peak_mib > 20, "the runs were measured ({peak_mib} MiB)");
-    assert!(peak_mib < 600, "peak RSS {peak_mib} MiB for {FILES} small archives");
+    assert!(
+        peak_mib < 600,
+        "peak RSS {peak_mib} MiB for {FILES} small archives"
+    );
 }

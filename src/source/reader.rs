@@ -267,9 +267,12 @@ impl LineReader {
             return Ok(());
         }
         let have = buf.len();
-        buf.resize(want, 0);
-        let n = read_up_to(self.file.as_mut(), &mut buf[have..])?;
-        buf.truncate(have + n);
+        // Read into reserved, unwritten capacity: zeroing a whole chunk (8 MiB) first cost a
+        // memset and its page faults per file, ~4 ms for each small archive of a pile.
+        buf.reserve_exact(want - have);
+        let n = (&mut *self.file)
+            .take((want - have) as u64)
+            .read_to_end(buf)?;
         if have + n < want {
             self.eof = true;
         }
