@@ -138,7 +138,9 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
             .map(|d| d.format("%Y-%m-%d").to_string()),
         ..Default::default()
     };
-    let values = matching_values(conn, "logs", who).map_err(&fail)?;
+    let keys = hashed_keys(&wh, who)?;
+    let mut values = matching_values(conn, "logs", who).map_err(&fail)?;
+    values.extend(keys.iter().cloned());
     let rows = condition(&values, who);
     let rejects = matching_rejects(conn, who).map_err(&fail)?;
     if rows.is_some() || !rejects.is_empty() {
@@ -184,7 +186,8 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
     }
     for lake in lake_retention::lakes_of(&wh, opts.lake.as_deref())? {
         let matches = |source: &str| -> Result<Option<String>> {
-            let values = matching_values(conn, source, who).map_err(&fail)?;
+            let mut values = matching_values(conn, source, who).map_err(&fail)?;
+            values.extend(keys.iter().cloned());
             Ok(condition(&values, who))
         };
         lake_retention::forget(&wh, &lake, &matches, dry_run, &mut done.lake)?;
@@ -208,6 +211,22 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
         )?;
     }
     Ok(done)
+}
+
+/// With `--visitor-id hashed` rows hold the address's key of their day, not the address:
+/// the keys of one address under each salt still kept (days already over have no salt, and
+/// nothing in them leads back to the address). A block of addresses has no keys to compute.
+fn hashed_keys(wh: &crate::load::Warehouse, who: &Visitor) -> Result<Vec<(&'static str, String)>> {
+    let Some(ip) = who.ip.single() else {
+        return Ok(Vec::new());
+    };
+    let salts = wh.visitor_salts()?;
+    let days: Vec<i32> = salts.keys().copied().collect();
+    let mut keyed = crate::enrich::DailySalts::new(salts);
+    Ok(days
+        .into_iter()
+        .map(|day| ("client_addr", keyed.key(day, &ip.to_string())))
+        .collect())
 }
 
 /// The rejects holding an address of the visitor (and their agent, when given): rowid and

@@ -108,7 +108,12 @@ fn crash_during_export_leaves_previous_outputs_whole() {
             })
             .count()
     };
-    assert_eq!(temp_files(), 1, "the killed run's temporary file");
+    // Outputs are written two at a time: one temporary file each, when the failpoint hit.
+    let left = temp_files();
+    assert!(
+        (1..=2).contains(&left),
+        "the killed run's temporary files: {left}"
+    );
     // And the writability probe of a run killed before it removed it (no process has a pid
     // above Linux's largest, 4,194,304).
     let probe = env.path("out").join(".weblog-probe-4194999");

@@ -94,6 +94,36 @@ fn hashed_visitors_equal_full_addresses_and_no_address_is_kept() {
             assert!(!text.contains(&form), "{form} found in what weblog wrote");
         }
     }
+
+    // `forget` finds a visitor by address through its keys of the days whose salt is kept.
+    let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+    for l in &distinct {
+        *seen.entry(l.split(' ').next().unwrap()).or_default() += 1;
+    }
+    let (visitor, rows) = seen.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert!(*rows > 10, "{visitor}: {rows}");
+    let mut args = env.run_args();
+    args[0] = "forget".into();
+    args.extend(["--ip".into(), visitor.to_string()]);
+    let out = env.weblog(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{out:?}");
+    let forgotten: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let removed: u64 = forgotten["logs"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(removed as usize, *rows, "{forgotten}");
+    let rest: BTreeSet<String> = distinct
+        .iter()
+        .filter(|l| !l.starts_with(&format!("{visitor} ")))
+        .cloned()
+        .collect();
+    assert_eq!(
+        daily_visitors_csv(&env.read_out("daily_visitors.csv")),
+        daily_visitors(&rest)
+    );
 }
 
 #[test]

@@ -56,6 +56,12 @@ impl std::fmt::Display for Cidr {
 }
 
 impl Cidr {
+    /// The one address of a block of one (`/32`, `/128`, or no prefix given).
+    pub fn single(&self) -> Option<IpAddr> {
+        let full = if self.net.is_ipv4() { 32 } else { 128 };
+        (self.prefix == full).then_some(self.net)
+    }
+
     pub fn contains(&self, ip: IpAddr) -> bool {
         fn bits(ip: IpAddr) -> (u128, u8) {
             match ip {
