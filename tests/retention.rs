@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{Days, Local, NaiveDate};
+use common::leaks::{database_text, files_text};
 use common::{Env, files_under, num};
 
 fn today() -> NaiveDate {
@@ -102,52 +103,6 @@ fn command(env: &Env, cmd: &str, extra: &[&str], vars: &[(&str, &str)]) -> serde
         String::from_utf8_lossy(&out.stdout)
     );
     serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
-}
-
-/// Every table of the warehouse as CSV text.
-fn database_text(env: &Env) -> String {
-    let scratch = tempfile::tempdir().unwrap();
-    let conn = env.db();
-    let tables: Vec<String> = conn
-        .prepare("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut text = String::new();
-    for t in &tables {
-        let csv = scratch.path().join("t.csv");
-        conn.execute_batch(&format!(
-            "COPY (SELECT * FROM \"{t}\") TO '{}' (HEADER)",
-            csv.display()
-        ))
-        .unwrap();
-        text.push_str(&std::fs::read_to_string(&csv).unwrap());
-    }
-    text
-}
-
-/// Every Parquet file under `dir` as CSV text, and every other file as it is.
-fn files_text(dir: &Path) -> String {
-    let scratch = tempfile::tempdir().unwrap();
-    let mem = duckdb::Connection::open_in_memory().unwrap();
-    let mut text = String::new();
-    for p in files_under(dir) {
-        if p.extension().is_some_and(|e| e == "parquet") {
-            let csv = scratch.path().join("t.csv");
-            mem.execute_batch(&format!(
-                "COPY (SELECT * FROM read_parquet('{}')) TO '{}' (HEADER)",
-                p.display(),
-                csv.display()
-            ))
-            .unwrap();
-            text.push_str(&std::fs::read_to_string(&csv).unwrap());
-        } else if let Ok(s) = std::fs::read_to_string(&p) {
-            text.push_str(&s);
-        }
-    }
-    text
 }
 
 /// The lake's rows (raw lines) and the days it has folders for.
@@ -539,8 +494,8 @@ fn forget_removes_every_trace_of_a_visitor_and_nothing_else() {
     );
 
     let mut text = database_text(&env);
-    text.push_str(&files_text(Path::new(&lake)));
-    text.push_str(&files_text(&env.path("out")));
+    text.push_str(&files_text(Path::new(&lake)).0);
+    text.push_str(&files_text(&env.path("out")).0);
     assert!(!text.contains(VISITOR), "a trace of the visitor is left");
     let others: Vec<String> = lines.iter().filter(|l| !theirs(l)).cloned().collect();
     assert_eq!(
