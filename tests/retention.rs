@@ -571,3 +571,46 @@ fn a_forget_killed_midway_completes_when_run_again() {
         assert!(json_map(&again["logs"]).is_empty(), "{failpoint}: {again}");
     }
 }
+
+/// A masking killed after its first day: the next run masks every day the killed one had
+/// left, those before the old horizon's move included.
+#[test]
+fn a_masking_killed_midway_masks_every_old_day_when_run_again() {
+    let env = Env::new();
+    let visitors = ["198.51.100.21", "198.51.100.22"];
+    let lines = traffic(&[25, 12, 10, 8, 2], &visitors);
+    write(&env, "access.log", &lines);
+    env.run(&["--anonymize-after-days", "20"]);
+    let unmasked = |older_than: u64| {
+        env.count(&format!(
+            "SELECT count(*) FROM logs WHERE day < DATE '{}'
+               AND (raw_log LIKE '%198.51.100.%' OR remote_addr LIKE '198.51.100.%')",
+            ago(older_than)
+        ))
+    };
+    assert_eq!(unmasked(20), 0);
+    assert_eq!(
+        unmasked(5),
+        3 * 2 * 3,
+        "days 12, 10 and 8 are not masked yet"
+    );
+
+    let mut args = env.run_args();
+    args.extend(["--anonymize-after-days".to_string(), "5".to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let killed = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "during-mask")]);
+    assert!(!killed.status.success(), "{killed:?}");
+    assert!(
+        unmasked(5) > 0 && unmasked(5) < 18,
+        "killed after one day: {}",
+        unmasked(5)
+    );
+
+    env.run(&["--anonymize-after-days", "5"]);
+    assert_eq!(unmasked(5), 0, "every day before the horizon masked");
+    let recent = env.count(&format!(
+        "SELECT count(*) FROM logs WHERE day = DATE '{}' AND raw_log LIKE '198.51.100.2%'",
+        ago(2)
+    ));
+    assert_eq!(recent, 6, "the recent day untouched");
+}

@@ -188,10 +188,27 @@ impl Warehouse {
                 r.get(0)
             })
             .map_err(&fail)?;
-        let from = before.map(|b| b.format("%Y-%m-%d").to_string());
+        // Where this masking started (the horizon before it; empty: none), kept until it has
+        // done every day: a masking killed midway has already moved `masked_before`, and
+        // the next one must still take the days from the old horizon on.
+        let unfinished: Option<String> = conn
+            .query_row(
+                "SELECT max(value) FROM weblog_meta WHERE key = 'masked_from'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&fail)?;
+        let from = match &unfinished {
+            Some(f) => (!f.is_empty()).then(|| f.clone()),
+            None => before.map(|b| b.format("%Y-%m-%d").to_string()),
+        };
         // Recorded first: from now on a re-read is matched by hash (see `commit`).
         conn.execute_batch(&format!(
-            "INSERT OR REPLACE INTO weblog_meta VALUES ('masked_before', '{h}');"
+            "BEGIN TRANSACTION;
+             INSERT OR REPLACE INTO weblog_meta VALUES ('masked_before', '{h}'),
+                 ('masked_from', '{}');
+             COMMIT;",
+            from.as_deref().unwrap_or_default()
         ))
         .map_err(&fail)?;
         self.masked_in_place = true;
@@ -243,10 +260,13 @@ impl Warehouse {
         masked.rollup_addresses =
             in_transaction(conn, || mask_rollup_addresses(conn, &h)).map_err(&fail)?;
         masked.rejects = in_transaction(conn, || mask_rejects(conn, &h)).map_err(&fail)?;
-        conn.execute(
-            "INSERT OR REPLACE INTO weblog_meta VALUES ('masked_batch', ?::VARCHAR)",
-            [now_batch],
-        )
+        in_transaction(conn, || {
+            conn.execute(
+                "INSERT OR REPLACE INTO weblog_meta VALUES ('masked_batch', ?::VARCHAR)",
+                [now_batch],
+            )?;
+            conn.execute("DELETE FROM weblog_meta WHERE key = 'masked_from'", [])
+        })
         .map_err(&fail)?;
         Ok(masked)
     }
