@@ -79,7 +79,13 @@ pub fn apply(wh: &mut Warehouse, keep: &Keep, lake: Option<&Path>) -> Result<Ret
         }
     }
     if let Some(days) = keep.anonymize_after {
-        done.masked = Some(wh.mask_raw(horizon(days))?);
+        let masked = wh.mask_raw(horizon(days))?;
+        if let Some(before) = &masked.before {
+            for l in lake_retention::lakes_of(wh, lake)? {
+                lake_retention::mask(wh, &l, before, &mut done.lake_masked)?;
+            }
+        }
+        done.masked = Some(masked);
     }
     Ok(done)
 }
@@ -210,6 +216,13 @@ pub fn text(r: &Retained) -> String {
             "  rollup key tables (address hashes): {} rows deleted; addresses kept in rollups: {} masked",
             m.key_rows, m.rollup_addresses
         );
+        if !r.lake_masked.files.is_empty() {
+            let _ = writeln!(
+                out,
+                "  lake: {} of this warehouse rewritten masked",
+                per_day(&r.lake_masked.files, "files")
+            );
+        }
     }
     out
 }

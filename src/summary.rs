@@ -288,6 +288,9 @@ pub struct Retained {
     pub lake: LakeFiles,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub masked: Option<Masked>,
+    /// This warehouse's lake files masked in place (`anonymize_after_days`), per day.
+    #[serde(skip_serializing_if = "lake_untouched")]
+    pub lake_masked: LakeFiles,
 }
 
 fn lake_untouched(l: &LakeFiles) -> bool {

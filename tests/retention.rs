@@ -614,3 +614,61 @@ fn a_masking_killed_midway_masks_every_old_day_when_run_again() {
     ));
     assert_eq!(recent, 6, "the recent day untouched");
 }
+
+/// The lake's copies of old rows are masked with them, late rows of old days too, each
+/// file in place (same rows, same name).
+#[test]
+fn anonymize_after_days_masks_this_warehouses_lake_files_of_old_days() {
+    let env = Env::new();
+    let lake = env.path("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let lines = traffic(&[9, 8, 2], &["198.51.100.31", "198.51.100.32"]);
+    write(&env, "access.log", &lines);
+    env.run(&["--lake", lake_arg]);
+    // Text of the lake files under `day=<days ago>`.
+    let day_text = |days: u64| {
+        let dir = lake.join("logs").join(format!("day={}", ago(days)));
+        assert!(dir.is_dir(), "{}", dir.display());
+        files_text(&dir)
+    };
+    assert!(day_text(9).0.contains("198.51.100.31"));
+    let (rows_before, _) = lake_rows(&lake);
+
+    let late = line("198.51.100.33", ago(9), "20:00:00", "/late", FIREFOX, "-");
+    std::fs::write(env.logs().join("late.log"), format!("{late}\n")).unwrap();
+    let summary = env.run(&["--lake", lake_arg, "--anonymize-after-days", "5"]);
+    let masked = json_map(&summary["retention"]["lake_masked"]["files"]);
+    assert_eq!(
+        masked.keys().cloned().collect::<Vec<_>>(),
+        vec![ago(9).to_string(), ago(8).to_string()],
+        "{summary}"
+    );
+    for days in [9, 8] {
+        let (text, files) = day_text(days);
+        assert!(files > 0);
+        assert!(!text.contains("198.51.100."), "day -{days}: {text}");
+        assert!(text.contains("198.51.0.0"));
+    }
+    assert!(
+        day_text(2).0.contains("198.51.100.32"),
+        "recent days untouched"
+    );
+    let (rows_after, _) = lake_rows(&lake);
+    assert_eq!(
+        rows_after.len(),
+        rows_before.len() + 1,
+        "same rows, and the late one"
+    );
+
+    // A later late line of a masked day: its lake file is masked by the run that wrote it.
+    let later = line("198.51.100.34", ago(8), "21:00:00", "/later", FIREFOX, "-");
+    std::fs::write(env.logs().join("later.log"), format!("{later}\n")).unwrap();
+    let summary = env.run(&["--lake", lake_arg, "--anonymize-after-days", "5"]);
+    assert_eq!(
+        json_map(&summary["retention"]["lake_masked"]["files"]),
+        BTreeMap::from([(ago(8).to_string(), 1)]),
+        "{summary}"
+    );
+    assert!(!day_text(8).0.contains("198.51.100."));
+    assert_eq!(lake_rows(&lake).0.len(), rows_before.len() + 2);
+}

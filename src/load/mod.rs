@@ -22,7 +22,7 @@ pub use lock::LockFile;
 pub use meta::Retention;
 pub use raw::library_version;
 use raw::{RawConnection, RawDatabase};
-pub use retention::MASK_LEVEL;
+pub use retention::{MASK_LEVEL, mask_table};
 pub use schema::SCHEMA_VERSION;
 
 /// Moves `data_version` on; part of every transaction that changes stored rows.

@@ -303,6 +303,17 @@ pub(crate) const ADDRESS_COLUMNS: &[&str] = &[
 /// scratch table lives in the caller's transaction (a kill leaves none), so rowids are
 /// stable and nothing of it outlives the day.
 fn mask_logs_day(conn: &Connection, day: &str) -> duckdb::Result<u64> {
+    mask_rows(conn, "logs", &format!("day = DATE '{day}'"))
+}
+
+/// Mask every address of the rows of `table` (a copy of a lake file: every row) that hold
+/// one; returns how many changed.
+pub fn mask_table(conn: &Connection, table: &str) -> duckdb::Result<u64> {
+    mask_rows(conn, table, "true")
+}
+
+/// [`mask_logs_day`] for the rows of `table` matching `filter`.
+fn mask_rows(conn: &Connection, table: &str, filter: &str) -> duckdb::Result<u64> {
     let cols = ADDRESS_COLUMNS;
     let list: Vec<String> = cols.iter().map(|c| format!("{c} VARCHAR")).collect();
     conn.execute_batch(&format!(
@@ -313,10 +324,10 @@ fn mask_logs_day(conn: &Connection, day: &str) -> duckdb::Result<u64> {
     {
         let mut appender = conn.appender("weblog_masked")?;
         let mut stmt = conn.prepare(&format!(
-            "SELECT rowid, {} FROM logs WHERE day = ?::DATE",
+            "SELECT rowid, {} FROM \"{table}\" WHERE {filter}",
             cols.join(", ")
         ))?;
-        let mut rows = stmt.query([day])?;
+        let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
             let rid: i64 = row.get(0)?;
             let mut values: Vec<Option<String>> = Vec::with_capacity(cols.len());
@@ -343,7 +354,7 @@ fn mask_logs_day(conn: &Connection, day: &str) -> duckdb::Result<u64> {
     if changed > 0 {
         let set: Vec<String> = cols.iter().map(|c| format!("{c} = m.{c}")).collect();
         conn.execute_batch(&format!(
-            "UPDATE logs SET {} FROM weblog_masked m WHERE logs.rowid = m.rid",
+            "UPDATE \"{table}\" AS t SET {} FROM weblog_masked m WHERE t.rowid = m.rid",
             set.join(", ")
         ))?;
     }
