@@ -216,4 +216,18 @@ fn the_job_recomputes_only_the_day_that_received_rows() {
         &env.path("spark-3"),
         "nothing new",
     );
+
+    // The state keeps no visitor's address (kept for days whose files are pruned).
+    let (visits, addresses): (i64, i64) = conn
+        .query_row(
+            &format!(
+                "SELECT count(*), count(client_addr) FROM read_parquet('{}/_weblog_spark/state/rollups/visits/*/*.parquet')",
+                lake.display()
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(visits > 100, "{visits} visits in the state");
+    assert_eq!(addresses, 0);
 }
