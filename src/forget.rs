@@ -193,14 +193,7 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
         lake_retention::forget(&wh, &lake, &matches, dry_run, &mut done.lake)?;
     }
     if !dry_run {
-        let mut prepared = false;
-        let mut prepare = || -> Result<()> {
-            if !prepared {
-                transform::prepare(conn, &sql.lib, &opts.filter, &opts.rollups)?;
-                prepared = true;
-            }
-            Ok(())
-        };
+        let mut prepare = transform::prepare_once(conn, &sql.lib, &opts.filter, &opts.rollups);
         transform::refresh_outputs(
             &wh,
             &sql,

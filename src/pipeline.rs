@@ -194,16 +194,8 @@ fn pass(
         summary.stages_ms.lake = stage.elapsed().as_millis() as u64;
     }
 
-    // The macros are defined once, and only if a rollup or an output has work to do.
-    let mut prepared = false;
     let conn = wh.connection();
-    let mut prepare = || -> Result<()> {
-        if !prepared {
-            transform::prepare(conn, &sql.lib, &opts.filter, &opts.rollups)?;
-            prepared = true;
-        }
-        Ok(())
-    };
+    let mut prepare = transform::prepare_once(conn, &sql.lib, &opts.filter, &opts.rollups);
     let stage = Instant::now();
     summary.rollups_rebuilt = transform::refresh_rollups(
         conn,
@@ -228,6 +220,8 @@ fn pass(
         &opts.out,
         &mut prepare,
     )?;
+    // The macros' closure borrows the connection: the retention below needs it whole.
+    drop(prepare);
     summary.outputs = outputs;
     summary.site_host_detected = site;
     summary.stages_ms.outputs = stage.elapsed().as_millis() as u64;

@@ -129,14 +129,7 @@ pub fn refresh_rollups(
     opts: &Setup,
 ) -> Result<Vec<Rebuilt>> {
     let conn = wh.connection();
-    let mut prepared = false;
-    let mut prepare = || -> Result<()> {
-        if !prepared {
-            transform::prepare(conn, &sql.lib, &opts.filter, &opts.rollups)?;
-            prepared = true;
-        }
-        Ok(())
-    };
+    let mut prepare = transform::prepare_once(conn, &sql.lib, &opts.filter, &opts.rollups);
     transform::refresh_rollups(
         conn,
         &sql.rollups,

@@ -14,22 +14,7 @@ const FILES: usize = 300;
 #[test]
 fn three_hundred_small_gz_archives_every_line_once_in_bounded_memory() {
     let env = Env::new();
-    let dir = env.path("gen");
-    let out = env.weblog(&[
-        "generate",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--lines",
-        "60000",
-        "--rotate-every",
-        "60000",
-        "--rate",
-        "0.5",
-        "--seed",
-        "29",
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let lines = complete_lines(&dir.join("log_a.txt"));
+    let lines = env.generated(60_000, &["--rate", "0.5", "--seed", "29"]);
     let per_file = lines.len().div_ceil(FILES);
     for (i, part) in lines.chunks(per_file).enumerate() {
         // Named as logrotate's dateext names them; read in any order.

@@ -12,24 +12,7 @@ use common::*;
 
 /// Generated traffic over `days` days ending now (so no salt is over yet), seeded.
 fn lines_ending_now(env: &Env, lines: usize, start: &str) -> Vec<String> {
-    let dir = env.path("gen");
-    let out = env.weblog(&[
-        "generate",
-        "--dir",
-        dir.to_str().unwrap(),
-        "--lines",
-        &lines.to_string(),
-        "--rotate-every",
-        &lines.to_string(),
-        "--rate",
-        "0.1",
-        "--start",
-        start,
-        "--seed",
-        "17",
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    complete_lines(&dir.join("log_a.txt"))
+    env.generated(lines, &["--rate", "0.1", "--start", start, "--seed", "17"])
 }
 
 fn hashed_run(env: &Env, extra: &[&str]) -> serde_json::Value {

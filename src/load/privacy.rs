@@ -18,33 +18,10 @@ impl Warehouse {
     /// to the rows stored from this run on, never to rows already stored.
     pub fn record_anonymize_ip(&mut self, level: AnonymizeIp) -> Result<Option<String>> {
         self.anonymized = level.is_on();
-        let what = || format!("cannot record --anonymize-ip in {}", self.path.display());
-        let recorded: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM weblog_meta WHERE key = 'anonymize_ip'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .context(ErrorKind::Data, what)?;
-        let before = recorded.as_deref().unwrap_or("off");
-        if before == level.name() {
+        let Some((before, stored)) = self.record_setting("anonymize_ip", "off", level.name())?
+        else {
             return Ok(None);
-        }
-        let stored: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
-            .context(ErrorKind::Data, what)?;
-        self.conn
-            .execute_batch(&format!(
-                "BEGIN TRANSACTION;
-                 INSERT OR REPLACE INTO weblog_meta VALUES ('anonymize_ip', '{}'),
-                     ('anonymize_ip_since', strftime(now(), '%Y-%m-%dT%H:%M:%S%z'));
-                 COMMIT;",
-                level.name()
-            ))
-            .context(ErrorKind::Data, what)?;
+        };
         if stored == 0 {
             return Ok(None);
         }
@@ -68,33 +45,10 @@ impl Warehouse {
     /// Record the run's `--visitor-id`; when it changed (with rows stored), the warning
     /// that says so: a day that has rows of both counts their visitors twice.
     pub fn record_visitor_id(&mut self, id: VisitorId) -> Result<Option<String>> {
-        let what = || format!("cannot record --visitor-id in {}", self.path.display());
-        let recorded: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM weblog_meta WHERE key = 'visitor_id'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .context(ErrorKind::Data, what)?;
-        let before = recorded.as_deref().unwrap_or("address");
-        if before == id.name() {
+        let Some((before, stored)) = self.record_setting("visitor_id", "address", id.name())?
+        else {
             return Ok(None);
-        }
-        let stored: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
-            .context(ErrorKind::Data, what)?;
-        self.conn
-            .execute_batch(&format!(
-                "BEGIN TRANSACTION;
-                 INSERT OR REPLACE INTO weblog_meta VALUES ('visitor_id', '{}'),
-                     ('visitor_id_since', strftime(now(), '%Y-%m-%dT%H:%M:%S%z'));
-                 COMMIT;",
-                id.name()
-            ))
-            .context(ErrorKind::Data, what)?;
+        };
         Ok((stored > 0).then(|| {
             format!(
                 "--visitor-id {} from this run on (it was {before}): the {stored} rows stored before keep their client addresses; a day with rows of both counts each visitor once per kind",
@@ -134,5 +88,41 @@ impl Warehouse {
             .context(ErrorKind::Data, || {
                 format!("cannot delete old daily salts in {}", self.path.display())
             })
+    }
+
+    /// Record `value` for the setting `key` (and `<key>_since`) if it differs from the one
+    /// recorded (`default` when none was): the value before and how many rows were stored
+    /// under it, or None when nothing changed.
+    fn record_setting(
+        &self,
+        key: &str,
+        default: &str,
+        value: &str,
+    ) -> Result<Option<(String, i64)>> {
+        let what = || format!("cannot record {key} in {}", self.path.display());
+        let recorded: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM weblog_meta WHERE key = ?", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .context(ErrorKind::Data, what)?;
+        let before = recorded.unwrap_or_else(|| default.to_string());
+        if before == value {
+            return Ok(None);
+        }
+        let stored: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
+            .context(ErrorKind::Data, what)?;
+        self.conn
+            .execute_batch(&format!(
+                "BEGIN TRANSACTION;
+                 INSERT OR REPLACE INTO weblog_meta VALUES ('{key}', '{value}'),
+                     ('{key}_since', strftime(now(), '%Y-%m-%dT%H:%M:%S%z'));
+                 COMMIT;"
+            ))
+            .context(ErrorKind::Data, what)?;
+        Ok(Some((before, stored)))
     }
 }

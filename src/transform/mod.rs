@@ -218,6 +218,24 @@ pub fn prepare(
         .map_err(|e| sql_error(&lib.macros.origin, e))
 }
 
+/// [`prepare`] the first time it is called, nothing after: the macros are defined once, and
+/// only if a rollup or an output has work to do.
+pub fn prepare_once<'a>(
+    conn: &'a Connection,
+    lib: &'a SqlLib,
+    filter: &'a OutputFilter,
+    params: &'a RollupParams,
+) -> impl FnMut() -> Result<()> + 'a {
+    let mut prepared = false;
+    move || {
+        if !prepared {
+            prepare(conn, lib, filter, params)?;
+            prepared = true;
+        }
+        Ok(())
+    }
+}
+
 /// The site's own hosts as the one pattern `is_site_host` matches (subdomains included).
 fn set_site_hosts(conn: &Connection, hosts: &[String]) -> Result<()> {
     let pattern = (!hosts.is_empty()).then(|| {

@@ -50,6 +50,19 @@ impl Env {
         cmd.output().expect("weblog runs")
     }
 
+    /// `weblog generate` of `lines` lines into one file (no rotation), with `extra` flags
+    /// (rate, start, seed); its complete lines.
+    pub fn generated(&self, lines: usize, extra: &[&str]) -> Vec<String> {
+        let dir = self.path("gen");
+        let n = lines.to_string();
+        let mut args = vec!["generate", "--dir", dir.to_str().unwrap()];
+        args.extend(["--lines", &n, "--rotate-every", &n]);
+        args.extend_from_slice(extra);
+        let out = self.weblog(&args);
+        assert!(out.status.success(), "{out:?}");
+        complete_lines(&dir.join("log_a.txt"))
+    }
+
     /// The standard run arguments for this environment.
     pub fn run_args(&self) -> Vec<String> {
         vec![
