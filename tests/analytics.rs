@@ -600,9 +600,10 @@ fn a_changed_rollup_is_rebuilt_day_by_day_and_a_stopped_rebuild_resumes() {
             {"rollup": "visits", "days": 4},
             // Built from the visits: rebuilt with them, at once, after them.
             {"rollup": "visits_campaigns", "days": 4},
+            {"rollup": "visits_daily", "days": 4},
             {"rollup": "visits_entries", "days": 4},
             {"rollup": "visits_exits", "days": 4},
-            {"rollup": "visits_lengths", "days": 4},
+            {"rollup": "visits_ranges", "days": 4},
             {"rollup": "visits_referrers", "days": 4}
         ]),
         "{s}"
@@ -651,7 +652,7 @@ fn a_changed_macro_rebuilds_only_the_rollups_that_call_it() {
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let first = run();
-    assert_eq!(first["rollups_rebuilt"].as_array().unwrap().len(), 21);
+    assert_eq!(first["rollups_rebuilt"].as_array().unwrap().len(), 22);
     let macros = sql.join("lib").join("macros.sql");
     let edit = |from: &str, to: &str| {
         let text = std::fs::read_to_string(&macros).unwrap();
@@ -683,10 +684,59 @@ fn a_changed_macro_rebuilds_only_the_rollups_that_call_it() {
             "pages",
             "visits",
             "visits_campaigns",
+            "visits_daily",
             "visits_entries",
             "visits_exits",
-            "visits_lengths",
+            "visits_ranges",
             "visits_referrers"
         ]
     );
+}
+
+#[test]
+fn a_rollup_of_the_visits_rebuilt_alone_takes_in_the_rows_of_the_same_run() {
+    // The rollups built from the visits are rebuilt from the stored visits, before the run's
+    // new rows are folded into those: the fold must still reach them.
+    let env = Env::new();
+    let lines = complete_lines(&fixture("apache_logs"));
+    let log = env.logs().join("access.log");
+    append(&log, &lines[..6000]);
+    let sql = env.path("sql");
+    copy_dir(&repo_sql(), &sql);
+    let run = |env: &Env| {
+        let args = env.run_args_with_sql(&sql);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = env.weblog(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    run(&env);
+    // One added up (visits_entries), one recomputed per day (visits_daily).
+    for name in ["visits_entries", "visits_daily"] {
+        let f = sql.join("rollups").join(format!("{name}.sql"));
+        let text = std::fs::read_to_string(&f).unwrap();
+        std::fs::write(&f, format!("-- edited\n{text}")).unwrap();
+    }
+    // The next lines go on the last day stored: its visits change.
+    append(&log, &lines[6000..]);
+    let s = run(&env);
+    let rebuilt: Vec<&str> = s["rollups_rebuilt"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rollup"].as_str().unwrap())
+        .collect();
+    assert_eq!(rebuilt, ["visits_daily", "visits_entries"], "{s}");
+    let fresh = Env::new();
+    append(&fresh.logs().join("access.log"), &lines);
+    run(&fresh);
+    let (got, want) = (all_csv(&env.path("out")), all_csv(&fresh.path("out")));
+    assert_eq!(got.len(), want.len());
+    for (name, text) in &want {
+        assert_eq!(&got[name], text, "{name}");
+    }
 }

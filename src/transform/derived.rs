@@ -2,7 +2,9 @@
 //! (the visits, one row each) instead of `source_logs`, so that outputs about visits read a
 //! few rows a day instead of every visit. It is built after its base, and kept up to date
 //! from the base's rows a run replaced and the ones it put in their place: for each group,
-//! `m := m + q(new) − q(old)`; a group whose counts all come to 0 is removed.
+//! `m := m + q(new) − q(old)`; a group whose counts all come to 0 is removed. One that names
+//! no measure (a median cannot be added up) is recomputed for the days of those rows instead,
+//! from the base's rows of those days: bounded by a day's visits, not by history.
 
 use super::merge::{Fold, columns_and_group, merge_delta, same_group};
 use super::{sql_error, strip_sql};
@@ -44,6 +46,14 @@ pub(super) fn fold_derived(conn: &Connection, f: &Fold, base: &str) -> Result<()
         same_group(&group, "a", "b")
     );
     merge_delta(conn, f, &columns, &group, &delta, true)
+}
+
+/// Recompute the days the base's replaced and new rows are of (a rollup built `from(…)` its
+/// base without measures: its rows cannot be added up).
+pub(super) fn refold_days(conn: &Connection, f: &Fold, base: &str) -> Result<()> {
+    let (old, new) = saved_rows(base);
+    let days = format!("SELECT day FROM {old} UNION SELECT day FROM {new}");
+    recompute_days(conn, f.name, f.origin, f.query, base, &days)
 }
 
 /// Recompute `days` (a query of days) of a derived rollup from its base's rows of those days.

@@ -12,7 +12,10 @@
 //!   of the batch (a LATERAL join), the keys it yields are looked up among the stored keys of
 //!   the same groups and days only, and each count grows by the keys not seen before;
 //! - `replace(client_addr)` (visits): each row describes one address's rows of one day; the
-//!   rows of the addresses a batch brings are recomputed from all their rows of those days.
+//!   rows of the addresses a batch brings are recomputed from all their rows of those days;
+//! - `from(<rollup>)`, with `add(…)`: a rollup of a `replace` rollup's rows, folded from the
+//!   rows a run replaced and those it made; alone: recomputed for the days those were of, from
+//!   the base's rows of those days (a median cannot be added up).
 //!
 //! A rollup without the line is recomputed for whole days, as before. Distinct counts are
 //! exact up to a collision of 64-bit hashes among one group's keys of one day (for a million
@@ -63,6 +66,12 @@ impl Merge {
     /// The rollup it is built from (`from(…)`), if any.
     pub(super) fn base(&self) -> Option<&str> {
         self.from.as_deref()
+    }
+
+    /// Is it recomputed for the days whose base rows changed (`from(…)` alone: what cannot
+    /// be added up, such as a median)?
+    pub(super) fn recomputes_days(&self) -> bool {
+        self.from.is_some() && self.measures().next().is_none()
     }
 
     /// Does the rollup keep a key table (`rollup_<name>__keys`)?
@@ -136,11 +145,13 @@ pub(super) fn merge_spec(sql: &str, origin: &str) -> Result<Option<Merge>> {
     let measureless = merge.measures().next().is_none();
     let only_added = merge.max.is_empty() && merge.min.is_empty() && !merge.has_keys();
     if merge.from.is_some() && (merge.replace || !only_added) {
-        return Err(bad("a rollup built from(…) another can only add(…)"));
+        return Err(bad(
+            "a rollup built from(…) another can only add(…), or name no measure",
+        ));
     }
     match (merge.replace, measureless) {
         (true, false) => Err(bad("replace(…) cannot be combined with measures")),
-        (false, true) => Err(bad("no column named")),
+        (false, true) if merge.from.is_none() => Err(bad("no column named")),
         _ => Ok(Some(merge)),
     }
 }
@@ -251,6 +262,9 @@ pub(super) struct Fold<'a> {
 pub(super) fn fold(conn: &Connection, f: &Fold) -> Result<()> {
     let result = match (f.merge.replace, f.merge.base()) {
         (true, _) => fold_replace(conn, f),
+        (false, Some(base)) if f.merge.recomputes_days() => {
+            super::derived::refold_days(conn, f, base)
+        }
         (false, Some(base)) => super::derived::fold_derived(conn, f, base),
         (false, None) => fold_measures(conn, f),
     };

@@ -393,10 +393,15 @@ fn fresh_keys_sql(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib) -> Result
     }
 }
 
-/// Whether `rollup` is folded (once a batch has been): not built in this run, and (a rollup built from another) its base folded too.
+/// Whether `rollup` is folded (once a batch has been): not built in this run; a rollup built
+/// from another, whenever its base is folded, even if it was built in this run itself: it was
+/// built from the base's table as it stood before the fold, so it takes the fold's changes.
 fn folded(built: &HashMap<&str, Option<&str>>, rollup: &SqlOutput, merge: &Option<Merge>) -> bool {
-    let unbuilt = |name: &str| !built.contains_key(name);
-    unbuilt(&rollup.name) && merge.as_ref().and_then(|m| m.base()).is_none_or(unbuilt)
+    let source = merge
+        .as_ref()
+        .and_then(|m| m.base())
+        .unwrap_or(&rollup.name);
+    !built.contains_key(source)
 }
 
 /// A rollup's table (`table`, just built from its query) must have a `day` column.
@@ -560,7 +565,12 @@ fn refresh_in_transaction(
             tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup folded");
             continue;
         }
-        let days = match built.get(rollup.name.as_str()) {
+        // A rollup built from another follows its base: recomputed for the days the base is.
+        let follows = merge
+            .as_ref()
+            .and_then(|m| m.base())
+            .unwrap_or(&rollup.name);
+        let days = match built.get(follows) {
             None => "SELECT day FROM rollup_pending".to_string(),
             Some(None) => continue,
             Some(Some(through)) => {
