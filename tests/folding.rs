@@ -334,7 +334,7 @@ fn a_warehouse_from_before_the_key_tables_gets_them_without_a_rebuild() {
         for t in tables {
             db.execute_batch(&format!("DROP TABLE \"{t}\"")).unwrap();
         }
-        db.execute_batch("DELETE FROM weblog_meta WHERE key = 'rollups:batch'")
+        db.execute_batch("DELETE FROM weblog_meta WHERE starts_with(key, 'rollups:batch')")
             .unwrap();
     }
     append(&log, &lines[3000..4500]);
@@ -436,6 +436,58 @@ fn rollups_are_stored_in_day_order_and_an_older_warehouse_is_put_in_order_once()
     let one = in_cuts(&lines, 1, 1, None);
     let (got, want) = (outputs(&env), outputs(&one));
     for (name, csv) in &want {
+        assert_eq!(&got[name], csv, "{name}");
+    }
+}
+
+#[test]
+fn a_run_stopped_between_commits_of_the_rollups_folds_nothing_twice() {
+    // The folds commit in two transactions (two lanes), and a rollup rebuilt (its SQL
+    // changed) commits before the run's new rows are folded: a run stopped after either
+    // first commit must leave what the next run completes exactly.
+    let lines = vhost_lines();
+    let whole = outputs(&in_cuts(&lines, 1, 1, None));
+    let env = Env::new();
+    let log = env.logs().join("access.log");
+    let sql = env.path("sql");
+    copy_dir(&repo_sql(), &sql);
+    let run = |failpoint: Option<&str>| {
+        let vars: Vec<(&str, &str)> = failpoint
+            .map(|f| ("WEBLOG_FAILPOINT", f))
+            .into_iter()
+            .collect();
+        env.weblog_env(&as_strs(&args_with(&env, Some(&sql))), &vars)
+    };
+    append(&log, &lines[..2000]);
+    assert!(run(None).status.success());
+    append(&log, &lines[2000..3500]);
+    let out = run(Some("between-rollup-lanes"));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("failpoint between-rollup-lanes"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One lane's rollups are a batch ahead of the others'.
+    let marks = env.count(
+        "SELECT count(DISTINCT value) FROM weblog_meta WHERE starts_with(key, 'rollups:batch:')",
+    );
+    assert_eq!(marks, 2);
+    // A keyed rollup's SQL changes: rebuilt at once, then stopped before the new rows fold.
+    let daily = sql.join("rollups").join("daily.sql");
+    let text = std::fs::read_to_string(&daily).unwrap();
+    std::fs::write(&daily, format!("-- edited\n{text}")).unwrap();
+    append(&log, &lines[3500..4800]);
+    assert!(!run(Some("during-rollup")).status.success());
+    append(&log, &lines[4800..]);
+    let out = run(None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = outputs(&env);
+    for (name, csv) in &whole {
         assert_eq!(&got[name], csv, "{name}");
     }
 }

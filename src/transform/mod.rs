@@ -22,6 +22,7 @@ mod keys;
 mod layout;
 mod merge;
 mod outputs;
+mod pending;
 mod pruned;
 mod rollups;
 

@@ -2,12 +2,10 @@
 //! ([`super::merge`]; recomputed for the days that received rows when a rollup has no merge
 //! line); built whole, in bounded steps, when new or when their SQL changed.
 
-use super::derived;
-use super::keys::{
-    self, create_keys_sql, drop_keys_sql, forget_keys_sql, key_days_table, keys_table,
-};
+use super::keys::{create_keys_sql, drop_keys_sql, key_days_table, keys_table};
 use super::layout::{by_day, sort_once};
-use super::merge::{self, Fold, Merge, merge_spec, without_merge_line};
+use super::merge::{Merge, merge_spec, without_merge_line};
+use super::pending;
 use super::pruned::{pruned_before, restore_pruned_days, stash_pruned_days};
 use super::{RollupParams, SqlLib, SqlOutput, sql_error, strip_sql};
 use crate::error::{Error, ErrorKind, Result};
@@ -20,7 +18,7 @@ use duckdb::Connection;
 /// Rows of `logs` a rebuild reads in one transaction (whole days, so a day may exceed it).
 const REBUILD_ROWS: i64 = 2_000_000;
 
-fn rebuild_rows() -> i64 {
+pub(super) fn rebuild_rows() -> i64 {
     std::env::var("WEBLOG_REBUILD_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -156,13 +154,18 @@ pub fn refresh_rollups(
             rebuilt.extend(derived.iter().map(|r| whole(r, &kept)));
         }
     }
-    // A rollup built in this run holds every row stored before it was built; only the days
-    // an interrupted rebuild built in an earlier run may have received rows since.
-    let built: HashMap<&str, Option<&str>> = rebuilt
-        .iter()
-        .map(|r| (r.rollup.as_str(), r.resumed_after.as_deref()))
-        .collect();
-    refresh_pending(conn, rollups, merges, lib, &built, prepare)?;
+    // A rollup built in this run holds every stored row (a rebuild resumed from an earlier
+    // run recomputed the days that received rows since, as it was put in place).
+    let built: std::collections::HashSet<&str> =
+        rebuilt.iter().map(|r| r.rollup.as_str()).collect();
+    // The second lane's connection: the run's macros and visit timeout (rollups read no
+    // output filter).
+    let second = || {
+        let c2 = conn.try_clone().ok()?;
+        super::prepare(&c2, lib, &super::OutputFilter::default(), params).ok()?;
+        Some(c2)
+    };
+    pending::refresh_pending(conn, rollups, merges, lib, &built, prepare, &second)?;
     Ok(rebuilt)
 }
 
@@ -183,7 +186,7 @@ pub fn recompute_pending(
     // A rollup built from another reads that one's table: after it.
     specs.sort_by_key(|(_, m)| m.as_ref().is_some_and(|m| m.base().is_some()));
     let (ordered, merge): (Vec<&SqlOutput>, Vec<Option<Merge>>) = specs.into_iter().unzip();
-    refresh_in_transaction(conn, &ordered, &merge, None, merges, lib, &HashMap::new())
+    pending::recompute_all_pending(conn, &ordered, &merge, merges, lib)
 }
 
 /// Build every rollup of `stale` over all stored rows in one transaction (dropping any
@@ -215,10 +218,16 @@ fn build_at_once(
                 "DROP TABLE IF EXISTS \"{table}__rebuild\";
                  CREATE OR REPLACE TABLE \"{table}\" AS {query};
                  INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
-                 DELETE FROM weblog_meta WHERE key = 'rollup_rebuild:{name}';",
+                 DELETE FROM weblog_meta WHERE key = 'rollup_rebuild:{name}';
+                 {mark}",
                 query = by_day(strip_sql(&rollup.sql)),
                 name = rollup.name,
-                hash = hash(rollup)
+                hash = hash(rollup),
+                mark = if derived {
+                    String::new()
+                } else {
+                    pending::built_mark_sql(&rollup.name)
+                },
             ))
             .map_err(fail)?;
             require_day(conn, &table, rollup)?;
@@ -348,8 +357,21 @@ fn rebuild(
     // The key tables start again from the last day (the others' are built when needed).
     let keys_swap = fresh_keys_sql(conn, rollup, lib)?;
     let pruned = pruned_before(conn)?;
+    // Days built by an earlier run may have received rows since: recomputed in the same
+    // transaction as the swap, so that the table put in place holds every stored batch.
+    let late = match after {
+        Some(through) => format!(
+            "CREATE OR REPLACE TEMP VIEW source_logs AS SELECT * FROM ({source}\n) AS everything
+                 WHERE day <= DATE '{through}' AND day IN (SELECT day FROM rollup_pending);
+             DELETE FROM \"{building}\"
+                 WHERE day <= DATE '{through}' AND day IN (SELECT day FROM rollup_pending);
+             INSERT INTO \"{building}\" BY NAME {ordered};"
+        ),
+        None => String::new(),
+    };
     let swap = || -> duckdb::Result<u64> {
         conn.execute_batch("BEGIN TRANSACTION")?;
+        conn.execute_batch(&late)?;
         let kept = match &pruned {
             Some(p) if stash_pruned_days(conn, &table, p)? => restore_pruned_days(conn, &building)?,
             _ => 0,
@@ -360,8 +382,10 @@ fn rebuild(
              ALTER TABLE \"{building}\" RENAME TO \"{table}\";
              INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
              DELETE FROM weblog_meta WHERE key = '{marker}';
+             {mark}
              COMMIT;",
-            name = rollup.name
+            name = rollup.name,
+            mark = pending::built_mark_sql(&rollup.name),
         ))?;
         Ok(kept)
     };
@@ -393,17 +417,6 @@ fn fresh_keys_sql(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib) -> Result
     }
 }
 
-/// Whether `rollup` is folded (once a batch has been): not built in this run; a rollup built
-/// from another, whenever its base is folded, even if it was built in this run itself: it was
-/// built from the base's table as it stood before the fold, so it takes the fold's changes.
-fn folded(built: &HashMap<&str, Option<&str>>, rollup: &SqlOutput, merge: &Option<Merge>) -> bool {
-    let source = merge
-        .as_ref()
-        .and_then(|m| m.base())
-        .unwrap_or(&rollup.name);
-    !built.contains_key(source)
-}
-
 /// A rollup's table (`table`, just built from its query) must have a `day` column.
 fn require_day(conn: &Connection, table: &str, rollup: &SqlOutput) -> Result<()> {
     let has_day: bool = conn
@@ -421,195 +434,6 @@ fn require_day(conn: &Connection, table: &str, rollup: &SqlOutput) -> Result<()>
             format!("{}: a rollup must return a `day` column", rollup.origin),
         ))
     }
-}
-
-/// Recompute, in every rollup, the days that received rows since the last run, in one
-/// transaction with emptying `rollup_pending`.
-fn refresh_pending(
-    conn: &Connection,
-    rollups: &[&SqlOutput],
-    merges: &[SqlOutput],
-    lib: &SqlLib,
-    built: &HashMap<&str, Option<&str>>,
-    prepare: &mut dyn FnMut() -> Result<()>,
-) -> Result<()> {
-    // Nothing pending: no transaction at all (the no-op run's case).
-    let pending: i64 = conn
-        .query_row("SELECT count(*) FROM rollup_pending", [], |r| r.get(0))
-        .map_err(|e| sql_error("rollups", e))?;
-    if pending == 0 {
-        return Ok(());
-    }
-    prepare()?;
-    // The last batch folded into the rollups (none: an older warehouse, whose pending days
-    // are recomputed whole this once).
-    let watermark: Option<i64> = conn
-        .query_row(
-            "SELECT max(value)::BIGINT FROM weblog_meta WHERE key = 'rollups:batch'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(|e| sql_error("rollups", e))?;
-    let specs = rollups
-        .iter()
-        .map(|r| merge_spec(&r.sql, &r.origin))
-        .collect::<Result<Vec<_>>>()?;
-    // Keys the folds will need, for days that have none, built first in transactions of
-    // their own (bounded: a batch may bring rows for many old days).
-    if let Some(w) = watermark {
-        for (&rollup, merge) in rollups.iter().zip(&specs) {
-            if let Some(m) = merge.as_ref().filter(|m| m.has_keys())
-                && folded(built, rollup, merge)
-            {
-                keys::build_missing(
-                    conn,
-                    &rollup.name,
-                    m,
-                    &lib.source_logs.sql,
-                    &rollup.sql,
-                    w,
-                    rebuild_rows(),
-                )
-                .map_err(|e| sql_error(&rollup.origin, e))?;
-            }
-        }
-    }
-    conn.execute_batch("BEGIN TRANSACTION")
-        .map_err(|e| sql_error("rollups", e))?;
-    match refresh_in_transaction(conn, rollups, &specs, watermark, merges, lib, built) {
-        Ok(()) => {
-            crate::failpoint::hit("during-rollup");
-            let started = std::time::Instant::now();
-            let committed = conn
-                .execute_batch("COMMIT")
-                .map_err(|e| sql_error("rollups", e));
-            tracing::debug!(
-                ms = started.elapsed().as_millis() as u64,
-                "rollups committed"
-            );
-            committed
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-fn refresh_in_transaction(
-    conn: &Connection,
-    rollups: &[&SqlOutput],
-    specs: &[Option<Merge>],
-    watermark: Option<i64>,
-    merges: &[SqlOutput],
-    lib: &SqlLib,
-    built: &HashMap<&str, Option<&str>>,
-) -> Result<()> {
-    let source = strip_sql(&lib.source_logs.sql);
-    let (lo, hi): (Option<String>, Option<String>) = conn
-        .query_row(
-            "SELECT min(day)::VARCHAR, max(day)::VARCHAR FROM rollup_pending",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(|e| sql_error("rollups", e))?;
-    let (Some(lo), Some(hi)) = (lo, hi) else {
-        return Ok(());
-    };
-    conn.execute("SET VARIABLE weblog_pending_min = ?::DATE", [&lo])
-        .and_then(|_| conn.execute("SET VARIABLE weblog_pending_max = ?::DATE", [&hi]))
-        .map_err(|e| sql_error("rollups", e))?;
-    let merge_query = |r: &SqlOutput| {
-        merges
-            .iter()
-            .find(|m| m.name == r.name)
-            .map(|m| m.sql.as_str())
-    };
-    let folded = |r: &SqlOutput, m: &Option<Merge>| watermark.is_some() && folded(built, r, m);
-    if let Some(w) = watermark {
-        let folds: Vec<(&SqlOutput, &Merge)> = rollups
-            .iter()
-            .copied()
-            .zip(specs)
-            .filter_map(|(r, m)| m.as_ref().filter(|_| folded(r, m)).map(|m| (r, m)))
-            .collect();
-        if !folds.is_empty() {
-            let started = std::time::Instant::now();
-            let replaces = folds.iter().any(|(_, m)| m.replaces());
-            let touched = folds
-                .iter()
-                .any(|(r, m)| m.replaces() && merge_query(r).is_none());
-            merge::gather(conn, w, (&lo, &hi), replaces, touched)?;
-            tracing::debug!(
-                ms = started.elapsed().as_millis() as u64,
-                "rows to fold gathered"
-            );
-        }
-    }
-    for (&rollup, merge) in rollups.iter().zip(specs) {
-        let started = std::time::Instant::now();
-        if let (Some(merge), true) = (merge, folded(rollup, merge)) {
-            merge::fold(
-                conn,
-                &Fold {
-                    name: &rollup.name,
-                    origin: &rollup.origin,
-                    merge,
-                    source: &lib.source_logs.sql,
-                    query: &rollup.sql,
-                    merge_query: merge_query(rollup),
-                    watermark: watermark.unwrap_or_default(),
-                    days: (&lo, &hi),
-                },
-            )?;
-            tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup folded");
-            continue;
-        }
-        // A rollup built from another follows its base: recomputed for the days the base is.
-        let follows = merge
-            .as_ref()
-            .and_then(|m| m.base())
-            .unwrap_or(&rollup.name);
-        let days = match built.get(follows) {
-            None => "SELECT day FROM rollup_pending".to_string(),
-            Some(None) => continue,
-            Some(Some(through)) => {
-                format!("SELECT day FROM rollup_pending WHERE day <= DATE '{through}'")
-            }
-        };
-        if let Some(base) = merge.as_ref().and_then(|m| m.base()) {
-            derived::recompute_days(conn, &rollup.name, &rollup.origin, &rollup.sql, base, &days)?;
-            continue;
-        }
-        let table = format!("rollup_{}", rollup.name);
-        let query = strip_sql(&rollup.sql);
-        let in_days = format!(
-            "WHERE day BETWEEN getvariable('weblog_pending_min') AND getvariable('weblog_pending_max')
-               AND day IN ({days})"
-        );
-        // Keys of recomputed days are built again when a batch next needs them.
-        let keys = match merge.as_ref().filter(|m| m.has_keys()) {
-            Some(_) => forget_keys_sql(&rollup.name, &days),
-            None => String::new(),
-        };
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TEMP VIEW source_logs AS
-                 SELECT * FROM ({source}\n) AS everything {in_days};
-             DELETE FROM \"{table}\" WHERE day IN ({days});
-             INSERT INTO \"{table}\" BY NAME {ordered};
-             {keys}",
-            ordered = by_day(query)
-        ))
-        .map_err(|e| sql_error(&rollup.origin, e))?;
-        tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup");
-    }
-    merge::drop_gathered(conn)?;
-    conn.execute_batch(
-        "DELETE FROM rollup_pending;
-         INSERT OR REPLACE INTO weblog_meta
-             SELECT 'rollups:batch', coalesce(max(seq), 0)::VARCHAR FROM batches;",
-    )
-    .map_err(|e| sql_error("rollups", e))
 }
 
 /// What a rollup table was built from: its SQL, the shared SQL it reads through, the macros
