@@ -48,6 +48,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
         "during-commit",
         "after-commit",
         "during-rollup",
+        "between-rollup-lanes",
         "during-export",
     ];
     let mut args = env.run_args();

@@ -215,27 +215,27 @@ impl<'a> Lanes<'a> {
     }
 }
 
-/// The next shared fold, for whichever lane asks first.
-struct Pool<'a> {
-    members: &'a [Member<'a>],
+/// The next of a list of work, for whichever lane asks first.
+pub(super) struct Pool<'a, T> {
+    members: &'a [T],
     next: std::sync::atomic::AtomicUsize,
 }
 
-impl<'a> Pool<'a> {
-    fn new(members: &'a [Member<'a>]) -> Pool<'a> {
+impl<'a, T> Pool<'a, T> {
+    pub(super) fn new(members: &'a [T]) -> Pool<'a, T> {
         Pool {
             members,
             next: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    fn take(&self) -> Option<&'a Member<'a>> {
+    pub(super) fn take(&self) -> Option<&'a T> {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.members.get(i)
     }
 }
 
-fn in_transaction(conn: &Connection, work: impl FnOnce() -> Result<()>) -> Result<()> {
+pub(super) fn in_transaction(conn: &Connection, work: impl FnOnce() -> Result<()>) -> Result<()> {
     conn.execute_batch("BEGIN TRANSACTION")
         .map_err(|e| sql_error("rollups", e))?;
     match work().and_then(|()| {
@@ -294,7 +294,7 @@ fn record(conn: &Connection, lane: &[&SqlOutput], last: bool) -> Result<()> {
 fn refresh_in_transaction<'a>(
     conn: &Connection,
     lane: &[Member],
-    pool: Option<&Pool<'a>>,
+    pool: Option<&Pool<'a, Member<'a>>>,
     merges: &[SqlOutput],
     lib: &SqlLib,
     built: &HashSet<&str>,

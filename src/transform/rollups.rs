@@ -72,6 +72,13 @@ pub fn refresh_rollups(
         ),
         None => own_hash(r),
     };
+    // A second connection for builds and folds in two lanes: the run's macros and visit
+    // timeout (rollups read no output filter).
+    let second = || {
+        let c2 = conn.try_clone().ok()?;
+        super::prepare(&c2, lib, &super::OutputFilter::default(), params).ok()?;
+        Some(c2)
+    };
     sort_once(conn)?;
     let (hashes, tables) = rollup_state(conn)?;
     let mut stale: Vec<&SqlOutput> = Vec::new();
@@ -143,14 +150,14 @@ pub fn refresh_rollups(
             kept_pruned_days: kept.get(&r.name).copied().unwrap_or(0),
         };
         if !at_once.is_empty() {
-            let kept = build_at_once(conn, &at_once, lib, &hash)?;
+            let kept = build_at_once(conn, &at_once, lib, &hash, &second)?;
             rebuilt.extend(at_once.iter().map(|r| whole(r, &kept)));
         }
         for rollup in stepped {
             rebuilt.push(rebuild(conn, rollup, lib, &hash(rollup), progress)?);
         }
         if !derived.is_empty() {
-            let kept = build_at_once(conn, &derived, lib, &hash)?;
+            let kept = build_at_once(conn, &derived, lib, &hash, &second)?;
             rebuilt.extend(derived.iter().map(|r| whole(r, &kept)));
         }
     }
@@ -158,13 +165,6 @@ pub fn refresh_rollups(
     // run recomputed the days that received rows since, as it was put in place).
     let built: std::collections::HashSet<&str> =
         rebuilt.iter().map(|r| r.rollup.as_str()).collect();
-    // The second lane's connection: the run's macros and visit timeout (rollups read no
-    // output filter).
-    let second = || {
-        let c2 = conn.try_clone().ok()?;
-        super::prepare(&c2, lib, &super::OutputFilter::default(), params).ok()?;
-        Some(c2)
-    };
     pending::refresh_pending(conn, rollups, merges, lib, &built, prepare, &second)?;
     Ok(rebuilt)
 }
@@ -189,69 +189,91 @@ pub fn recompute_pending(
     pending::recompute_all_pending(conn, &ordered, &merge, merges, lib)
 }
 
-/// Build every rollup of `stale` over all stored rows in one transaction (dropping any
-/// rebuild an earlier run left unfinished).
+/// Build every rollup of `stale` over all stored rows (dropping any rebuild an earlier run
+/// left unfinished). Each is put in place with the record of what it was built from, so a
+/// set can be built in more than one transaction: with `second`'s connection, two lanes
+/// take the next rollup in turn (a small build's statements keep one core each). Returns,
+/// per rollup, the pruned days it kept.
 fn build_at_once(
     conn: &Connection,
     stale: &[&SqlOutput],
     lib: &SqlLib,
-    hash: &dyn Fn(&SqlOutput) -> String,
+    hash: &(dyn Fn(&SqlOutput) -> String + Sync),
+    second: &dyn Fn() -> Option<Connection>,
 ) -> Result<HashMap<String, u64>> {
-    let source = strip_sql(&lib.source_logs.sql);
     let pruned = pruned_before(conn)?;
-    let mut kept = HashMap::new();
-    let mut steps = || -> Result<()> {
-        conn.execute_batch(&format!(
-            "CREATE OR REPLACE TEMP VIEW source_logs AS {source}\n;"
-        ))
-        .map_err(|e| sql_error("rollups", e))?;
-        for rollup in stale {
-            let fail = |e| sql_error(&rollup.origin, e);
-            let table = format!("rollup_{}", rollup.name);
-            let derived =
-                merge_spec(&rollup.sql, &rollup.origin)?.is_some_and(|m| m.base().is_some());
-            let keeping = match (&pruned, derived) {
-                (Some(p), false) => stash_pruned_days(conn, &table, p).map_err(fail)?,
-                _ => false,
-            };
+    let pool = pending::Pool::new(stale);
+    let lane = |conn: &Connection| -> Result<HashMap<String, u64>> {
+        let mut kept = HashMap::new();
+        pending::in_transaction(conn, || {
             conn.execute_batch(&format!(
-                "DROP TABLE IF EXISTS \"{table}__rebuild\";
-                 CREATE OR REPLACE TABLE \"{table}\" AS {query};
-                 INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
-                 DELETE FROM weblog_meta WHERE key = 'rollup_rebuild:{name}';
-                 {mark}",
-                query = by_day(strip_sql(&rollup.sql)),
-                name = rollup.name,
-                hash = hash(rollup),
-                mark = if derived {
-                    String::new()
-                } else {
-                    pending::built_mark_sql(&rollup.name)
-                },
+                "CREATE OR REPLACE TEMP VIEW source_logs AS {}\n;",
+                strip_sql(&lib.source_logs.sql)
             ))
-            .map_err(fail)?;
-            require_day(conn, &table, rollup)?;
-            if keeping {
-                let days = restore_pruned_days(conn, &table).map_err(fail)?;
-                kept.insert(rollup.name.clone(), days);
+            .map_err(|e| sql_error("rollups", e))?;
+            while let Some(rollup) = pool.take() {
+                if let Some(days) = build_one(conn, rollup, lib, hash, pruned.as_deref())? {
+                    kept.insert(rollup.name.clone(), days);
+                }
             }
-            conn.execute_batch(&fresh_keys_sql(conn, rollup, lib)?)
-                .map_err(fail)?;
-        }
-        Ok(())
+            Ok(())
+        })?;
+        Ok(kept)
     };
-    conn.execute_batch("BEGIN TRANSACTION")
-        .map_err(|e| sql_error("rollups", e))?;
-    match steps() {
-        Ok(()) => conn
-            .execute_batch("COMMIT")
-            .map_err(|e| sql_error("rollups", e))
-            .map(|()| kept),
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
+    let helper = (stale.len() > 1).then(second).flatten();
+    std::thread::scope(|scope| {
+        let other = helper.map(|c2| scope.spawn(move || lane(&c2)));
+        let mine = lane(conn);
+        let theirs = match other {
+            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => Ok(HashMap::new()),
+        };
+        let mut kept = mine?;
+        kept.extend(theirs?);
+        Ok(kept)
+    })
+}
+
+/// Build one rollup over all stored rows, in the caller's transaction; the pruned days it
+/// kept, if any.
+fn build_one(
+    conn: &Connection,
+    rollup: &SqlOutput,
+    lib: &SqlLib,
+    hash: &dyn Fn(&SqlOutput) -> String,
+    pruned: Option<&str>,
+) -> Result<Option<u64>> {
+    let fail = |e| sql_error(&rollup.origin, e);
+    let table = format!("rollup_{}", rollup.name);
+    let derived = merge_spec(&rollup.sql, &rollup.origin)?.is_some_and(|m| m.base().is_some());
+    let keeping = match (pruned, derived) {
+        (Some(p), false) => stash_pruned_days(conn, &table, p).map_err(fail)?,
+        _ => false,
+    };
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS \"{table}__rebuild\";
+         CREATE OR REPLACE TABLE \"{table}\" AS {query};
+         INSERT OR REPLACE INTO weblog_meta VALUES ('rollup:{name}', '{hash}');
+         DELETE FROM weblog_meta WHERE key = 'rollup_rebuild:{name}';
+         {mark}",
+        query = by_day(strip_sql(&rollup.sql)),
+        name = rollup.name,
+        hash = hash(rollup),
+        mark = if derived {
+            String::new()
+        } else {
+            pending::built_mark_sql(&rollup.name)
+        },
+    ))
+    .map_err(fail)?;
+    require_day(conn, &table, rollup)?;
+    let kept = match keeping {
+        true => Some(restore_pruned_days(conn, &table).map_err(fail)?),
+        false => None,
+    };
+    conn.execute_batch(&fresh_keys_sql(conn, rollup, lib)?)
+        .map_err(fail)?;
+    Ok(kept)
 }
 
 /// Build `rollup` over every stored day into `rollup_<name>__rebuild`, a few million rows'
