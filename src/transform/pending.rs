@@ -117,8 +117,13 @@ pub(super) fn refresh_pending(
             .map_err(|e| sql_error(&rollup.origin, e))?;
         }
     }
-    let helper = second();
-    let lanes = Lanes::new(rollups, &specs, &after, helper.is_some());
+    // A second connection only when there are folds to share.
+    let lanes = Lanes::new(rollups, &specs, &after, true);
+    let helper = (!lanes.shared.is_empty()).then(second).flatten();
+    let lanes = match helper {
+        Some(_) => lanes,
+        None => Lanes::new(rollups, &specs, &after, false),
+    };
     let pool = Pool::new(&lanes.shared);
     let ended = std::thread::scope(|scope| {
         let second_lane = helper.map(|c2| {
