@@ -174,7 +174,9 @@ fn pass(
         .warnings
         .extend(file_summaries.iter().filter_map(|f| f.warning.clone()));
     summary.pruned = wh.prune(&opts.retention)?;
-    wh.forget_old_salts(chrono::Utc::now().date_naive())?;
+    let today_utc = chrono::DateTime::from_timestamp_micros(crate::failpoint::now_us())
+        .map_or_else(|| chrono::Utc::now().date_naive(), |t| t.date_naive());
+    wh.forget_old_salts(today_utc)?;
     summary.files = file_summaries;
     summary.batches = loaded.batches;
     summary.stages_ms.read_parse = read_ms;

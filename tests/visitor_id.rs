@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use common::leaks::{everything_as_text, forms};
 use common::*;
 
-/// Generated traffic over `days` days ending now (so no salt is over yet), seeded.
+/// Generated traffic from `start` on, seeded.
 fn lines_ending_now(env: &Env, lines: usize, start: &str) -> Vec<String> {
     env.generated(lines, &["--rate", "0.1", "--start", start, "--seed", "17"])
 }
@@ -21,19 +21,40 @@ fn hashed_run(env: &Env, extra: &[&str]) -> serde_json::Value {
     env.run(&args)
 }
 
+/// Noon (UTC) of today, and the `WEBLOG_FAILPOINT` that moves weblog's clock there: the
+/// runs of a test then see the same day however close to midnight it runs (a day's salt
+/// is deleted once the day is over by weblog's clock).
+fn noon_clock() -> (chrono::DateTime<chrono::Utc>, String) {
+    let now = chrono::Utc::now();
+    let noon = now.date_naive().and_hms_opt(12, 0, 0).unwrap().and_utc();
+    (noon, format!("clock:{}", (noon - now).num_seconds()))
+}
+
+/// `weblog <args>` under `clock`, which must succeed; its JSON on stdout.
+fn run_at(env: &Env, args: &[&str], clock: &str) -> serde_json::Value {
+    let out = env.weblog_env(args, &[("WEBLOG_FAILPOINT", clock)]);
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
 #[test]
 fn hashed_visitors_equal_full_addresses_and_no_address_is_kept() {
     let env = Env::new();
-    // Two days up to about now: yesterday's salt is still kept between the runs.
-    let start = (chrono::Utc::now() - chrono::Duration::hours(40))
+    // Two days up to this morning: yesterday's salt is still kept between the runs.
+    let (noon, clock) = noon_clock();
+    // 12,000 lines at 0.1 a second span ~33 h: from 01:00 yesterday to ~10:20 today.
+    let start = (noon - chrono::Duration::hours(35))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
     let lines = lines_ending_now(&env, 12_000, &start);
     let log = env.logs().join("access.log");
     let lake = env.path("lake");
+    let mut hashed = env.run_args();
+    hashed.extend(["--visitor-id", "hashed", "--lake", lake.to_str().unwrap()].map(String::from));
+    let hashed: Vec<&str> = hashed.iter().map(String::as_str).collect();
     for (from, to) in random_cuts(lines.len(), 4, 23) {
         append(&log, &lines[from..to]);
-        hashed_run(&env, &["--lake", lake.to_str().unwrap()]);
+        run_at(&env, &hashed, &clock);
     }
     let distinct: BTreeSet<String> = lines.iter().cloned().collect();
     let reference = daily_visitors(&distinct);
@@ -88,9 +109,11 @@ fn hashed_visitors_equal_full_addresses_and_no_address_is_kept() {
     let mut args = env.run_args();
     args[0] = "forget".into();
     args.extend(["--ip".into(), visitor.to_string()]);
-    let out = env.weblog(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(out.status.success(), "{out:?}");
-    let forgotten: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let forgotten = run_at(
+        &env,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &clock,
+    );
     let removed: u64 = forgotten["logs"]
         .as_object()
         .unwrap()
