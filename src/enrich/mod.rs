@@ -8,6 +8,7 @@ pub mod anonymize;
 pub mod client;
 pub mod geo;
 mod ua;
+mod uap;
 pub mod visitor_id;
 
 use std::collections::HashMap;

@@ -2,9 +2,9 @@
 //! crawler-user-agents list. Both data sets are vendored in `vendor/` and built into the
 //! binary: nothing is read at run time.
 
-use std::borrow::Cow;
-
 use regex::RegexSet;
+
+use super::uap::{self, LazyParsers};
 
 const UAP_REGEXES: &str = include_str!("vendor/uap-regexes.yaml");
 const CRAWLERS: &str = include_str!("vendor/crawler-user-agents.json");
@@ -31,7 +31,9 @@ impl UaInfo {
 }
 
 pub struct UaClassifier {
-    uap: ua_parser::Extractor<'static>,
+    browsers: LazyParsers<uap::UserAgent>,
+    systems: LazyParsers<uap::Os>,
+    devices: LazyParsers<uap::Device>,
     crawlers: RegexSet,
     /// GoAccess's heuristic: a `+http(s)://` contact URL in an agent marks a crawler.
     contact_url: regex::Regex,
@@ -47,9 +49,8 @@ struct CrawlerEntry {
 }
 
 impl UaClassifier {
-    /// Compiles the vendored regexes: about a quarter of a second of CPU, the largest fixed
-    /// cost of a small run, so the four sets compile on their own threads (done once per
-    /// run, and only when there is something to classify).
+    /// Reads the vendored regexes: uap-core's are compiled as agents need them (see
+    /// [`uap`]), the crawler list at once; the four lists are read on their own threads.
     pub fn new() -> Self {
         let started = std::time::Instant::now();
         let regexes: ua_parser::Regexes<'static> =
@@ -59,61 +60,42 @@ impl UaClassifier {
             os_parsers,
             device_parsers,
         } = regexes;
-        const COMPILE: &str = "uap-core regexes compile";
-        let (uap, crawlers) = std::thread::scope(|s| {
-            let ua = s.spawn(|| {
-                ua_parser::user_agent::Builder::new()
-                    .push_all(user_agent_parsers)
-                    .expect(COMPILE)
-                    .build()
-                    .expect(COMPILE)
-            });
-            let os = s.spawn(|| {
-                ua_parser::os::Builder::new()
-                    .push_all(os_parsers)
-                    .expect(COMPILE)
-                    .build()
-                    .expect(COMPILE)
-            });
-            let dev = s.spawn(|| {
-                ua_parser::device::Builder::new()
-                    .push_all(device_parsers)
-                    .expect(COMPILE)
-                    .build()
-                    .expect(COMPILE)
-            });
+        let classifier = std::thread::scope(|s| {
+            let browsers = s.spawn(|| LazyParsers::new(user_agent_parsers));
+            let systems = s.spawn(|| LazyParsers::new(os_parsers));
+            let devices = s.spawn(|| LazyParsers::new(device_parsers));
             let entries: Vec<CrawlerEntry> =
                 serde_json::from_str(CRAWLERS).expect("vendored crawler-user-agents.json parses");
             let crawlers = RegexSet::new(entries.iter().map(|e| &e.pattern))
                 .expect("crawler patterns compile");
-            let uap = ua_parser::Extractor {
-                ua: join(ua),
-                os: join(os),
-                dev: join(dev),
-            };
-            (uap, crawlers)
+            UaClassifier {
+                browsers: join(browsers),
+                systems: join(systems),
+                devices: join(devices),
+                crawlers,
+                contact_url: regex::Regex::new(r"\+https?://").unwrap(),
+            }
         });
-        let classifier = UaClassifier {
-            uap,
-            crawlers,
-            contact_url: regex::Regex::new(r"\+https?://").unwrap(),
-        };
         tracing::debug!(
             ms = started.elapsed().as_millis() as u64,
-            "user-agent regexes compiled"
+            "user-agent regexes read"
         );
         classifier
     }
 
-    pub fn classify(&self, agent: &str) -> UaInfo {
-        let (browser, os, device) = self.uap.extract(agent);
-        let browser_family = browser
-            .as_ref()
-            .map_or(Cow::Borrowed("Other"), |b| b.family.clone())
-            .into_owned();
-        let browser_major = browser.as_ref().and_then(|b| b.major).map(str::to_string);
-        let os_family = os.map_or_else(|| "Other".to_string(), |o| o.os.into_owned());
-        let device_family = device.map_or_else(|| "Other".to_string(), |d| d.device.into_owned());
+    pub fn classify(&mut self, agent: &str) -> UaInfo {
+        let (browser_family, browser_major) = self
+            .browsers
+            .extract(agent)
+            .unwrap_or_else(|| ("Other".to_string(), None));
+        let os_family = self
+            .systems
+            .extract(agent)
+            .unwrap_or_else(|| "Other".to_string());
+        let device_family = self
+            .devices
+            .extract(agent)
+            .unwrap_or_else(|| "Other".to_string());
         // The bots output names crawlers from browser_family/agent in SQL, so only the flag is kept.
         let is_bot = device_family == "Spider"
             || self.crawlers.is_match(agent)
@@ -125,6 +107,11 @@ impl UaClassifier {
             device_family,
             is_bot,
         }
+    }
+
+    /// uap-core parsers compiled so far.
+    pub fn compiled(&self) -> usize {
+        self.browsers.compiled() + self.systems.compiled() + self.devices.compiled()
     }
 }
 
@@ -140,7 +127,7 @@ mod tests {
 
     #[test]
     fn families_of_todays_browsers_and_bots() {
-        let c = UaClassifier::new();
+        let mut c = UaClassifier::new();
         let cases = [
             (
                 "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",

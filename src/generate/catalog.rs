@@ -1,7 +1,7 @@
 //! What the demo traffic is made of: browsers and crawlers, pages and assets, referrers and
 //! campaigns, each with its weight (how often it is drawn).
 
-pub(super) const BROWSERS: &[(&str, u32)] = &[
+pub(crate) const BROWSERS: &[(&str, u32)] = &[
     (
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36",
         24,
@@ -64,7 +64,7 @@ pub(super) const BROWSERS: &[(&str, u32)] = &[
     ),
 ];
 
-pub(super) const CRAWLERS: &[(&str, u32)] = &[
+pub(crate) const CRAWLERS: &[(&str, u32)] = &[
     (
         "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         20,

@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 
 use crate::error::{Context, Error, ErrorKind, Result};
 
-mod catalog;
+pub(crate) mod catalog;
 use catalog::{ASSETS, BROWSERS, CAMPAIGNS, CRAWLERS, PAGES, REFERRERS};
 
 #[derive(Debug, Clone)]
