@@ -84,3 +84,70 @@ fn a_database_file_left_empty_by_a_killed_run_is_started_again() {
         b"not a database\0\0\0"
     );
 }
+
+/// A backfill's batches are cut at whole DuckDB row groups (so no checkpoint merges part-full
+/// ones), the rows after a cut going into the next batch with checkpoints that lag behind
+/// them: a run killed after its first commit has stored rows past its checkpoint, and the
+/// next run, reading them again, still stores each distinct line once.
+#[test]
+fn batches_are_whole_row_groups_and_a_kill_after_a_cut_stores_each_line_once() {
+    const ROW_GROUP: i64 = 122_880;
+    let env = Env::new();
+    let generated = env.generated(300_000, &["--seed", "41"]);
+    // Every fifth line logged twice (the second is the same request, stored once).
+    let mut lines = Vec::with_capacity(generated.len() * 6 / 5);
+    for (i, l) in generated.iter().enumerate() {
+        lines.push(l.clone());
+        if i % 5 == 0 {
+            lines.push(l.clone());
+        }
+    }
+    let log = env.logs().join("access.log");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let distinct: std::collections::BTreeSet<&String> = lines.iter().collect();
+
+    let args = env.run_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let killed = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "after-commit")]);
+    assert!(!killed.status.success(), "the failpoint aborts the run");
+    let stored = env.count("SELECT count(*) FROM logs");
+    assert!(
+        stored > 0 && stored % ROW_GROUP == 0,
+        "{stored} rows stored"
+    );
+    let checkpoint = env.count(r#"SELECT "offset" FROM checkpoints"#);
+    let stored_to = env.count("SELECT max(source_offset) FROM logs");
+    assert!(
+        stored_to > checkpoint,
+        "rows past the checkpoint ({checkpoint}) were stored, up to {stored_to}"
+    );
+
+    env.run(&[]);
+    assert_eq!(
+        env.count("SELECT count(*) FROM logs"),
+        distinct.len() as i64
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM (SELECT raw_log FROM logs GROUP BY ALL HAVING count(*) > 1)"
+        ),
+        0
+    );
+    let conn = env.db();
+    let groups: Vec<i64> = conn
+        .prepare(
+            "SELECT sum(count) FROM pragma_storage_info('logs')
+             WHERE column_name = 'time_local' AND segment_type <> 'VALIDITY'
+             GROUP BY row_group_id ORDER BY row_group_id",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(groups.len() >= 3, "{groups:?}");
+    assert!(
+        groups[..groups.len() - 1].iter().all(|&n| n == ROW_GROUP),
+        "every row group but the last is full: {groups:?}"
+    );
+}

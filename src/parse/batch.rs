@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use polars::prelude::DataFrame;
+
 use crate::enrich::Enricher;
 use crate::source::{Checkpoint, LineReader, Resume};
 
-use super::{FileContext, FrameBuilder, ParsedBatch};
+use super::{FileContext, FrameBuilder, ParsedBatch, aligned};
 
 /// Told how far a run's reading has got (e.g. to draw a progress bar).
 pub trait Progress: Send + Sync {
@@ -45,7 +47,12 @@ pub struct Batcher<S: FnMut(Sealed) -> bool> {
     last_ingested_at_us: i64,
     budget: usize,
     builder: FrameBuilder,
-    checkpoints: HashMap<String, Checkpoint>,
+    /// Rows held back from the last sealed batch (see [`aligned`]), first in the next one.
+    carried: Option<DataFrame>,
+    /// Their input bytes, counted against the next batch's budget.
+    carried_bytes: usize,
+    /// Checkpoints to seal, in the order made, each with the batch's rows made before it.
+    checkpoints: Vec<(usize, Checkpoint)>,
     /// Every checkpoint of this run so far, sealed or not: where each file read stands now.
     latest: HashMap<String, Checkpoint>,
     enricher: Enricher,
@@ -73,7 +80,9 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             last_ingested_at_us: after_us,
             budget,
             builder: FrameBuilder::new(1024),
-            checkpoints: HashMap::new(),
+            carried: None,
+            carried_bytes: 0,
+            checkpoints: Vec::new(),
             latest: HashMap::new(),
             enricher,
             sink,
@@ -103,7 +112,8 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
     fn record(&mut self, checkpoint: Checkpoint) {
         self.latest
             .insert(checkpoint.path.clone(), checkpoint.clone());
-        self.checkpoints.insert(checkpoint.path.clone(), checkpoint);
+        let rows = self.carried.as_ref().map_or(0, DataFrame::height) + self.builder.rows();
+        self.checkpoints.push((rows, checkpoint));
     }
 
     /// The checkpoints made since the last call, committed or not: where the files read
@@ -165,7 +175,7 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
             self.builder.push_chunk(chunk, file, &mut self.enricher);
             // After the chunk: the format's state there (W3C columns) goes with the offset.
             self.record(checkpoint_at(end, marker, file));
-            if self.builder.bytes() >= self.budget && !self.seal(false) {
+            if self.builder.bytes() + self.carried_bytes >= self.budget && !self.seal(false) {
                 return Ok(read);
             }
             if self.stopping() {
@@ -183,9 +193,11 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
     }
 
     /// Hand the batch to the loader (`last`: nothing will follow it); false when the loader
-    /// has stopped.
+    /// has stopped. A batch that is not the last is cut at whole row groups (see
+    /// [`aligned`]): the rows after the cut, and the checkpoints made after them, go on into
+    /// the next batch.
     pub fn seal(&mut self, last: bool) -> bool {
-        if self.builder.is_empty() && self.checkpoints.is_empty() {
+        if self.builder.is_empty() && self.checkpoints.is_empty() && self.carried.is_none() {
             return true;
         }
         // Each batch gets its own ingested_at (strictly later than the last one), which lets
@@ -193,8 +205,24 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         let ingested_at_us = crate::failpoint::now_us().max(self.last_ingested_at_us + 1);
         self.last_ingested_at_us = ingested_at_us;
         let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(1024));
-        let parsed = builder.finish(ingested_at_us);
-        let checkpoints = self.checkpoints.drain().map(|(_, c)| c).collect();
+        let mut parsed = builder.finish(ingested_at_us);
+        if let Some(carried) = self.carried.take() {
+            self.carried_bytes = 0;
+            let fresh = std::mem::take(&mut parsed.logs);
+            parsed.logs = aligned::prepend(carried, fresh, ingested_at_us)
+                .expect("a batch's frames have one schema");
+            parsed.time_range = aligned::time_range(&parsed.logs);
+        }
+        let rows = parsed.logs.height();
+        let cut = if last { rows } else { aligned::cut(rows) };
+        let checkpoints = self.checkpoints_to(cut, cut == rows);
+        if cut < rows {
+            let tail = parsed.logs.slice(cut as i64, rows - cut);
+            parsed.logs = parsed.logs.slice(0, cut);
+            parsed.time_range = aligned::time_range(&parsed.logs);
+            self.carried_bytes = aligned::input_bytes(&tail);
+            self.carried = Some(tail);
+        }
         let handing_over = Instant::now();
         let salts = self.enricher.take_drawn_salts();
         let taken = (self.sink)(Sealed {
@@ -205,5 +233,24 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         });
         self.waited += handing_over.elapsed();
         taken
+    }
+
+    /// The checkpoints made before the batch's first `cut` rows were all made (all of them
+    /// with `all`), the latest of each file; the rest stay, counted from the cut.
+    fn checkpoints_to(&mut self, cut: usize, all: bool) -> Vec<Checkpoint> {
+        let mut sealed: Vec<Checkpoint> = Vec::new();
+        let mut kept = Vec::new();
+        for (rows, checkpoint) in self.checkpoints.drain(..) {
+            if all || rows <= cut {
+                match sealed.iter_mut().find(|c| c.path == checkpoint.path) {
+                    Some(earlier) => *earlier = checkpoint,
+                    None => sealed.push(checkpoint),
+                }
+            } else {
+                kept.push((rows - cut, checkpoint));
+            }
+        }
+        self.checkpoints = kept;
+        sealed
     }
 }

@@ -180,6 +180,11 @@ impl FrameBuilder {
         self.per_file.is_empty()
     }
 
+    /// Rows added so far.
+    pub fn rows(&self) -> usize {
+        self.time_local.len()
+    }
+
     /// Parse every complete line of `chunk` with its file's parser, keeping the chunk's bytes
     /// for the batch's text columns.
     pub fn push_chunk(&mut self, chunk: Chunk, file: &mut FileContext, enricher: &mut Enricher) {

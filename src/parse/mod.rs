@@ -1,6 +1,7 @@
 //! Stage 2: complete lines (bytes) → a typed Polars frame of log rows + a frame of rejects,
 //! batched ([`batch`]) into units the loader commits with their checkpoints.
 
+mod aligned;
 pub mod batch;
 pub mod format;
 mod frame;
