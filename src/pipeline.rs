@@ -155,6 +155,12 @@ fn pass(
     let (mut file_summaries, read_ms) = files_read;
     let loaded = loaded?;
     wh.loading(false)?;
+    // The rows are committed: a checkpoint that fails now is done by DuckDB later.
+    if loaded.batches > 1
+        && let Err(e) = wh.checkpoint()
+    {
+        tracing::warn!("{}", e.message);
+    }
     // Where each file stands now, decided as `status` decides it.
     let stored = wh.checkpoints()?;
     for f in &mut file_summaries {
