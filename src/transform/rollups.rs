@@ -243,6 +243,7 @@ fn build_one(
     hash: &dyn Fn(&SqlOutput) -> String,
     pruned: Option<&str>,
 ) -> Result<Option<u64>> {
+    let started = std::time::Instant::now();
     let fail = |e| sql_error(&rollup.origin, e);
     let table = format!("rollup_{}", rollup.name);
     let derived = merge_spec(&rollup.sql, &rollup.origin)?.is_some_and(|m| m.base().is_some());
@@ -273,6 +274,7 @@ fn build_one(
     };
     conn.execute_batch(&fresh_keys_sql(conn, rollup, lib)?)
         .map_err(fail)?;
+    tracing::debug!(rollup = %rollup.name, ms = started.elapsed().as_millis() as u64, "rollup built");
     Ok(kept)
 }
 
