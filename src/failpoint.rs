@@ -43,6 +43,11 @@ pub fn now_us() -> i64 {
     now.saturating_add(shift.saturating_mul(1_000_000))
 }
 
+/// Now as batches are stamped (see [`now_us`]).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(now_us()).unwrap_or_else(chrono::Utc::now)
+}
+
 /// With `poison:<text>`: NULL `time_local` in the rows of `logs` whose raw line has `<text>`.
 pub fn poison(logs: &mut DataFrame) {
     let Some(spec) = spec() else {

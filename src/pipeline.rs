@@ -180,9 +180,7 @@ fn pass(
         .warnings
         .extend(file_summaries.iter().filter_map(|f| f.warning.clone()));
     summary.pruned = wh.prune(&opts.retention)?;
-    let today_utc = chrono::DateTime::from_timestamp_micros(crate::failpoint::now_us())
-        .map_or_else(|| chrono::Utc::now().date_naive(), |t| t.date_naive());
-    wh.forget_old_salts(today_utc)?;
+    wh.forget_old_salts(crate::failpoint::now().date_naive())?;
     summary.files = file_summaries;
     summary.batches = loaded.batches;
     summary.stages_ms.read_parse = read_ms;

@@ -50,10 +50,9 @@ pub struct Setup {
 /// Today in the server's time zone (the logs' days are the server's local dates), moved as
 /// the test clock moves batches' timestamps.
 pub fn today() -> NaiveDate {
-    let now = crate::failpoint::now_us();
-    chrono::DateTime::from_timestamp_micros(now)
-        .map(|t| t.with_timezone(&chrono::Local).date_naive())
-        .unwrap_or_else(|| chrono::Local::now().date_naive())
+    crate::failpoint::now()
+        .with_timezone(&chrono::Local)
+        .date_naive()
 }
 
 /// The first day kept: rows of days before it are older than `days` days.

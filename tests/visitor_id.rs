@@ -11,7 +11,7 @@ use common::leaks::{everything_as_text, forms};
 use common::*;
 
 /// Generated traffic from `start` on, seeded.
-fn lines_ending_now(env: &Env, lines: usize, start: &str) -> Vec<String> {
+fn generated_from(env: &Env, lines: usize, start: &str) -> Vec<String> {
     env.generated(lines, &["--rate", "0.1", "--start", start, "--seed", "17"])
 }
 
@@ -46,7 +46,7 @@ fn hashed_visitors_equal_full_addresses_and_no_address_is_kept() {
     let start = (noon - chrono::Duration::hours(35))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    let lines = lines_ending_now(&env, 12_000, &start);
+    let lines = generated_from(&env, 12_000, &start);
     let log = env.logs().join("access.log");
     let lake = env.path("lake");
     let mut hashed = env.run_args();
@@ -136,7 +136,7 @@ fn hashed_visitors_equal_full_addresses_and_no_address_is_kept() {
 fn a_days_salt_is_deleted_once_the_day_is_over() {
     let env = Env::new();
     // Three days in November: all over by now.
-    let lines = lines_ending_now(&env, 30_000, "2026-11-01T00:00:00Z");
+    let lines = generated_from(&env, 30_000, "2026-11-01T00:00:00Z");
     let days: BTreeSet<String> = lines.iter().map(|l| day_and_ip(l).0).collect();
     assert!(days.len() >= 3, "{days:?}");
     std::fs::write(env.logs().join("access.log"), lines.join("\n") + "\n").unwrap();

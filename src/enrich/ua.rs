@@ -108,11 +108,6 @@ impl UaClassifier {
             is_bot,
         }
     }
-
-    /// uap-core parsers compiled so far.
-    pub fn compiled(&self) -> usize {
-        self.browsers.compiled() + self.systems.compiled() + self.devices.compiled()
-    }
 }
 
 impl Default for UaClassifier {

@@ -165,7 +165,8 @@ impl<K: Kind> LazyParsers<K> {
     }
 
     /// Parsers compiled so far.
-    pub fn compiled(&self) -> usize {
+    #[cfg(test)]
+    fn compiled(&self) -> usize {
         self.slots
             .iter()
             .filter(|s| matches!(s, Slot::Built(_)))

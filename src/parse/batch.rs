@@ -206,12 +206,13 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         self.last_ingested_at_us = ingested_at_us;
         let builder = std::mem::replace(&mut self.builder, FrameBuilder::new(1024));
         let mut parsed = builder.finish(ingested_at_us);
+        let mut joined = false;
         if let Some(carried) = self.carried.take() {
             self.carried_bytes = 0;
             let fresh = std::mem::take(&mut parsed.logs);
             parsed.logs = aligned::prepend(carried, fresh, ingested_at_us)
                 .expect("a batch's frames have one schema");
-            parsed.time_range = aligned::time_range(&parsed.logs);
+            joined = true;
         }
         let rows = parsed.logs.height();
         let cut = if last { rows } else { aligned::cut(rows) };
@@ -219,9 +220,11 @@ impl<S: FnMut(Sealed) -> bool> Batcher<S> {
         if cut < rows {
             let tail = parsed.logs.slice(cut as i64, rows - cut);
             parsed.logs = parsed.logs.slice(0, cut);
-            parsed.time_range = aligned::time_range(&parsed.logs);
             self.carried_bytes = aligned::input_bytes(&tail);
             self.carried = Some(tail);
+        }
+        if joined || cut < rows {
+            parsed.time_range = aligned::time_range(&parsed.logs);
         }
         let handing_over = Instant::now();
         let salts = self.enricher.take_drawn_salts();
