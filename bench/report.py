@@ -93,7 +93,9 @@ if history:
         f"| history backfill: {history:,} lines, {hist_raw / 1e6:.0f} MB | {span('hist_backfill')}: "
         f"{history / med('hist_backfill'):,.0f} lines/s, peak RSS {rss('hist_backfill'):.0f} MiB, database "
         f"{100 * hist_db / hist_raw:.0f}% of raw | ≤ 1024 MiB: {check(rss('hist_backfill') <= 1024)} |",
-        f"| the same 10,000 lines into {history:,} rows | {span('inc_history')} | |",
+        f"| 10,000 lines into {history:,} rows: the first run after that backfill (builds the keys "
+        f"of its last day, bench/NOTES.md §17) | {span('inc_after_backfill')} | |",
+        f"| the same 10,000 lines into {history:,} rows (the {runs} runs after it) | {span('inc_history')} | |",
         f"| incremental cost, history / empty | {ratio:.2f}× | ≤ 1.2×: {check(ratio <= 1.2)} |",
     ]
 

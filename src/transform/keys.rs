@@ -12,14 +12,16 @@ pub(super) fn keys_table(name: &str) -> String {
 }
 
 /// The days whose keys `rollup_<name>__keys` holds. A day's keys are built when a batch first
-/// brings rows for it (from the rows stored before), so a backfill of many days builds none
-/// but its last day's, the one cron appends to next.
+/// brings rows for it (from the rows stored before), so a backfill builds none: a run that
+/// next appends to its last day pays for that day's keys, and a backfill never followed by
+/// one (or followed by days of their own) never does.
 pub(super) fn key_days_table(name: &str) -> String {
     format!("rollup_{name}__key_days")
 }
 
-/// SQL that (re)creates a rollup's key tables holding the last stored day's keys; defines
-/// `weblog_key_rows` for it, over `logs`.
+/// SQL that (re)creates a rollup's key tables, empty (keys are built when first needed, see
+/// [`key_days_table`]; building the last day's up front was a third of a backfill's
+/// rollups, bench/NOTES.md §17); defines `weblog_key_rows` for it, over no rows.
 pub(super) fn create_keys_sql(
     conn: &Connection,
     name: &str,
@@ -27,11 +29,10 @@ pub(super) fn create_keys_sql(
     source: &str,
     query: &str,
 ) -> duckdb::Result<String> {
-    let last = "day = (SELECT max(day) FROM logs)";
-    define_key_rows(conn, source, &format!("WHERE {last}"))?;
+    define_key_rows(conn, source, "WHERE false")?;
     Ok(format!(
         "CREATE OR REPLACE TABLE \"{keys}\" AS {rows};
-         CREATE OR REPLACE TABLE \"{days}\" AS SELECT DISTINCT day FROM logs WHERE {last};",
+         CREATE OR REPLACE TABLE \"{days}\" (day DATE);",
         keys = keys_table(name),
         days = key_days_table(name),
         rows = super::layout::by_day(&key_rows_sql(merge, query, false)),

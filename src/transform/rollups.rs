@@ -110,7 +110,7 @@ pub fn refresh_rollups(
             continue;
         }
         // A current rollup without its key tables (written before weblog kept them, or
-        // given a merge line since): they start from the last day, like a new rollup's.
+        // given a merge line since): they start empty, like a new rollup's.
         if let Some(merge) = specs[r.name.as_str()].as_ref().filter(|m| m.has_keys())
             && !keys.iter().all(|k| tables.contains(k))
         {
@@ -425,8 +425,8 @@ fn rebuild(
     })
 }
 
-/// SQL that gives a rollup just (re)built its key tables, holding the last stored day's keys
-/// (the others' are built when needed), or drops them when it counts nothing distinct.
+/// SQL that gives a rollup just (re)built its key tables, empty (built when needed), or drops
+/// them when it counts nothing distinct.
 fn fresh_keys_sql(conn: &Connection, rollup: &SqlOutput, lib: &SqlLib) -> Result<String> {
     match merge_spec(&rollup.sql, &rollup.origin)?.filter(Merge::has_keys) {
         Some(merge) => create_keys_sql(
