@@ -378,7 +378,7 @@ fn rebuild(
         }
         crate::failpoint::hit("during-rebuild");
     }
-    // The key tables start again from the last day (the others' are built when needed).
+    // The key tables start again, empty (keys are built when needed).
     let keys_swap = fresh_keys_sql(conn, rollup, lib)?;
     let pruned = pruned_before(conn)?;
     // Days built by an earlier run may have received rows since: recomputed in the same
