@@ -167,11 +167,12 @@ say "generating the incremental slices (and $HISTORY lines of history)"
 # last day (bench/NOTES.md §17) and is reported apart; the RUNS after it are the cron runs.
 "$BIN" generate --dir "$WORK/hist" --lines $((HISTORY + (RUNS + 1) * 10000)) --rotate-every 4000000000 \
     --rate 4 --start 2026-06-01T00:00:00Z --seed 3 2>/dev/null
-tail -n $(((RUNS + 1) * 10000)) "$WORK/hist/log_a.txt" | split -l 10000 -d -a 1 - "$WORK/inc/slice_"
+tail -n $(((RUNS + 1) * 10000)) "$WORK/hist/log_a.txt" | split -l 10000 -d -a 2 - "$WORK/inc/slice_"
+slice() { printf '%s/inc/slice_%02d' "$WORK" "$1"; }
 for i in $(seq 0 $((RUNS - 1))); do
     rm -rf "$WORK"/e.duckdb*
     say "10k lines into an empty database $((i + 1))/$RUNS"
-    timed_run inc_empty "$WORK/inc/slice_$i" "$WORK/e.duckdb"
+    timed_run inc_empty "$(slice "$i")" "$WORK/e.duckdb"
 done
 HIST_RAW=0 HIST_DB=0
 if [ "$HISTORY" -gt 0 ]; then
@@ -195,10 +196,10 @@ if [ "$HISTORY" -gt 0 ]; then
     HIST_DB=$(stat -c %s "$WORK/h.duckdb")
     echo "scale_$HISTORY $HIST_RAW $HIST_DB" >>"$WORK/sizes"
     say "10k lines into $HISTORY rows, the first run after the backfill"
-    timed_run inc_after_backfill "$WORK/inc/slice_0" "$WORK/h.duckdb"
+    timed_run inc_after_backfill "$(slice 0)" "$WORK/h.duckdb"
     for i in $(seq 1 "$RUNS"); do
         say "10k lines into $HISTORY rows $i/$RUNS"
-        timed_run inc_history "$WORK/inc/slice_$i" "$WORK/h.duckdb"
+        timed_run inc_history "$(slice "$i")" "$WORK/h.duckdb"
     done
 fi
 
