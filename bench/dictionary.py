@@ -2,7 +2,8 @@
 
     python bench/dictionary.py WAREHOUSE.duckdb [WORKDIR]
 
-WAREHOUSE: a weblog warehouse (e.g. a 2 M-line backfill; opened read-only). Needs the duckdb
+WAREHOUSE: a schema 6 weblog warehouse, with `logs` a table (e.g. a 2 M-line backfill by a
+weblog before schema 7, which built the agent dictionary in; opened read-only). Needs the duckdb
 (1.5.6, weblog's library) and pyarrow packages. Prints, twice each:
 1. load: its `logs` rows loaded as weblog loads them (threads=1, 128 MB, commits of 245,760
    rows from Arrow, raw_log zstd, then CHECKPOINT) with today's columns; with the agent text and

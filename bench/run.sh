@@ -115,7 +115,7 @@ done
 
 say "storage ceiling: DuckDB inserting the same parsed rows"
 "$PY" -c 'import duckdb,sys; duckdb.connect(sys.argv[1], read_only=True).execute(
-    f"COPY logs TO {sys.argv[2]!r} (FORMAT parquet)")' "$WORK/w.duckdb" "$WORK/rows.parquet"
+    f"COPY log_rows TO {sys.argv[2]!r} (FORMAT parquet)")' "$WORK/w.duckdb" "$WORK/rows.parquet"
 for threads in 1 2; do
     for i in $(seq "$RUNS"); do
         rm -f "$WORK"/ceiling.duckdb*

@@ -100,8 +100,9 @@ fn matching_values(
 }
 
 /// The SQL condition that picks the visitor's rows among those of `values`' columns, or
-/// None when no value is theirs.
-fn condition(values: &[(&str, String)], who: &Visitor) -> Option<String> {
+/// None when no value is theirs. `agents`: the rows hold an agent id (`log_rows`), not the
+/// agent's text (a lake file).
+fn condition(values: &[(&str, String)], who: &Visitor, agents: bool) -> Option<String> {
     if values.is_empty() {
         return None;
     }
@@ -113,8 +114,12 @@ fn condition(values: &[(&str, String)], who: &Visitor) -> Option<String> {
         .iter()
         .map(|(c, vs)| format!("{c} IN ({})", vs.join(", ")))
         .collect();
-    let agent = who.agent.as_ref().map_or(String::new(), |a| {
-        format!(" AND http_user_agent = {}", string_literal(a))
+    let agent = who.agent.as_ref().map_or(String::new(), |a| match agents {
+        true => format!(
+            " AND agent_id IN (SELECT agent_id FROM agents WHERE http_user_agent = {})",
+            string_literal(a)
+        ),
+        false => format!(" AND http_user_agent = {}", string_literal(a)),
     });
     Some(format!("(({}){agent})", any.join(" OR ")))
 }
@@ -139,9 +144,9 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
         ..Default::default()
     };
     let keys = hashed_keys(&wh, who)?;
-    let mut values = matching_values(conn, "logs", who).map_err(&fail)?;
+    let mut values = matching_values(conn, "log_rows", who).map_err(&fail)?;
     values.extend(keys.iter().cloned());
-    let rows = condition(&values, who);
+    let rows = condition(&values, who, true);
     let rejects = matching_rejects(conn, who).map_err(&fail)?;
     if rows.is_some() || !rejects.is_empty() {
         transform::prepare(conn, &sql.lib, &opts.filter, &opts.rollups)?;
@@ -150,7 +155,7 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
             if let Some(cond) = &rows {
                 let mut stmt = conn
                     .prepare(&format!(
-                        "SELECT day::VARCHAR, count(*) FROM logs WHERE {cond} GROUP BY 1 ORDER BY 1"
+                        "SELECT day::VARCHAR, count(*) FROM log_rows WHERE {cond} GROUP BY 1 ORDER BY 1"
                     ))
                     .map_err(&fail)?;
                 done.logs = stmt
@@ -159,8 +164,10 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
                     .map_err(&fail)?;
                 done.rollup_days = done.logs.keys().cloned().collect();
                 conn.execute_batch(&format!(
-                    "INSERT OR IGNORE INTO rollup_pending SELECT DISTINCT day FROM logs WHERE {cond};
-                     DELETE FROM logs WHERE {cond};"
+                    "INSERT OR IGNORE INTO rollup_pending SELECT DISTINCT day FROM log_rows WHERE {cond};
+                     DELETE FROM log_rows WHERE {cond};
+                     {}",
+                    crate::load::DELETE_UNUSED_AGENTS
                 ))
                 .map_err(&fail)?;
             }
@@ -188,7 +195,7 @@ pub fn forget(opts: &Setup, who: &Visitor, dry_run: bool) -> Result<Forgotten> {
         let matches = |source: &str| -> Result<Option<String>> {
             let mut values = matching_values(conn, source, who).map_err(&fail)?;
             values.extend(keys.iter().cloned());
-            Ok(condition(&values, who))
+            Ok(condition(&values, who, false))
         };
         lake_retention::forget(&wh, &lake, &matches, dry_run, &mut done.lake)?;
     }

@@ -144,10 +144,12 @@ fn rows_stored_before_line_hashes_are_still_found() {
     write(&env, "a.log", &first);
     env.run(&[]);
     {
-        // What schema 4 stored: no line_hash column.
+        // What schema 4 stored: one `logs` table, with no line_hash column.
         let conn = duckdb::Connection::open(env.db_path()).unwrap();
         conn.execute_batch(
-            "ALTER TABLE logs DROP COLUMN line_hash;
+            "CREATE TABLE old_logs AS SELECT * EXCLUDE (line_hash) FROM logs;
+             DROP VIEW logs; DROP TABLE log_rows; DROP TABLE agents;
+             ALTER TABLE old_logs RENAME TO logs;
              UPDATE weblog_meta SET value = '4' WHERE key = 'schema_version';",
         )
         .unwrap();

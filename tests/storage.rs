@@ -22,7 +22,7 @@ fn a_new_warehouse_stores_raw_lines_with_zstd() {
     assert_eq!(version, "v1.2.0+");
     let compressions: Vec<(String, i64)> = conn
         .prepare(
-            "SELECT compression, count(*) FROM pragma_storage_info('logs')
+            "SELECT compression, count(*) FROM pragma_storage_info('log_rows')
              WHERE column_name = 'raw_log' AND segment_type = 'VARCHAR' GROUP BY ALL",
         )
         .unwrap()
@@ -42,7 +42,7 @@ fn a_new_warehouse_stores_raw_lines_with_zstd() {
     let raw = std::fs::metadata(&sample).unwrap().len();
     let stored: i64 = conn
         .query_row(
-            "SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('logs')
+            "SELECT count(DISTINCT block_id) * 262144 FROM pragma_storage_info('log_rows')
              WHERE column_name = 'raw_log' AND block_id >= 0",
             [],
             |r| r.get(0),
@@ -136,7 +136,7 @@ fn batches_are_whole_row_groups_and_a_kill_after_a_cut_stores_each_line_once() {
     let conn = env.db();
     let groups: Vec<i64> = conn
         .prepare(
-            "SELECT sum(count) FROM pragma_storage_info('logs')
+            "SELECT sum(count) FROM pragma_storage_info('log_rows')
              WHERE column_name = 'time_local' AND segment_type <> 'VALIDITY'
              GROUP BY row_group_id ORDER BY row_group_id",
         )

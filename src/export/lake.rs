@@ -247,7 +247,7 @@ fn partitions(
     let mut stmt = wh
         .connection()
         .prepare(&format!(
-            "SELECT DISTINCT day::VARCHAR, host FROM logs WHERE {batch} ORDER BY ALL"
+            "SELECT DISTINCT day::VARCHAR, host FROM log_rows WHERE {batch} ORDER BY ALL"
         ))
         .map_err(&fail)?;
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

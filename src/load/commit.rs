@@ -44,6 +44,8 @@ struct Parts {
     maybe: DataFrame,
     overlap: Option<Overlap>,
     rejects: DataFrame,
+    /// The agents the rows add to `agents`.
+    agents: DataFrame,
     /// Daily salts drawn for the batch's rows (`--visitor-id hashed`).
     salts: Vec<(i32, Salt)>,
 }
@@ -83,7 +85,7 @@ impl Warehouse {
                 .query(&format!(
                     "SELECT epoch_us(min(time_local)), epoch_us(max(time_local)),
                             count(*) FILTER (line_hash IS NULL) > 0
-                     FROM logs WHERE time_local BETWEEN {} AND {}",
+                     FROM log_rows WHERE time_local BETWEEN {} AND {}",
                     timestamptz(lo),
                     timestamptz(hi)
                 ))
@@ -121,6 +123,19 @@ impl Warehouse {
                 *closed_rows.entry(f).or_insert(0) += 1;
             }
         }
+        // Each agent as its id (the next ids for agents not stored yet): a sixth of the
+        // columns to store.
+        let mut encoded = match logs.height() {
+            0 => None,
+            _ => {
+                let mut encoded = self
+                    .agent_ids
+                    .encode(&self.loader, &logs)
+                    .map_err(|e| failed(&db, "cannot number the batch's agents", &e))?;
+                logs = std::mem::take(&mut encoded.rows);
+                Some(encoded)
+            }
+        };
         let (fresh, maybe) = match &overlap {
             Some(o) => split_by_time(&logs, o.span)
                 .map_err(|e| failed(&db, "cannot split the batch", &e))?,
@@ -131,6 +146,9 @@ impl Warehouse {
             maybe,
             overlap,
             rejects: std::mem::take(&mut parsed.rejects),
+            agents: encoded
+                .as_mut()
+                .map_or_else(DataFrame::empty, |e| std::mem::take(&mut e.agents)),
             salts,
         };
         let ingested_at = parsed.ingested_at_us;
@@ -157,6 +175,9 @@ impl Warehouse {
                 }
             }
         };
+        if let Some(encoded) = encoded {
+            self.agent_ids.adopt(encoded);
+        }
         crate::failpoint::hit("after-commit");
         Ok(Committed {
             refused,
@@ -182,6 +203,8 @@ impl Warehouse {
             .map_err(|e| other("cannot hand the batch to DuckDB", e))?;
         let rejects_view = view(sql, "weblog_rejects", &mut parts.rejects)
             .map_err(|e| other("cannot hand the batch to DuckDB", e))?;
+        let agents_view = view(sql, "weblog_new_agents", &mut parts.agents)
+            .map_err(|e| other("cannot hand the batch to DuckDB", e))?;
         // The overlapping rows' line hashes, scanned apart from the rows (a scan is read once).
         let mut keys = match &parts.overlap {
             Some(o) if !o.unhashed && parts.maybe.height() > 0 => parts
@@ -206,6 +229,13 @@ impl Warehouse {
                 .and_then(|row| row.into_iter().next().flatten())
                 .and_then(|n| n.parse().ok())
                 .ok_or_else(|| other("cannot number the batch", "no next number".into()))?;
+            if let Some(v) = &agents_view {
+                sql.execute(&format!(
+                    "INSERT INTO agents BY NAME SELECT * FROM {}",
+                    v.table
+                ))
+                .map_err(|e| other("cannot store the batch's agents", e))?;
+            }
             if let (Some(v), Some(o)) = (&maybe_view, &parts.overlap) {
                 let (m, n) = o.span;
                 let span = format!(
@@ -235,14 +265,14 @@ impl Warehouse {
                 let insert = match stored {
                     // No stored line shares a hash with the batch's: all are new.
                     None => format!(
-                        "INSERT INTO logs BY NAME SELECT *, {batch_id} AS batch_id FROM {}",
+                        "INSERT INTO log_rows BY NAME SELECT *, {batch_id} AS batch_id FROM {}",
                         v.table
                     ),
                     Some(candidates) => format!(
-                        "INSERT INTO logs BY NAME
+                        "INSERT INTO log_rows BY NAME
                          SELECT *, {batch_id} AS batch_id FROM {} b
                          WHERE NOT EXISTS (
-                             SELECT 1 FROM logs s
+                             SELECT 1 FROM log_rows s
                              WHERE {span}{candidates}
                                AND {same_line}
                                AND s.host IS NOT DISTINCT FROM b.host)",
@@ -255,7 +285,7 @@ impl Warehouse {
             }
             if let Some(v) = &fresh_view {
                 sql.execute(&format!(
-                    "INSERT INTO logs BY NAME SELECT *, {batch_id} AS batch_id FROM {}",
+                    "INSERT INTO log_rows BY NAME SELECT *, {batch_id} AS batch_id FROM {}",
                     v.table
                 ))
                 .map_err(Failure::Content)?;
@@ -267,7 +297,7 @@ impl Warehouse {
             {
                 *committed.inserted.entry(file).or_default() += n;
             }
-            let this_batch = format!("FROM logs WHERE batch_id = {batch_id}");
+            let this_batch = format!("FROM log_rows WHERE batch_id = {batch_id}");
             if let (Some(_), Some(Overlap { span: (m, n), .. })) = (&maybe_view, &parts.overlap) {
                 let rows = sql
                     .query(&format!(
@@ -374,7 +404,7 @@ impl Warehouse {
                 format!("cannot commit to {db}: {}", one_line(&e)),
             ))
         })?;
-        drop((fresh_view, maybe_view, rejects_view, keys_view));
+        drop((fresh_view, maybe_view, rejects_view, agents_view, keys_view));
         Ok(committed)
     }
 
@@ -490,7 +520,7 @@ impl Warehouse {
         Ok(refused_files)
     }
 
-    /// Insert `rows` into `logs` and roll back: Err(reason) when the database refuses them.
+    /// Insert `rows` into `log_rows` and roll back: Err(reason) when the database refuses them.
     fn probe(&self, rows: &DataFrame) -> std::result::Result<(), String> {
         let sql = &self.loader;
         let mut rows = rows.clone();
@@ -498,7 +528,7 @@ impl Warehouse {
         let Some(scan) = scan else { return Ok(()) };
         sql.execute("BEGIN TRANSACTION")?;
         let result = sql.execute(&format!(
-            "INSERT INTO logs BY NAME SELECT * FROM {}",
+            "INSERT INTO log_rows BY NAME SELECT * FROM {}",
             scan.table
         ));
         let _ = sql.execute("ROLLBACK");
@@ -598,7 +628,7 @@ fn stored_hashes(
 ) -> std::result::Result<Option<String>, String> {
     sql.execute(&format!(
         "CREATE OR REPLACE TEMP TABLE weblog_stored_hashes AS
-         SELECT DISTINCT s.line_hash FROM logs s
+         SELECT DISTINCT s.line_hash FROM log_rows s
          WHERE {span} AND s.line_hash IN (SELECT line_hash FROM {keys})"
     ))?;
     let found = sql.query(&format!(

@@ -2,6 +2,7 @@
 //! ([`schema`]), appends sealed batches with their checkpoints in one transaction
 //! ([`commit`]), and keeps the small state a run reads and writes ([`meta`]).
 
+mod agents;
 mod commit;
 pub mod lock;
 mod meta;
@@ -17,6 +18,7 @@ use duckdb::Connection;
 
 use crate::error::{Error, ErrorKind, Result, one_line};
 
+pub(crate) use agents::DELETE_UNUSED_AGENTS;
 pub use commit::Committed;
 pub use lock::LockFile;
 pub use meta::Retention;
@@ -55,6 +57,8 @@ pub struct Warehouse {
     /// Some stored rows were masked in place (`anonymize_after_days`): a line read again is
     /// matched by hash, as with `--anonymize-ip`.
     masked_in_place: bool,
+    /// The stored agents' ids, for the loader.
+    agent_ids: agents::AgentIds,
 }
 
 /// DuckDB's memory limit while loading, when the run's is higher. Appending needs little
@@ -113,6 +117,7 @@ impl Warehouse {
             reject_window: None,
             pruned_before: None,
             masked_in_place: false,
+            agent_ids: agents::AgentIds::default(),
         };
         // The value was checked by the command line's parser; DuckDB has the last word.
         let set = format!("SET memory_limit = '{memory_limit}'; SET enable_progress_bar = false");
@@ -167,6 +172,7 @@ impl Warehouse {
             reject_window: None,
             pruned_before: None,
             masked_in_place: false,
+            agent_ids: agents::AgentIds::default(),
         })
     }
 

@@ -82,7 +82,7 @@ impl Warehouse {
         self.conn
             .execute(
                 "DELETE FROM visitor_salts
-                 WHERE day < (SELECT max(day) FROM logs) - 1 OR day < ?::DATE - 1",
+                 WHERE day < (SELECT max(day) FROM log_rows) - 1 OR day < ?::DATE - 1",
                 [today_utc.format("%Y-%m-%d").to_string()],
             )
             .context(ErrorKind::Data, || {
@@ -113,7 +113,7 @@ impl Warehouse {
         }
         let stored: i64 = self
             .conn
-            .query_row("SELECT count(*) FROM logs", [], |r| r.get(0))
+            .query_row("SELECT count(*) FROM log_rows", [], |r| r.get(0))
             .context(ErrorKind::Data, what)?;
         self.conn
             .execute_batch(&format!(

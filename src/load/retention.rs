@@ -107,7 +107,7 @@ impl Warehouse {
         };
         let keys = key_tables(conn).map_err(&fail)?;
         let mut days: Vec<String> = Vec::new();
-        for table in std::iter::once("logs".to_string()).chain(keys.iter().cloned()) {
+        for table in std::iter::once("log_rows".to_string()).chain(keys.iter().cloned()) {
             let mut stmt = conn
                 .prepare(&format!(
                     "SELECT DISTINCT day::VARCHAR FROM \"{table}\" WHERE day < ?::DATE"
@@ -124,7 +124,7 @@ impl Warehouse {
         for day in &days {
             let step = || -> duckdb::Result<(usize, usize)> {
                 conn.execute_batch("BEGIN TRANSACTION")?;
-                let logs = conn.execute("DELETE FROM logs WHERE day = ?::DATE", [day])?;
+                let logs = conn.execute("DELETE FROM log_rows WHERE day = ?::DATE", [day])?;
                 let mut key_rows = 0;
                 for table in &keys {
                     let n = conn.execute(
@@ -151,6 +151,12 @@ impl Warehouse {
                 pruned.key_rows.insert(day.clone(), key_rows as u64);
             }
             crate::failpoint::hit("during-prune");
+        }
+        if !days.is_empty() {
+            in_transaction(conn, || {
+                conn.execute_batch(super::agents::DELETE_UNUSED_AGENTS)
+            })
+            .map_err(&fail)?;
         }
         pruned.rollup_addresses =
             in_transaction(conn, || mask_rollup_addresses(conn, &h)).map_err(&fail)?;
@@ -215,7 +221,7 @@ impl Warehouse {
         let days: Vec<String> = {
             let mut stmt = conn
                 .prepare(
-                    "SELECT DISTINCT day::VARCHAR FROM logs WHERE day < ?::DATE
+                    "SELECT DISTINCT day::VARCHAR FROM log_rows WHERE day < ?::DATE
                        AND (?::DATE IS NULL OR day >= ?::DATE OR batch_id > ?)
                      ORDER BY 1",
                 )
@@ -286,7 +292,8 @@ fn in_transaction<T>(
     }
 }
 
-/// The text columns of `logs` that may hold an address (those `--anonymize-ip` masks).
+/// The text columns of `logs` that may hold an address (those `--anonymize-ip` masks): all
+/// but the last are columns of `log_rows`, the last is of `agents`.
 pub(crate) const ADDRESS_COLUMNS: &[&str] = &[
     "raw_log",
     "remote_addr",
@@ -301,20 +308,26 @@ pub(crate) const ADDRESS_COLUMNS: &[&str] = &[
 /// Mask one day's rows: read in one scan, masked in Rust by `mask_text`, the rows that
 /// change appended to a scratch table and written back by one UPDATE joined on rowid. The
 /// scratch table lives in the caller's transaction (a kill leaves none), so rowids are
-/// stable and nothing of it outlives the day.
+/// stable and nothing of it outlives the day. Their agents are masked apart (an agent's
+/// text is in its raw line too: the count is of rows whose raw line changed, or another
+/// of their columns).
 fn mask_logs_day(conn: &Connection, day: &str) -> duckdb::Result<u64> {
-    mask_rows(conn, "logs", &format!("day = DATE '{day}'"))
+    let filter = format!("day = DATE '{day}'");
+    let (agent, row_columns) = ADDRESS_COLUMNS.split_last().expect("columns");
+    debug_assert_eq!(*agent, "http_user_agent");
+    let changed = mask_rows(conn, "log_rows", &filter, row_columns)?;
+    super::agents::mask_agents(conn, &filter, MASK_LEVEL)?;
+    Ok(changed)
 }
 
 /// Mask every address of the rows of `table` (a copy of a lake file: every row) that hold
 /// one; returns how many changed.
 pub fn mask_table(conn: &Connection, table: &str) -> duckdb::Result<u64> {
-    mask_rows(conn, table, "true")
+    mask_rows(conn, table, "true", ADDRESS_COLUMNS)
 }
 
 /// [`mask_logs_day`] for the rows of `table` matching `filter`.
-fn mask_rows(conn: &Connection, table: &str, filter: &str) -> duckdb::Result<u64> {
-    let cols = ADDRESS_COLUMNS;
+fn mask_rows(conn: &Connection, table: &str, filter: &str, cols: &[&str]) -> duckdb::Result<u64> {
     let list: Vec<String> = cols.iter().map(|c| format!("{c} VARCHAR")).collect();
     conn.execute_batch(&format!(
         "CREATE OR REPLACE TABLE weblog_masked (rid BIGINT, {})",

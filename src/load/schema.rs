@@ -14,14 +14,62 @@ use crate::sql_text::string_literal;
 /// client_addr, hour, host; checkpoints record their fingerprint parameters and format;
 /// rejects are deduplicated by line hash. 4: each row names its batch (`batch_id`);
 /// `collected_at` and `stream` of container-wrapped lines. 5: `line_hash` of each row (the
-/// anti-join's key; NULL for rows stored before it).
-pub const SCHEMA_VERSION: i64 = 6;
+/// anti-join's key; NULL for rows stored before it). 6: `visitor_salts`. 7: each user agent
+/// stored once (`agents`), rows in `log_rows` with its id, `logs` the view joining them.
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The meaning of a stored checkpoint (what head, marker and offset are), versioned apart
 /// from the tables: 2 = per-row head and marker lengths.
 pub const CHECKPOINT_FORMAT: i64 = 2;
 
 const SCHEMA: &str = include_str!("schema.sql");
+
+/// The agent columns, stored once per agent in `agents` since version 7.
+pub(crate) const AGENT_COLUMNS: [&str; 6] = [
+    "http_user_agent",
+    "browser_family",
+    "browser_major",
+    "os_family",
+    "device_family",
+    "is_bot",
+];
+
+/// `logs` as rollups, the lake and users read it: every column by its name of version 6,
+/// in that order.
+const LOGS_VIEW: &str = "
+    CREATE OR REPLACE VIEW logs AS
+    SELECT r.raw_log, r.remote_addr, r.client_addr, r.remote_user, r.time_local, r.day, r.hour,
+           r.request_method, r.request_path, r.request_protocol, r.status, r.body_bytes_sent,
+           r.http_referer, a.http_user_agent, r.vhost, r.server_port, r.request_time,
+           r.upstream_response_time, r.request_length, r.x_forwarded_for, r.ssl_protocol,
+           r.cache_status, r.host, r.source_file, r.source_offset, r.ingested_at,
+           a.browser_family, a.browser_major, a.os_family, a.device_family, a.is_bot,
+           r.country_code, r.batch_id, r.collected_at, r.stream, r.line_hash
+    FROM log_rows r LEFT JOIN agents a ON a.agent_id = r.agent_id;
+";
+
+/// Version 7: the table `logs` of version 6 split into `agents` (each distinct agent and
+/// its derived columns once) and `log_rows`, in the order the rows were stored (row groups
+/// stay in day order, which the rollups' day filters prune by); then dropped for the view.
+const TO_V7: &str = "
+    INSERT INTO agents
+        SELECT row_number() OVER (ORDER BY http_user_agent NULLS FIRST, browser_family,
+                                         browser_major, os_family, device_family, is_bot)::INTEGER, *
+        FROM (SELECT DISTINCT http_user_agent, browser_family, browser_major, os_family,
+                              device_family, is_bot FROM logs);
+    INSERT INTO log_rows BY NAME
+        SELECT l.* EXCLUDE (http_user_agent, browser_family, browser_major, os_family,
+                            device_family, is_bot), a.agent_id
+        FROM logs l LEFT JOIN agents a
+          ON a.http_user_agent IS NOT DISTINCT FROM l.http_user_agent
+         AND a.browser_family IS NOT DISTINCT FROM l.browser_family
+         AND a.browser_major IS NOT DISTINCT FROM l.browser_major
+         AND a.os_family IS NOT DISTINCT FROM l.os_family
+         AND a.device_family IS NOT DISTINCT FROM l.device_family
+         AND a.is_bot IS NOT DISTINCT FROM l.is_bot
+        ORDER BY l.rowid;
+    DROP TABLE logs;
+";
 
 /// What version 3 adds to a version 2 database (each statement idempotent).
 const TO_V3: &str = "
@@ -172,7 +220,7 @@ impl Warehouse {
         let db = self.path.display().to_string();
         self.conn
             .execute_batch(&format!(
-                "BEGIN; {SCHEMA};
+                "BEGIN; {SCHEMA}; {LOGS_VIEW};
                  INSERT INTO weblog_meta VALUES ('schema_version', '{SCHEMA_VERSION}'),
                      ('checkpoint_format', '{CHECKPOINT_FORMAT}');
                  COMMIT;"
@@ -263,6 +311,8 @@ impl Warehouse {
                 )?;
             }
             run("cannot number the stored rows' batches", TO_V4_ROWS)?;
+            run("cannot store each user agent once", TO_V7)?;
+            run("cannot create the logs view", LOGS_VIEW)?;
             run(
                 "cannot write the schema version",
                 &format!(

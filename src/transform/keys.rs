@@ -130,7 +130,7 @@ pub(super) fn build_missing(
     let gaps: Vec<(String, i64)> = conn
         .prepare(&format!(
             "SELECT p.day::VARCHAR, count(l.day) FROM ({missing}) p
-             LEFT JOIN logs l ON l.day = p.day AND l.batch_id <= {watermark}
+             LEFT JOIN log_rows l ON l.day = p.day AND l.batch_id <= {watermark}
              GROUP BY p.day ORDER BY p.day"
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?

@@ -125,9 +125,11 @@ pub fn refresh_rollups(
     if !stale.is_empty() {
         prepare()?;
         let (rows, days): (i64, i64) = conn
-            .query_row("SELECT count(*), count(DISTINCT day) FROM logs", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT count(*), count(DISTINCT day) FROM log_rows",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(|e| sql_error("rollups", e))?;
         // Steps pay only where there is an old table to keep serving and a lot of history: a
         // new rollup (no outputs read it yet) or little history is built in one step for all,
@@ -333,7 +335,7 @@ fn rebuild(
     let days: Vec<(String, i64)> = {
         let mut stmt = conn
             .prepare(
-                "SELECT day::VARCHAR, count(*) FROM logs
+                "SELECT day::VARCHAR, count(*) FROM log_rows
                  WHERE ?::VARCHAR IS NULL OR day > ?::DATE GROUP BY day ORDER BY day",
             )
             .map_err(fail)?;

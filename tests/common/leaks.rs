@@ -26,7 +26,10 @@ pub fn database_text(env: &Env) -> String {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert!(tables.iter().any(|t| t == "logs") && tables.iter().any(|t| t == "rejects"));
+    // The stored rows are `log_rows` and `agents` (`logs` is a view of them).
+    for stored in ["log_rows", "agents", "rejects"] {
+        assert!(tables.iter().any(|t| t == stored), "{stored}: {tables:?}");
+    }
     tables
         .iter()
         .map(|t| dump(&conn, &format!("\"{t}\"")))
