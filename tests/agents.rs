@@ -135,11 +135,11 @@ fn each_agent_is_stored_once_and_every_row_reads_its_own() {
     );
 }
 
-/// The rows of `logs` as text, one string per row (every column).
-fn rows_text(conn: &duckdb::Connection, from: &str) -> Vec<String> {
+/// The rows of `query` as text, one string per row (every column), sorted.
+fn rows_text(conn: &duckdb::Connection, query: &str) -> Vec<String> {
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT CAST(t AS VARCHAR) FROM (SELECT * FROM {from}) t ORDER BY 1"
+            "SELECT CAST(t AS VARCHAR) FROM ({query}) t ORDER BY 1"
         ))
         .unwrap();
     stmt.query_map([], |r| r.get(0))
@@ -179,9 +179,53 @@ fn a_schema_6_warehouse_is_upgraded_row_for_row() {
             )
             .unwrap();
         assert_eq!(two_ways, 2, "the fixture has that agent on several lines");
-        rows_text(&conn, "logs")
+        rows_text(&conn, "SELECT * FROM logs")
     };
     assert!(before.len() >= 3_900);
+    let raw_blocks = |table: &str| -> BTreeSet<i64> {
+        let conn = env.db();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT DISTINCT block_id FROM pragma_storage_info('{table}')
+                 WHERE column_name = 'raw_log' AND block_id >= 0"
+            ))
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let old_blocks = raw_blocks("logs");
+    assert!(!old_blocks.is_empty());
+
+    // Killed between its two transactions: still version 6, each row with its agent's id.
+    let args = env.run_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let killed = env.weblog_env(&args, &[("WEBLOG_FAILPOINT", "during-upgrade")]);
+    assert!(!killed.status.success(), "{killed:?}");
+    {
+        let conn = env.db();
+        let (version, unnumbered): (String, i64) = conn
+            .query_row(
+                "SELECT (SELECT value FROM weblog_meta WHERE key = 'schema_version'),
+                        (SELECT count(*) FROM logs WHERE agent_id IS NULL)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((version.as_str(), unnumbered), ("6", 0));
+        assert_eq!(
+            rows_text(&conn, "SELECT * EXCLUDE (agent_id) FROM logs"),
+            before
+        );
+    }
+    // The next run completes it, without rewriting the stored rows.
+    env.run(&[]);
+    assert_eq!(
+        raw_blocks("log_rows"),
+        old_blocks,
+        "the raw lines were rewritten"
+    );
     write(&env, &lines);
     let summary = env.run(&[]);
     let conn = env.db();
@@ -203,7 +247,7 @@ fn a_schema_6_warehouse_is_upgraded_row_for_row() {
     assert_eq!(kind, "VIEW");
     // Every row stored before is there as it was, every column, and the new ones after it.
     let old: BTreeSet<String> = before.into_iter().collect();
-    let now: BTreeSet<String> = rows_text(&conn, "logs").into_iter().collect();
+    let now: BTreeSet<String> = rows_text(&conn, "SELECT * FROM logs").into_iter().collect();
     let missing: Vec<&String> = old.difference(&now).take(3).collect();
     assert!(
         missing.is_empty(),
