@@ -29,9 +29,19 @@ fn stored_agents(env: &Env) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
-/// The `agents` table: id → text.
+/// The `agents` table: id → text; after checking that every stored row has its agent
+/// there (the `logs` view joins them: a row without would not be seen).
 fn agents_table(env: &Env) -> BTreeMap<i32, Option<String>> {
     let conn = env.db();
+    let (rows, seen, dangling): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM log_rows), (SELECT count(*) FROM logs),
+                    (SELECT count(*) FROM log_rows WHERE agent_id NOT IN (SELECT agent_id FROM agents))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((seen, dangling), (rows, 0), "rows without their agent");
     let mut stmt = conn
         .prepare("SELECT agent_id, http_user_agent FROM agents")
         .unwrap();

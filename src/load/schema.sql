@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS log_rows (
     -- for rows stored before schema version 5, which are compared by raw_log).
     line_hash UBIGINT,
     -- The row's user agent (agents.agent_id).
-    agent_id INTEGER
+    agent_id INTEGER NOT NULL
 );
 
 -- Each user agent once, with what is derived from it at ingest (uap-core): a backfill
