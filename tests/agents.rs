@@ -51,6 +51,11 @@ fn agents_table(env: &Env) -> BTreeMap<i32, Option<String>> {
         .collect()
 }
 
+/// The one value `sql` selects.
+fn value<T: duckdb::types::FromSql>(conn: &duckdb::Connection, sql: &str) -> T {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
 /// An agent and its family, major version and bot flag.
 type Classified = (Option<String>, Option<String>, Option<String>, Option<bool>);
 
@@ -179,15 +184,12 @@ fn a_schema_6_warehouse_is_upgraded_row_for_row() {
              UPDATE weblog_meta SET value = '6' WHERE key = 'schema_version';"
         ))
         .unwrap();
-        let two_ways: i64 = conn
-            .query_row(
-                &format!(
-                    "SELECT count(DISTINCT browser_family) FROM logs WHERE http_user_agent = '{chrome}'"
-                ),
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let two_ways: i64 = value(
+            &conn,
+            &format!(
+                "SELECT count(DISTINCT browser_family) FROM logs WHERE http_user_agent = '{chrome}'"
+            ),
+        );
         assert_eq!(two_ways, 2, "the fixture has that agent on several lines");
         rows_text(&conn, "SELECT * FROM logs")
     };
@@ -239,21 +241,15 @@ fn a_schema_6_warehouse_is_upgraded_row_for_row() {
     write(&env, &lines);
     let summary = env.run(&[]);
     let conn = env.db();
-    let version: String = conn
-        .query_row(
-            "SELECT value FROM weblog_meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let version: String = value(
+        &conn,
+        "SELECT value FROM weblog_meta WHERE key = 'schema_version'",
+    );
     assert_eq!(version, "7");
-    let kind: String = conn
-        .query_row(
-            "SELECT table_type FROM information_schema.tables WHERE table_name = 'logs'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let kind: String = value(
+        &conn,
+        "SELECT table_type FROM information_schema.tables WHERE table_name = 'logs'",
+    );
     assert_eq!(kind, "VIEW");
     // Every row stored before is there as it was, every column, and the new ones after it.
     let old: BTreeSet<String> = before.into_iter().collect();
@@ -267,13 +263,10 @@ fn a_schema_6_warehouse_is_upgraded_row_for_row() {
         now.len() as u64,
         old.len() as u64 + common::num(&summary, "inserted")
     );
-    let ways: i64 = conn
-        .query_row(
-            &format!("SELECT count(*) FROM agents WHERE http_user_agent = '{chrome}'"),
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let ways: i64 = value(
+        &conn,
+        &format!("SELECT count(*) FROM agents WHERE http_user_agent = '{chrome}'"),
+    );
     assert_eq!(ways, 2, "each classification of the agent kept");
 }
 
