@@ -17,16 +17,22 @@ fn reference_agent(line: &str) -> Option<String> {
     (agent != "-").then(|| agent.to_string())
 }
 
-/// Every stored row's raw line and agent, through the `logs` view.
-fn stored_agents(env: &Env) -> BTreeMap<String, Option<String>> {
-    let conn = env.db();
-    let mut stmt = conn
-        .prepare("SELECT raw_log, http_user_agent FROM logs")
-        .unwrap();
+/// The two columns `sql` selects, as a map from the first to the second.
+fn pairs<K, V>(conn: &duckdb::Connection, sql: &str) -> BTreeMap<K, V>
+where
+    K: duckdb::types::FromSql + Ord,
+    V: duckdb::types::FromSql,
+{
+    let mut stmt = conn.prepare(sql).unwrap();
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect()
+}
+
+/// Every stored row's raw line and agent, through the `logs` view.
+fn stored_agents(env: &Env) -> BTreeMap<String, Option<String>> {
+    pairs(&env.db(), "SELECT raw_log, http_user_agent FROM logs")
 }
 
 /// The `agents` table: id → text; after checking that every stored row has its agent
@@ -42,13 +48,7 @@ fn agents_table(env: &Env) -> BTreeMap<i32, Option<String>> {
         )
         .unwrap();
     assert_eq!((seen, dangling), (rows, 0), "rows without their agent");
-    let mut stmt = conn
-        .prepare("SELECT agent_id, http_user_agent FROM agents")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    pairs(&conn, "SELECT agent_id, http_user_agent FROM agents")
 }
 
 /// The one value `sql` selects.

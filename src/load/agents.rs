@@ -193,12 +193,12 @@ pub(crate) const DELETE_UNUSED_AGENTS: &str = "DELETE FROM agents WHERE agent_id
 
 /// Mask the agents of the rows of `log_rows` matching `filter`: each row whose agent's text
 /// masking at `level` changes is pointed at the agent with the masked text and the same derived columns
-/// (added if none is stored). Other rows keep the agent as it was. Returns the rows changed.
+/// (added if none is stored). Other rows keep the agent as it was.
 pub(super) fn mask_agents(
     conn: &duckdb::Connection,
     filter: &str,
     level: crate::enrich::AnonymizeIp,
-) -> duckdb::Result<u64> {
+) -> duckdb::Result<()> {
     let agents: Vec<(i32, String)> = conn
         .prepare(&format!(
             "SELECT DISTINCT a.agent_id, a.http_user_agent
@@ -208,7 +208,6 @@ pub(super) fn mask_agents(
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<duckdb::Result<_>>()?;
-    let mut changed = 0u64;
     for (id, text) in &agents {
         let masked = match level.mask_text(text) {
             std::borrow::Cow::Borrowed(_) => continue,
@@ -243,10 +242,10 @@ pub(super) fn mask_agents(
                 next
             }
         };
-        changed += conn.execute(
+        conn.execute(
             &format!("UPDATE log_rows SET agent_id = ? WHERE agent_id = ? AND {filter}"),
             duckdb::params![target, id],
-        )? as u64;
+        )?;
     }
-    Ok(changed)
+    Ok(())
 }
